@@ -1,0 +1,52 @@
+// Follow-up questions ("what about the second step?", "那第二步呢？") are rewritten into a standalone query before
+// retrieval: by the LLM when one is configured, otherwise deterministically by carrying the previous question's
+// content words over when the follow-up is short or refers back.
+import { describeError } from '../errors.ts';
+import { detectLanguage } from '../text/language.ts';
+import { contentWords } from '../text/tokenize.ts';
+import type { ChatMessage, LanguageModel } from './types.ts';
+
+/** A follow-up with at most this many content words is read as depending on the previous question (1..10). */
+const SHORT_FOLLOW_UP_WORDS = 4;
+const referringBack = /\b(it|its|that|this|those|these|they|them|same|step|second|third|next|previous|above|also|what about|how about|and)\b|那|这|它|其|上述|该|第[一二三四五六七八九十\d]+|呢|还有|另外|那么/i;
+
+export function condenseDeterministic(question: string, history: readonly ChatMessage[]): string {
+  const previousQuestion = [...history].reverse().find((message) => message.role === 'user')?.content;
+  if (!previousQuestion) return question;
+  const words = contentWords(question);
+  if (words.length > SHORT_FOLLOW_UP_WORDS && !referringBack.test(question)) return question;
+  if (words.length > SHORT_FOLLOW_UP_WORDS * 2) return question;
+  return `${previousQuestion} ${question}`;
+}
+
+export async function condenseQuestion(
+  question: string,
+  history: readonly ChatMessage[],
+  model: LanguageModel | undefined,
+  onError?: (message: string) => void,
+): Promise<string> {
+  if (history.length === 0) return question;
+  if (!model) return condenseDeterministic(question, history);
+  const zh = detectLanguage(question) === 'zh';
+  const transcript = history
+    .slice(-6)
+    .map((message) => `${message.role === 'user' ? 'User' : 'Assistant'}: ${message.content.slice(0, 500)}`)
+    .join('\n');
+  const instruction = zh
+    ? '根据对话，把最后一个问题改写成一个不依赖上下文、可以单独检索的完整问题。只输出改写后的问题。'
+    : 'Rewrite the last question as a standalone question that can be understood without the conversation. Output only the rewritten question.';
+  try {
+    const rewritten = await model.generate(
+      [
+        { role: 'system', content: instruction },
+        { role: 'user', content: `${transcript}\nUser: ${question}` },
+      ],
+      { maxTokens: 120, temperature: 0 },
+    );
+    const cleaned = rewritten.trim().split('\n')[0]?.trim() ?? '';
+    return cleaned.length > 0 && cleaned.length < 500 ? cleaned : condenseDeterministic(question, history);
+  } catch (error) {
+    onError?.(`question condensing fell back to the deterministic method: ${describeError(error)}`);
+    return condenseDeterministic(question, history);
+  }
+}

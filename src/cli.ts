@@ -1,0 +1,181 @@
+// The command line: ingest | serve | start (ingest, then serve) | ask. Thin over the modules; `--help` lists every
+// setting. Settings come from the environment and a .env file; a few have flags for convenience.
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import pino from 'pino';
+import { describeSettings, loadConfig, loadDotEnv, type Config } from './config.ts';
+import { describeError, isKbError } from './errors.ts';
+import { formatSummary, type IngestSummary } from './ingest/pipeline.ts';
+import { KnowledgeBase } from './knowledge-base.ts';
+import { buildApp } from './server/app.ts';
+
+const usage = `Usage: kb <command> [options]
+
+Commands:
+  start [paths…]     index the paths (default: docs-corpus), then serve the HTTP API
+  ingest [paths…]    index documents (PDF, DOCX, HTML, Markdown, text) into KB_DATA_DIR; incremental
+  serve              serve the HTTP API over the existing index
+  ask "question"     answer one question from the command line
+
+Options:
+  --data-dir DIR     same as KB_DATA_DIR
+  --port N           same as PORT
+  --host HOST        same as HOST
+  --json             (ask, ingest) print JSON
+  -h, --help         this text
+
+Settings (environment variables; a .env file in the working directory is read too):
+${describeSettings()}
+`;
+
+const DEFAULT_CORPUS = 'docs-corpus';
+
+function consoleLogger(quiet = false) {
+  return {
+    info: (message: string) => {
+      if (!quiet) process.stderr.write(`${message}\n`);
+    },
+    warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
+  };
+}
+
+async function runIngest(config: Readonly<Config>, paths: string[], json: boolean): Promise<IngestSummary> {
+  const knowledgeBase = await KnowledgeBase.open(config, consoleLogger(json));
+  const bar = process.stderr.isTTY && !json
+    ? new cliProgress.SingleBar(
+        { format: 'ingest [{bar}] {value}/{total} files | ETA {eta_formatted} | {file}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  let started = false;
+  try {
+    const summary = await knowledgeBase.ingest(paths.length > 0 ? paths : [DEFAULT_CORPUS], {
+      onProgress: ({ done, total, file }) => {
+        if (!bar) return;
+        if (!started) {
+          bar.start(total, 0, { file });
+          started = true;
+        }
+        bar.update(done, { file: file.length > 50 ? '…' + file.slice(-49) : file });
+      },
+    });
+    bar?.stop();
+    for (const failure of summary.failed) process.stderr.write(`failed: ${failure.path}: ${failure.reason}\n`);
+    if (json) process.stdout.write(JSON.stringify(summary) + '\n');
+    else process.stdout.write(formatSummary(summary) + '\n');
+    return summary;
+  } finally {
+    bar?.stop();
+    knowledgeBase.close();
+  }
+}
+
+async function runServe(config: Readonly<Config>): Promise<void> {
+  const logger = pino({ level: config.logLevel });
+  const knowledgeBase = KnowledgeBase.open(config, { info: (message) => logger.info(message), warn: (message) => logger.warn(message) });
+  const app = await buildApp({ config, knowledgeBase, logger });
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info(`${signal} received: finishing requests in flight, then stopping`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  const address = await app.listen({ host: config.host, port: config.port });
+  knowledgeBase.then(
+    () => {
+      const shown = address.replace('://127.0.0.1', '://localhost');
+      logger.info(`ready: ${shown}  (API docs: ${shown}/docs)`);
+      process.stdout.write(`Knowledge base ready at ${shown}  —  try: curl -s ${shown}/v1/ask -H 'content-type: application/json' -d '{"question":"How do I reset my VPN password?"}'\n`);
+    },
+    (error: unknown) => logger.error(`the index could not be loaded: ${describeError(error)}`),
+  );
+}
+
+async function runAsk(config: Readonly<Config>, question: string, json: boolean): Promise<void> {
+  const knowledgeBase = await KnowledgeBase.open(config, consoleLogger(true));
+  try {
+    const result = await knowledgeBase.ask({ question });
+    if (json) {
+      const { retrieval, ...rest } = result;
+      process.stdout.write(JSON.stringify({ ...rest, query: retrieval.query }, null, 2) + '\n');
+      return;
+    }
+    process.stdout.write(`${result.answer}\n`);
+    for (const citation of result.citations) {
+      const where = [citation.headings?.join(' > '), citation.page !== undefined ? `p. ${citation.page}` : undefined].filter(Boolean).join(', ');
+      process.stdout.write(`  [${citation.n}] ${citation.title} (${citation.source}${where ? `; ${where}` : ''})\n`);
+    }
+    process.stdout.write(`confidence ${result.confidence}${result.answerable ? '' : ' (not answerable from the knowledge base)'}\n`);
+  } finally {
+    knowledgeBase.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(usage);
+    return command || values.help ? 0 : 1;
+  }
+  loadDotEnv();
+  const environment = { ...process.env };
+  if (values['data-dir']) environment['KB_DATA_DIR'] = values['data-dir'];
+  if (values.port) environment['PORT'] = values.port;
+  if (values.host) environment['HOST'] = values.host;
+  const config = loadConfig(environment);
+  const json = values.json ?? false;
+  switch (command) {
+    case 'ingest': {
+      const summary = await runIngest(config, rest, json);
+      return summary.failed.length > 0 ? 1 : 0;
+    }
+    case 'start': {
+      const summary = await runIngest(config, rest, false);
+      if (summary.failed.length > 0) process.stderr.write(`${summary.failed.length} file(s) could not be indexed (see above); serving the rest.\n`);
+      await runServe(config);
+      return -1;
+    }
+    case 'serve':
+      await runServe(config);
+      return -1;
+    case 'ask':
+      if (rest.length === 0) throw new Error('ask needs a question: kb ask "How do I reset my VPN password?"');
+      await runAsk(config, rest.join(' '), json);
+      return 0;
+    default:
+      process.stderr.write(`Unknown command "${command}".\n\n${usage}`);
+      return 1;
+  }
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
+if (isEntryPoint) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`error: ${isKbError(error) ? `${error.message} (${error.code})` : describeError(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

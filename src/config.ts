@@ -1,0 +1,155 @@
+// Every setting, read once from the environment (and a .env file), validated with zod, then frozen.
+// Tuning constants live here too, each with the range in which it is useful; changing one needs an evaluation run.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { KbError } from './errors.ts';
+
+const integer = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const decimal = (min: number, max: number, fallback: number) => z.coerce.number().min(min).max(max).default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes');
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+/** Each entry: environment variable → schema. The description is shown by `--help` and in the README table. */
+export const settingDescriptions: Record<string, string> = {
+  KB_DATA_DIR: 'where the index lives (SQLite database, vector index, manifest)',
+  HOST: 'interface the HTTP server binds to',
+  PORT: 'HTTP port',
+  KB_MODELS_DIR: 'folder with local ONNX models for transformers.js (one sub-folder per model id)',
+  KB_EMBEDDER: 'auto | builtin | transformers. auto uses the transformers.js model when it is installed, else the built-in embedder',
+  KB_EMBEDDING_MODEL: 'model id under KB_MODELS_DIR for the transformers.js embedder',
+  KB_ALLOW_REMOTE_MODELS: 'let transformers.js download models from a hub (off: models are read from KB_MODELS_DIR only)',
+  KB_LLM_BASE_URL: 'OpenAI-compatible endpoint, e.g. https://api.openai.com/v1 or http://localhost:11434/v1 (empty: built-in extractive answers)',
+  KB_LLM_API_KEY: 'API key for the LLM endpoint',
+  KB_LLM_MODEL: 'model name sent to the LLM endpoint',
+  KB_LLM_TIMEOUT_MS: 'time allowed for one LLM call before falling back to the extractive answer (1000..600000)',
+  KB_LLM_MAX_TOKENS: 'maximum tokens of a generated answer (16..8192)',
+  KB_TOP_K: 'chunks cited per answer by default (1..50)',
+  KB_CHUNK_TOKENS: 'chunk size in tokens; a CJK character or a Latin word counts as one (50..2000)',
+  KB_CHUNK_OVERLAP: 'tokens repeated between consecutive chunks of a section (0..500, less than KB_CHUNK_TOKENS/2)',
+  KB_BM25_K1: 'BM25 term-frequency saturation (0.5..3.0)',
+  KB_BM25_B: 'BM25 length normalisation (0..1)',
+  KB_RRF_K: 'reciprocal-rank-fusion constant: larger flattens the rank curve (1..200)',
+  KB_CANDIDATES: 'candidates taken from each of BM25 and dense retrieval before fusion (10..1000)',
+  KB_ANSWER_THRESHOLD: 'confidence below which the answer is "not in the knowledge base" (0..1)',
+  KB_HNSW_M: 'HNSW graph degree (4..64)',
+  KB_HNSW_EF_CONSTRUCTION: 'HNSW build-time beam width (16..800)',
+  KB_HNSW_EF_SEARCH: 'HNSW query-time beam width (16..800)',
+  KB_EMBED_BATCH: 'texts embedded per batch during ingestion (1..256)',
+  KB_BODY_LIMIT: 'largest accepted HTTP request body in bytes',
+  KB_LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent',
+};
+
+const configSchema = z
+  .object({
+    KB_DATA_DIR: z.string().min(1).default('./data'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: integer(0, 65535, 3000),
+    KB_MODELS_DIR: z.string().min(1).default('./models'),
+    KB_EMBEDDER: z.enum(['auto', 'builtin', 'transformers']).default('auto'),
+    KB_EMBEDDING_MODEL: z.string().min(1).default('Xenova/multilingual-e5-small'),
+    KB_ALLOW_REMOTE_MODELS: flag(false),
+    KB_LLM_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+    KB_LLM_API_KEY: optionalText,
+    KB_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    KB_LLM_TIMEOUT_MS: integer(1000, 600000, 30000),
+    KB_LLM_MAX_TOKENS: integer(16, 8192, 600),
+    KB_TOP_K: integer(1, 50, 5),
+    KB_CHUNK_TOKENS: integer(50, 2000, 300),
+    KB_CHUNK_OVERLAP: integer(0, 500, 40),
+    KB_BM25_K1: decimal(0.5, 3, 1.2),
+    KB_BM25_B: decimal(0, 1, 0.75),
+    KB_RRF_K: integer(1, 200, 60),
+    KB_CANDIDATES: integer(10, 1000, 100),
+    KB_ANSWER_THRESHOLD: decimal(0, 1, 0.5),
+    KB_HNSW_M: integer(4, 64, 16),
+    KB_HNSW_EF_CONSTRUCTION: integer(16, 800, 200),
+    KB_HNSW_EF_SEARCH: integer(16, 800, 100),
+    KB_EMBED_BATCH: integer(1, 256, 32),
+    KB_BODY_LIMIT: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
+    KB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((value) => value.KB_CHUNK_OVERLAP * 2 < value.KB_CHUNK_TOKENS, {
+    message: 'KB_CHUNK_OVERLAP must be less than half of KB_CHUNK_TOKENS',
+    path: ['KB_CHUNK_OVERLAP'],
+  });
+
+type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  modelsDir: string;
+  embedder: 'auto' | 'builtin' | 'transformers';
+  embeddingModel: string;
+  allowRemoteModels: boolean;
+  llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string; timeoutMs: number; maxTokens: number };
+  retrieval: { topK: number; bm25K1: number; bm25B: number; rrfK: number; candidates: number; answerThreshold: number };
+  chunking: { maxTokens: number; overlapTokens: number };
+  hnsw: { m: number; efConstruction: number; efSearch: number };
+  embedBatch: number;
+  bodyLimit: number;
+  logLevel: RawConfig['KB_LOG_LEVEL'];
+}
+
+/** Reads `.env` from the working directory (if present) without overriding variables already set. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+export function loadConfig(environment: Record<string, string | undefined> = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
+  const picked: Record<string, string | undefined> = {};
+  for (const key of Object.keys(settingDescriptions)) picked[key] = environment[key];
+  const parsed = configSchema.safeParse(picked);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new KbError('KB_ERR_CONFIG', { details });
+  }
+  const raw = parsed.data;
+  const config: Config = {
+    dataDir: path.resolve(raw.KB_DATA_DIR),
+    host: raw.HOST,
+    port: raw.PORT,
+    modelsDir: path.resolve(raw.KB_MODELS_DIR),
+    embedder: raw.KB_EMBEDDER,
+    embeddingModel: raw.KB_EMBEDDING_MODEL,
+    allowRemoteModels: raw.KB_ALLOW_REMOTE_MODELS,
+    llm: {
+      baseUrl: raw.KB_LLM_BASE_URL,
+      apiKey: raw.KB_LLM_API_KEY,
+      model: raw.KB_LLM_MODEL,
+      timeoutMs: raw.KB_LLM_TIMEOUT_MS,
+      maxTokens: raw.KB_LLM_MAX_TOKENS,
+    },
+    retrieval: {
+      topK: raw.KB_TOP_K,
+      bm25K1: raw.KB_BM25_K1,
+      bm25B: raw.KB_BM25_B,
+      rrfK: raw.KB_RRF_K,
+      candidates: raw.KB_CANDIDATES,
+      answerThreshold: raw.KB_ANSWER_THRESHOLD,
+    },
+    chunking: { maxTokens: raw.KB_CHUNK_TOKENS, overlapTokens: raw.KB_CHUNK_OVERLAP },
+    hnsw: { m: raw.KB_HNSW_M, efConstruction: raw.KB_HNSW_EF_CONSTRUCTION, efSearch: raw.KB_HNSW_EF_SEARCH },
+    embedBatch: raw.KB_EMBED_BATCH,
+    bodyLimit: raw.KB_BODY_LIMIT,
+    logLevel: raw.KB_LOG_LEVEL,
+    ...overrides,
+  };
+  return Object.freeze(config);
+}
+
+export function describeSettings(): string {
+  const width = Math.max(...Object.keys(settingDescriptions).map((key) => key.length));
+  return Object.entries(settingDescriptions)
+    .map(([key, description]) => `  ${key.padEnd(width)}  ${description}`)
+    .join('\n');
+}

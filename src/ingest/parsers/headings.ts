@@ -1,0 +1,23 @@
+// Heading detection for formats without markup (plain text, PDF pages): a short line standing alone that starts
+// with a section number ("3.", "3.2", "第三章", "一、", "Chapter 2") and does not end like a sentence.
+
+const numbered = /^(\d+(\.\d+){0,3})\.?\s+\S/;
+const chineseNumbered = /^(第[一二三四五六七八九十百\d]+[章节部分条]|[一二三四五六七八九十]+、)/;
+const chapter = /^(chapter|section|part|appendix)\s+[\dA-Z]+\b/i;
+
+/** 0 when the line is not a heading, else its nesting level (1 = top). */
+export function headingLevel(line: string, previous: string, next: string): number {
+  const trimmed = line.trim();
+  if (trimmed.length === 0 || trimmed.length > 60) return 0;
+  if (/[.:;,。；，：、]$/.test(trimmed) && !/^第.+[章节]$/.test(trimmed)) return 0;
+  const standsAlone = previous.trim() === '' || next.trim() === '' || /^\s*$/.test(previous);
+  if (chineseNumbered.test(trimmed)) return trimmed.startsWith('第') && /章/.test(trimmed.slice(0, 6)) ? 1 : 2;
+  if (chapter.test(trimmed)) return 1;
+  const match = numbered.exec(trimmed);
+  if (match && standsAlone && /\p{L}/u.test(trimmed.slice(match[1]!.length))) {
+    const words = trimmed.split(/\s+/).length;
+    if (words > 10) return 0;
+    return match[1]!.split('.').length;
+  }
+  return 0;
+}

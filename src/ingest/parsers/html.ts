@@ -1,0 +1,103 @@
+// HTML (and DOCX, which mammoth turns into HTML): headings become the heading path, navigation, scripts, styles and
+// forms are dropped, block elements become paragraphs and table rows become one "cell | cell" line each.
+import path from 'node:path';
+import { parse, type HTMLElement, NodeType, type Node } from 'node-html-parser';
+import { KbError } from '../../errors.ts';
+import { detectLanguage } from '../../text/language.ts';
+import type { DocumentFormat, Parser, ParsedDocument, Section, SourceFile } from '../types.ts';
+import { decodeText, tidyText } from './encoding.ts';
+
+const dropped = new Set(['script', 'style', 'noscript', 'template', 'nav', 'header', 'footer', 'aside', 'form', 'svg', 'iframe', 'button', 'select', 'canvas', 'object', 'head']);
+const blocks = new Set(['p', 'div', 'section', 'article', 'main', 'li', 'dd', 'dt', 'blockquote', 'pre', 'figure', 'figcaption', 'tr', 'br', 'hr', 'ul', 'ol', 'dl', 'table', 'caption', 'address', 'details', 'summary']);
+/** Deeply nested markup (generated or hostile) is flattened past this depth instead of recursing further. */
+const MAX_DEPTH = 200;
+
+function decodeEntities(text: string): string {
+  return text
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&#(\d+);/g, (_, code: string) => safeCodePoint(Number(code)))
+    .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => safeCodePoint(parseInt(code, 16)))
+    .replace(/&amp;/g, '&');
+}
+
+function safeCodePoint(code: number): string {
+  return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : ' ';
+}
+
+export function htmlToDocument(html: string, file: string, format: DocumentFormat): ParsedDocument {
+  const root = parse(html, { comment: false, blockTextElements: { pre: true } });
+  const sections: Section[] = [];
+  const headingStack: { level: number; text: string }[] = [];
+  let paragraph = '';
+  let buffer: string[] = [];
+  const endParagraph = () => {
+    const text = paragraph.replace(/\s+/g, ' ').trim();
+    if (text) buffer.push(text);
+    paragraph = '';
+  };
+  const flush = () => {
+    endParagraph();
+    const body = tidyText(buffer.join('\n'));
+    if (body) sections.push({ text: body, headings: headingStack.map((heading) => heading.text) });
+    buffer = [];
+  };
+  const walk = (node: Node, depth: number): void => {
+    if (node.nodeType === NodeType.TEXT_NODE) {
+      paragraph += decodeEntities(node.rawText);
+      return;
+    }
+    if (node.nodeType !== NodeType.ELEMENT_NODE) return;
+    const element = node as HTMLElement;
+    const tag = element.tagName?.toLowerCase() ?? '';
+    if (dropped.has(tag) || element.getAttribute('aria-hidden') === 'true' || element.getAttribute('role') === 'navigation') return;
+    const heading = /^h([1-6])$/.exec(tag);
+    if (heading) {
+      flush();
+      const level = Number(heading[1]);
+      const text = decodeEntities(element.textContent).replace(/\s+/g, ' ').trim();
+      if (text) {
+        while (headingStack.length > 0 && headingStack[headingStack.length - 1]!.level >= level) headingStack.pop();
+        headingStack.push({ level, text });
+      }
+      return;
+    }
+    if (tag === 'tr') {
+      endParagraph();
+      const cells = element.childNodes
+        .filter((child): child is HTMLElement => child.nodeType === NodeType.ELEMENT_NODE && /^t[dh]$/i.test((child as HTMLElement).tagName))
+        .map((cell) => decodeEntities(cell.textContent).replace(/\s+/g, ' ').trim());
+      if (cells.some((cell) => cell.length > 0)) buffer.push(cells.join(' | '));
+      return;
+    }
+    if (tag === 'pre') {
+      endParagraph();
+      buffer.push(decodeEntities(element.textContent).trim());
+      return;
+    }
+    const isBlock = blocks.has(tag);
+    if (isBlock) endParagraph();
+    if (depth > MAX_DEPTH) paragraph += ' ' + decodeEntities(element.textContent);
+    else for (const child of element.childNodes) walk(child, depth + 1);
+    if (isBlock) endParagraph();
+    else if (tag === 'td' || tag === 'th') paragraph += ' ';
+  };
+  const body = root.querySelector('body') ?? root;
+  walk(body, 0);
+  flush();
+  if (sections.length === 0) throw new KbError('KB_ERR_PARSE', { file, reason: 'the document has no text' });
+  const titleText = root.querySelector('title')?.textContent.trim();
+  const firstHeading = sections.find((section) => section.headings.length > 0)?.headings[0];
+  const allText = sections.map((section) => section.text).join('\n');
+  return {
+    title: decodeEntities(titleText || firstHeading || path.basename(file).replace(/\.[^.]+$/, '')),
+    language: detectLanguage(allText),
+    format,
+    sections,
+  };
+}
+
+export const parseHtml: Parser = async (file: SourceFile) => htmlToDocument(decodeText(file.bytes, file.path), file.path, 'html');

@@ -1,0 +1,58 @@
+// The parser registry: the format is chosen by extension, then confirmed by content (magic bytes), so a renamed
+// binary never reaches a text parser and a PDF named .txt is still read as a PDF.
+import path from 'node:path';
+import { KbError } from '../../errors.ts';
+import type { DocumentFormat, Parser, ParsedDocument, SourceFile } from '../types.ts';
+import { parseDocx } from './docx.ts';
+import { parseHtml } from './html.ts';
+import { parseMarkdown } from './markdown.ts';
+import { parsePdf } from './pdf.ts';
+import { parseText } from './text.ts';
+
+const parsers: Record<DocumentFormat, Parser> = {
+  pdf: parsePdf,
+  docx: parseDocx,
+  html: parseHtml,
+  markdown: parseMarkdown,
+  text: parseText,
+};
+
+export const formatByExtension: Record<string, DocumentFormat> = {
+  '.pdf': 'pdf',
+  '.docx': 'docx',
+  '.html': 'html',
+  '.htm': 'html',
+  '.md': 'markdown',
+  '.markdown': 'markdown',
+  '.txt': 'text',
+  '.text': 'text',
+};
+
+export function isSupportedPath(file: string): boolean {
+  return path.extname(file).toLowerCase() in formatByExtension;
+}
+
+function sniff(bytes: Buffer): DocumentFormat | 'zip' | undefined {
+  if (bytes.subarray(0, 1024).includes('%PDF-')) return 'pdf';
+  if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50) return bytes.includes('word/') ? 'docx' : 'zip';
+  return undefined;
+}
+
+export function detectFormat(file: SourceFile): DocumentFormat {
+  const extension = path.extname(file.path).toLowerCase();
+  const byExtension = formatByExtension[extension];
+  const byContent = sniff(file.bytes);
+  if (byContent === 'pdf' || byContent === 'docx') return byContent;
+  if (byContent === 'zip') throw new KbError('KB_ERR_UNSUPPORTED_FORMAT', { file: file.path, reason: 'a ZIP archive that is not a DOCX document' });
+  if (byExtension === undefined) {
+    throw new KbError('KB_ERR_UNSUPPORTED_FORMAT', { file: file.path, reason: `the extension "${extension || '(none)'}" is not one of ${Object.keys(formatByExtension).join(', ')}` });
+  }
+  if (byExtension === 'pdf' || byExtension === 'docx') {
+    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: `the content is not a ${byExtension.toUpperCase()} file` });
+  }
+  return byExtension;
+}
+
+export async function parseFile(file: SourceFile): Promise<ParsedDocument> {
+  return parsers[detectFormat(file)](file);
+}

@@ -1,0 +1,184 @@
+// Ingestion: files → hash → parse → chunk → embed → store, one document at a time, each written all or nothing.
+// Incremental by content hash: an unchanged file costs one read and one hash; a changed one is replaced; a file gone
+// from a folder that was ingested is removed with its vectors. A failing file is reported and never stops the rest.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Embedder } from '../embed/types.ts';
+import { KbError, describeError, isKbError } from '../errors.ts';
+import type { ChunkInput, DocumentInput, Store } from '../store/types.ts';
+import { termFrequencies, tokenize } from '../text/tokenize.ts';
+import { chunkSections, indexableText, type ChunkingOptions } from './chunker.ts';
+import { isSupportedPath, parseFile } from './parsers/index.ts';
+
+/** Bump when parsing or chunking changes output, so that unchanged files are re-ingested once. */
+export const PIPELINE_VERSION = 1;
+/** Largest file accepted for ingestion; larger ones are reported, not read. */
+export const MAX_FILE_BYTES = 100 * 1024 * 1024;
+/** The vector index is saved after this many written documents (and at the end), bounding the rebuild after a crash. */
+const FLUSH_EVERY_DOCUMENTS = 100;
+
+export interface IngestFailure {
+  path: string;
+  reason: string;
+}
+
+export interface IngestSummary {
+  added: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  failed: IngestFailure[];
+  skipped: string[];
+  chunks: number;
+  pages: number;
+  seconds: number;
+}
+
+export interface IngestProgress {
+  done: number;
+  total: number;
+  file: string;
+}
+
+export interface IngestOptions {
+  store: Store;
+  embedder: Embedder;
+  chunking: ChunkingOptions;
+  onProgress?: (progress: IngestProgress) => void;
+  /** Base for the stored source paths (default: the working directory). */
+  baseDir?: string;
+}
+
+/** The stored identity of a file: its path relative to the base, with forward slashes. */
+export function sourceOf(file: string, baseDir: string): string {
+  const relative = path.relative(baseDir, path.resolve(file));
+  const chosen = relative.startsWith('..') || path.isAbsolute(relative) ? path.resolve(file) : relative;
+  return chosen.split(path.sep).join('/');
+}
+
+interface Walked {
+  files: string[];
+  skipped: string[];
+  missing: string[];
+}
+
+function walk(roots: readonly string[]): Walked {
+  const result: Walked = { files: [], skipped: [], missing: [] };
+  const visit = (entry: string, explicit: boolean) => {
+    let stats;
+    try {
+      stats = statSync(entry);
+    } catch {
+      if (explicit) result.missing.push(entry);
+      return;
+    }
+    if (stats.isDirectory()) {
+      for (const name of readdirSync(entry).sort()) {
+        if (name.startsWith('.')) continue;
+        visit(path.join(entry, name), false);
+      }
+    } else if (stats.isFile()) {
+      if (explicit || isSupportedPath(entry)) result.files.push(entry);
+      else result.skipped.push(entry);
+    }
+  };
+  for (const root of roots) visit(root, true);
+  return result;
+}
+
+function fingerprint(bytes: Buffer, chunking: ChunkingOptions): string {
+  return createHash('sha256').update(bytes).update(`|pipeline=${PIPELINE_VERSION}|chunk=${chunking.maxTokens}/${chunking.overlapTokens}`).digest('hex');
+}
+
+async function prepareDocument(file: string, source: string, options: IngestOptions) {
+  const { store, embedder } = options;
+  const size = statSync(file).size;
+  if (size > MAX_FILE_BYTES) throw new KbError('KB_ERR_PARSE', { file: source, reason: `the file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit` });
+  const bytes = readFileSync(file);
+  const hash = fingerprint(bytes, options.chunking);
+  const existing = store.getDocumentBySource(source);
+  if (existing && existing.contentHash === hash) return 'unchanged' as const;
+  const parsed = await parseFile({ path: source, bytes });
+  const chunks = chunkSections(parsed.sections, options.chunking);
+  if (chunks.length === 0) throw new KbError('KB_ERR_PARSE', { file: source, reason: 'the document has no text' });
+  const texts = chunks.map((chunk) => indexableText(parsed.title, chunk));
+  const vectors: Float32Array[] = [];
+  for (let start = 0; start < texts.length; start += embedder.maxBatch) vectors.push(...(await embedder.embedDocuments(texts.slice(start, start + embedder.maxBatch))));
+  const document: DocumentInput = {
+    source,
+    title: parsed.title,
+    language: parsed.language,
+    format: parsed.format,
+    contentHash: hash,
+    ...(parsed.pageCount ? { pageCount: parsed.pageCount } : {}),
+  };
+  const chunkInputs: ChunkInput[] = chunks.map((chunk, index) => ({ ...chunk, terms: termFrequencies(tokenize(texts[index]!)), vector: vectors[index]! }));
+  return { document, chunks: chunkInputs, replaces: existing !== undefined };
+}
+
+export async function ingestPaths(roots: readonly string[], options: IngestOptions): Promise<IngestSummary> {
+  const started = performance.now();
+  const baseDir = options.baseDir ?? process.cwd();
+  const { store } = options;
+  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], chunks: 0, pages: 0, seconds: 0 };
+  const walked = walk(roots);
+  summary.skipped = walked.skipped;
+  const seen = new Set<string>();
+  let written = 0;
+
+  for (const [position, file] of walked.files.entries()) {
+    const source = sourceOf(file, baseDir);
+    seen.add(source);
+    options.onProgress?.({ done: position, total: walked.files.length, file: source });
+    let prepared: Awaited<ReturnType<typeof prepareDocument>> | 'unchanged';
+    try {
+      prepared = await prepareDocument(file, source, options);
+    } catch (error) {
+      // Anything that goes wrong with one file (unreadable, corrupt, unsupported, embedder rejecting its text) is
+      // that file's failure; the run goes on.
+      summary.failed.push({ path: source, reason: isKbError(error) ? String(error.details['reason'] ?? error.message) : describeError(error) });
+      continue;
+    }
+    if (prepared === 'unchanged') {
+      summary.unchanged++;
+      continue;
+    }
+    // Store failures (disk full, read-only folder) are not the file's fault: they stop the run.
+    store.upsertDocument(prepared.document, prepared.chunks);
+    if (prepared.replaces) summary.updated++;
+    else summary.added++;
+    summary.chunks += prepared.chunks.length;
+    summary.pages += prepared.document.pageCount ?? 0;
+    if (++written % FLUSH_EVERY_DOCUMENTS === 0) store.flush();
+  }
+  for (const missing of walked.missing) {
+    // A root that no longer exists: its documents are removed below; say so only when nothing was indexed from it.
+    const prefix = sourceOf(missing, baseDir);
+    if (!store.listDocuments().some((document) => document.source === prefix || document.source.startsWith(prefix + '/'))) {
+      summary.failed.push({ path: prefix, reason: 'no such file or folder' });
+    }
+  }
+
+  // Documents under an ingested root that are no longer on disk are removed.
+  const rootPrefixes = roots.map((root) => sourceOf(root, baseDir));
+  for (const document of store.listDocuments()) {
+    if (seen.has(document.source)) continue;
+    const underRoot = rootPrefixes.some((prefix) => document.source === prefix || document.source.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));
+    if (underRoot && !existsSync(path.resolve(baseDir, document.source))) {
+      store.deleteDocument(document.source);
+      summary.removed++;
+    }
+  }
+  store.flush();
+  options.onProgress?.({ done: walked.files.length, total: walked.files.length, file: '' });
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+export function formatSummary(summary: IngestSummary): string {
+  return (
+    `ingest: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.removed} removed, ` +
+    `${summary.failed.length} failed; ${summary.chunks} chunks written in ${summary.seconds.toFixed(1)} s`
+  );
+}

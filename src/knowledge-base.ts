@@ -1,0 +1,104 @@
+// The knowledge base as one object: the store, embedder, retriever and answerer wired from the configuration.
+// The HTTP server, the CLI, the evaluation and the benchmarks all go through it.
+import type { Config } from './config.ts';
+import { condenseQuestion } from './answer/condense.ts';
+import { Answerer } from './answer/answerer.ts';
+import { OpenAiCompatibleModel } from './answer/openai-compatible.ts';
+import type { AnswerPart, AnswerResult, ChatMessage, LanguageModel } from './answer/types.ts';
+import { createEmbedder, type Logger } from './embed/index.ts';
+import type { Embedder } from './embed/types.ts';
+import { ingestPaths, type IngestOptions, type IngestSummary } from './ingest/pipeline.ts';
+import { defaultRetrievalWeights, Retriever, type RetrievalResult, type SearchFilters } from './retrieve/retriever.ts';
+import { LocalStore } from './store/local-store.ts';
+
+export interface AskInput {
+  question: string;
+  history?: ChatMessage[];
+  topK?: number;
+  filters?: SearchFilters;
+  signal?: AbortSignal;
+}
+
+export interface AskTimings {
+  retrieveMs: number;
+  generateMs: number;
+  totalMs: number;
+}
+
+export type AskPart = { type: 'sources'; retrieval: RetrievalResult } | AnswerPart;
+
+export class KnowledgeBase {
+  readonly retriever: Retriever;
+  readonly answerer: Answerer;
+
+  private constructor(
+    readonly config: Readonly<Config>,
+    readonly store: LocalStore,
+    readonly embedder: Embedder,
+    readonly model: LanguageModel | undefined,
+    private readonly logger: Logger,
+  ) {
+    this.retriever = new Retriever(store, embedder, {
+      bm25: { k1: config.retrieval.bm25K1, b: config.retrieval.bm25B },
+      rrfK: config.retrieval.rrfK,
+      candidates: config.retrieval.candidates,
+      answerThreshold: config.retrieval.answerThreshold,
+      ...defaultRetrievalWeights,
+    });
+    this.answerer = new Answerer({ store, model, maxTokens: config.llm.maxTokens });
+  }
+
+  static async open(config: Readonly<Config>, logger: Logger, options: { model?: LanguageModel; embedder?: Embedder } = {}): Promise<KnowledgeBase> {
+    const embedder = options.embedder ?? (await createEmbedder(config, logger));
+    const store = LocalStore.open(config.dataDir, embedder, config.hnsw);
+    const model =
+      options.model ??
+      (config.llm.baseUrl
+        ? new OpenAiCompatibleModel({ baseUrl: config.llm.baseUrl, model: config.llm.model, timeoutMs: config.llm.timeoutMs, ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}) })
+        : undefined);
+    logger.info(model ? `answers: LLM ${config.llm.model} at ${config.llm.baseUrl}` : 'answers: built-in extractive answerer (set KB_LLM_BASE_URL for generated answers)');
+    return new KnowledgeBase(config, store, embedder, model, logger);
+  }
+
+  ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir'> = {}): Promise<IngestSummary> {
+    return ingestPaths(paths, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options });
+  }
+
+  search(query: string, topK: number, filters?: SearchFilters): Promise<RetrievalResult> {
+    return this.retriever.retrieve(query, topK, filters);
+  }
+
+  /** The whole ask flow as a stream of parts: sources first, then answer deltas, then the final result. */
+  async *askStream(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
+    const started = performance.now();
+    const history = input.history ?? [];
+    const query = await condenseQuestion(input.question, history, this.model, (message) => this.logger.warn(message));
+    const retrieval = await this.retriever.retrieve(query, input.topK ?? this.config.retrieval.topK, input.filters);
+    const retrieveMs = performance.now() - started;
+    yield { type: 'sources', retrieval };
+    const generateStarted = performance.now();
+    for await (const part of this.answerer.stream(input.question, retrieval, history, input.signal)) {
+      if (part.type === 'done') {
+        const now = performance.now();
+        yield { ...part, timings: { retrieveMs: round(retrieveMs), generateMs: round(now - generateStarted), totalMs: round(now - started) } };
+      } else yield part;
+    }
+  }
+
+  async ask(input: AskInput): Promise<AnswerResult & { timings: AskTimings; retrieval: RetrievalResult }> {
+    let retrieval: RetrievalResult | undefined;
+    for await (const part of this.askStream(input)) {
+      if (part.type === 'sources') retrieval = part.retrieval;
+      if (part.type === 'done') return { ...part.result, timings: part.timings!, retrieval: retrieval! };
+    }
+    throw new Error('the answer stream ended without a result');
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+function round(milliseconds: number): number {
+  return Math.round(milliseconds * 10) / 10;
+}

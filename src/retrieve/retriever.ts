@@ -1,0 +1,117 @@
+// Hybrid retrieval: BM25 over the keyword postings and nearest neighbours over the vectors, fused by reciprocal
+// rank, then the answerability evidence for the best chunks. Chunk text is loaded only for the final top-k.
+import type { Embedder } from '../embed/types.ts';
+import { indexableText } from '../ingest/chunker.ts';
+import type { ChunkRecord, ScoredChunk, Store } from '../store/types.ts';
+import type { Language } from '../text/language.ts';
+import { contentWords, termFrequencies, tokenize } from '../text/tokenize.ts';
+import { coverage, weighWords } from './answerability.ts';
+import { rankBm25, type Bm25Parameters } from './bm25.ts';
+import { maximumRrfScore, reciprocalRankFusion, type RankedList } from './fusion.ts';
+
+export interface RetrievalParameters {
+  bm25: Bm25Parameters;
+  /** RRF constant, useful range 1..200. */
+  rrfK: number;
+  /** Candidates taken from each list before fusion, 10..1000. */
+  candidates: number;
+  /** Confidence below which a question is not answerable from the knowledge base, 0..1. */
+  answerThreshold: number;
+  /** Weights of the keyword and dense lists in fusion (0..2 each). */
+  keywordWeight: number;
+  denseWeight: number;
+  /** How many of the top chunks are inspected for answerability (1..10). */
+  evidenceChunks: number;
+}
+
+export const defaultRetrievalWeights = { keywordWeight: 1, denseWeight: 1, evidenceChunks: 3 } as const;
+
+export interface SearchFilters {
+  documentIds?: string[];
+  sourcePrefix?: string;
+  language?: Language;
+}
+
+export interface RetrievedChunk extends ChunkRecord {
+  /** Fused score in 0..1 (1 = first in both lists). */
+  score: number;
+  keywordRank: number | undefined;
+  denseRank: number | undefined;
+  /** Share of the question's weighted content words found in this chunk (0..1). */
+  coverage: number;
+}
+
+export interface RetrievalResult {
+  query: string;
+  chunks: RetrievedChunk[];
+  confidence: number;
+  answerable: boolean;
+  timings: { keywordMs: number; denseMs: number; totalMs: number };
+}
+
+export class Retriever {
+  constructor(
+    private readonly store: Store,
+    private readonly embedder: Embedder,
+    private readonly parameters: RetrievalParameters,
+  ) {}
+
+  async retrieve(query: string, topK: number, filters: SearchFilters = {}): Promise<RetrievalResult> {
+    const started = performance.now();
+    this.store.refresh();
+    const allowed = this.store.chunksMatching({
+      ...(filters.documentIds ? { documentKeys: filters.documentIds } : {}),
+      ...(filters.sourcePrefix ? { sourcePrefix: filters.sourcePrefix } : {}),
+      ...(filters.language ? { language: filters.language } : {}),
+    });
+    const statistics = this.store.keywordStatistics();
+
+    const keywordStarted = performance.now();
+    const queryTerms = termFrequencies(tokenize(query));
+    const postings = this.store.postings([...queryTerms.keys()], allowed);
+    // IDF comes from the whole collection even when a filter narrows the postings.
+    const frequencies = allowed ? this.store.documentFrequencies([...queryTerms.keys()]) : undefined;
+    const keyword = rankBm25(queryTerms, postings, statistics.chunkCount, statistics.averageChunkLength, this.parameters.bm25, this.parameters.candidates, frequencies);
+    const keywordMs = performance.now() - keywordStarted;
+
+    const denseStarted = performance.now();
+    const dense: ScoredChunk[] = queryTerms.size > 0 || query.trim() ? this.store.denseSearch(await this.embedder.embedQuery(query), this.parameters.candidates, allowed) : [];
+    const denseMs = performance.now() - denseStarted;
+
+    const lists: RankedList[] = [
+      { results: keyword, weight: this.parameters.keywordWeight },
+      { results: dense, weight: this.parameters.denseWeight },
+    ];
+    const maximum = maximumRrfScore(lists, this.parameters.rrfK);
+    const fused = reciprocalRankFusion(lists, this.parameters.rrfK).slice(0, topK);
+    const keywordRanks = new Map(keyword.map(([id], index) => [id, index + 1]));
+    const denseRanks = new Map(dense.map(([id], index) => [id, index + 1]));
+    const records = this.store.getChunks(fused.map(([id]) => id));
+
+    const words = contentWords(query);
+    const wordTerms = [...new Set(words.flatMap((word) => word.terms))];
+    const wordFrequencies = this.store.documentFrequencies(wordTerms);
+    const weights = weighWords(words, (term) => wordFrequencies.get(term) ?? 0, statistics.chunkCount);
+
+    const chunks: RetrievedChunk[] = [];
+    for (const [id, score] of fused) {
+      const record = records.get(id);
+      if (!record) continue; // deleted by a concurrent writer between ranking and loading
+      chunks.push({
+        ...record,
+        score: maximum > 0 ? score / maximum : 0,
+        keywordRank: keywordRanks.get(id),
+        denseRank: denseRanks.get(id),
+        coverage: coverage(weights, indexableText(record.title, record)),
+      });
+    }
+    const confidence = chunks.slice(0, this.parameters.evidenceChunks).reduce((best, chunk) => Math.max(best, chunk.coverage), 0);
+    return {
+      query,
+      chunks,
+      confidence,
+      answerable: chunks.length > 0 && confidence >= this.parameters.answerThreshold,
+      timings: { keywordMs, denseMs, totalMs: performance.now() - started },
+    };
+  }
+}

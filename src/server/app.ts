@@ -1,0 +1,67 @@
+// buildApp: the Fastify instance with every plugin and route, never listening (tests inject or listen on port 0).
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config.ts';
+import type { KnowledgeBase } from '../knowledge-base.ts';
+import { errorsPlugin } from './plugins/errors.ts';
+import { KnowledgeBaseHolder } from './knowledge-base-holder.ts';
+import { askRoutes } from './routes/ask.ts';
+import { healthRoutes } from './routes/health.ts';
+import { searchRoutes } from './routes/search.ts';
+
+export interface BuildAppOptions {
+  config: Readonly<Config>;
+  /** The knowledge base, or its loading promise: routes answer 503 until it resolves. */
+  knowledgeBase: KnowledgeBase | Promise<KnowledgeBase>;
+  /** Close the knowledge base when the app closes (default true). */
+  closeKnowledgeBase?: boolean;
+  /** A pino logger to share with the rest of the process; by default Fastify makes one at config.logLevel. */
+  logger?: FastifyBaseLogger;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: { level: config.logLevel } }),
+    bodyLimit: config.bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const holder = new KnowledgeBaseHolder(options.knowledgeBase);
+  app.addHook('onClose', async () => {
+    await holder.ready;
+    if (options.closeKnowledgeBase !== false) holder.peek()?.close();
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Knowledge-base question answering',
+        description: 'Ask questions over the company knowledge base in Chinese or English; answers cite document, page and heading.',
+        version: '0.1.0',
+      },
+      tags: [
+        { name: 'query', description: 'Questions and search' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { holder });
+  await app.register(searchRoutes, { holder });
+  await app.register(askRoutes, { holder });
+  return app;
+}

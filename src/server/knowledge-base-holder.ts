@@ -1,0 +1,38 @@
+// The server starts listening before the index is loaded (a large index takes a while); routes ask this holder for
+// the knowledge base and answer 503 with the reason while it is loading or if it failed to load.
+import { KbError, describeError } from '../errors.ts';
+import type { KnowledgeBase } from '../knowledge-base.ts';
+
+export class KnowledgeBaseHolder {
+  private value: KnowledgeBase | undefined;
+  private failure: unknown;
+  readonly ready: Promise<void>;
+
+  constructor(source: KnowledgeBase | Promise<KnowledgeBase>) {
+    this.ready = Promise.resolve(source).then(
+      (knowledgeBase) => {
+        this.value = knowledgeBase;
+      },
+      (error: unknown) => {
+        this.failure = error;
+      },
+    );
+  }
+
+  get state(): 'ready' | 'loading' | 'failed' {
+    return this.value ? 'ready' : this.failure !== undefined ? 'failed' : 'loading';
+  }
+
+  get failureMessage(): string | undefined {
+    return this.failure === undefined ? undefined : describeError(this.failure);
+  }
+
+  peek(): KnowledgeBase | undefined {
+    return this.value;
+  }
+
+  get(): KnowledgeBase {
+    if (this.value) return this.value;
+    throw new KbError('KB_ERR_NOT_READY', { details: this.failureMessage ?? 'the index is still loading, retry in a moment' });
+  }
+}

@@ -1,0 +1,78 @@
+// POST /v1/ask: a cited answer or a structured "not in the knowledge base". JSON by default; server-sent events
+// (sources → delta… → done, or error) with `stream: true` or `Accept: text/event-stream`. Parts become SSE here only.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { citationOf } from '../../answer/answerer.ts';
+import { KbError, describeError, isKbError } from '../../errors.ts';
+import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
+import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+import { errorBody } from '../plugins/errors.ts';
+import { toRetrievalFilters } from './filters.ts';
+
+function sseEvent(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }> = async (app, { holder }) => {
+  app.post(
+    '/v1/ask',
+    {
+      schema: {
+        tags: ['query'],
+        summary: 'Ask a question; get a cited answer (JSON, or SSE events sources/delta/done/error)',
+        body: askBodySchema,
+        response: { 200: askResponseSchema, 400: errorResponseSchema, 503: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const knowledgeBase = holder.get();
+      const { question, history, topK, filters, stream } = request.body;
+      const wantsStream = stream ?? /text\/event-stream/.test(request.headers.accept ?? '');
+      const abort = new AbortController();
+      request.raw.on('close', () => {
+        if (!reply.raw.writableEnded) abort.abort();
+      });
+      const input = {
+        question,
+        ...(history ? { history } : {}),
+        ...(topK ? { topK } : {}),
+        ...(filters ? { filters: toRetrievalFilters(filters)! } : {}),
+        signal: abort.signal,
+      };
+
+      if (!wantsStream) {
+        const result = await knowledgeBase.ask(input);
+        const { retrieval, ...response } = result;
+        return { ...response, query: retrieval.query };
+      }
+
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-request-id': request.id,
+      });
+      let query = question;
+      try {
+        for await (const part of knowledgeBase.askStream(input)) {
+          if (abort.signal.aborted) break;
+          if (part.type === 'sources') {
+            query = part.retrieval.query;
+            const sources = part.retrieval.answerable ? part.retrieval.chunks.map((chunk, index) => citationOf(chunk, index + 1)) : [];
+            reply.raw.write(sseEvent('sources', { sources, query }));
+          } else if (part.type === 'delta') {
+            reply.raw.write(sseEvent('delta', { text: part.text }));
+          } else {
+            reply.raw.write(sseEvent('done', { ...part.result, query, timings: part.timings }));
+          }
+        }
+      } catch (error) {
+        const failure = isKbError(error) ? error : new KbError('KB_ERR_INTERNAL', { requestId: request.id }, { cause: error });
+        if (!isKbError(error)) request.log.error({ err: error }, `ask stream failed: ${describeError(error)}`);
+        reply.raw.write(sseEvent('error', errorBody(failure.code, failure.message, request.id)));
+      }
+      reply.raw.end();
+    },
+  );
+};

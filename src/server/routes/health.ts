@@ -1,0 +1,28 @@
+// Liveness (the process answers) and readiness (the index is loaded and can serve queries).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { healthResponseSchema, readyResponseSchema } from '../schemas.ts';
+import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+
+export const healthRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }> = async (app, { holder }) => {
+  app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness', response: { 200: healthResponseSchema } } }, async () => ({ status: 'ok' as const }));
+
+  app.get(
+    '/readyz',
+    { schema: { tags: ['health'], summary: 'Readiness: 200 when the index is loaded', response: { 200: readyResponseSchema, 503: readyResponseSchema } } },
+    async (_request, reply) => {
+      const knowledgeBase = holder.peek();
+      if (!knowledgeBase) {
+        const message = holder.failureMessage;
+        return reply.status(503).send({ status: holder.state === 'failed' ? ('failed' as const) : ('loading' as const), ...(message ? { message } : {}) });
+      }
+      const statistics = knowledgeBase.store.keywordStatistics();
+      return {
+        status: 'ready' as const,
+        documents: knowledgeBase.store.listDocuments().length,
+        chunks: statistics.chunkCount,
+        embedder: knowledgeBase.embedder.id,
+        answerer: knowledgeBase.model?.id ?? 'extractive',
+      };
+    },
+  );
+};

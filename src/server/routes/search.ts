@@ -1,0 +1,41 @@
+// POST /v1/search: hybrid retrieval without an answer, for clients that build their own UI or prompt.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { errorResponseSchema, searchBodySchema, searchResponseSchema } from '../schemas.ts';
+import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+import { toRetrievalFilters } from './filters.ts';
+
+/** Results returned when the request does not say (1..100). */
+const DEFAULT_SEARCH_RESULTS = 10;
+
+export const searchRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }> = async (app, { holder }) => {
+  app.post(
+    '/v1/search',
+    {
+      schema: {
+        tags: ['query'],
+        summary: 'Search the knowledge base (BM25 + vectors, fused)',
+        body: searchBodySchema,
+        response: { 200: searchResponseSchema, 400: errorResponseSchema, 503: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const knowledgeBase = holder.get();
+      const { query, topK, filters } = request.body;
+      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, toRetrievalFilters(filters));
+      return {
+        results: retrieval.chunks.map((chunk) => ({
+          chunkId: `${chunk.documentKey}:${chunk.ordinal}`,
+          documentId: chunk.documentKey,
+          title: chunk.title,
+          source: chunk.source,
+          ...(chunk.page !== undefined ? { page: chunk.page } : {}),
+          ...(chunk.headings.length > 0 ? { headings: chunk.headings } : {}),
+          text: chunk.text,
+          score: Math.round(chunk.score * 10000) / 10000,
+        })),
+        confidence: Math.round(retrieval.confidence * 1000) / 1000,
+        timings: { totalMs: Math.round(retrieval.timings.totalMs * 10) / 10 },
+      };
+    },
+  );
+};

@@ -1,0 +1,97 @@
+// The public API's schemas: they validate requests, type the handlers and generate the OpenAPI document at /docs.
+import { z } from 'zod';
+
+const MAX_QUESTION_CHARACTERS = 4000;
+
+export const filtersSchema = z
+  .strictObject({
+    documentIds: z.array(z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters')).min(1).max(100).optional().describe('only these documents'),
+    source: z.string().min(1).max(1000).optional().describe('only documents whose source path starts with this prefix'),
+    language: z.enum(['zh', 'en']).optional().describe('only chunks in this language'),
+  })
+  .describe('optional restrictions on what is searched');
+
+export const historyMessageSchema = z.strictObject({
+  role: z.enum(['user', 'assistant']),
+  content: z.string().min(1).max(8000),
+});
+
+const question = z
+  .string()
+  .max(MAX_QUESTION_CHARACTERS)
+  .refine((value) => value.trim().length > 0, 'must not be empty or only white space');
+
+export const askBodySchema = z.strictObject({
+  question: question.describe('the question, in Chinese or English'),
+  history: z.array(historyMessageSchema).max(20).optional().describe('previous turns of the conversation, oldest first'),
+  topK: z.number().int().min(1).max(50).optional().describe('how many chunks to use as context (default KB_TOP_K)'),
+  filters: filtersSchema.optional(),
+  stream: z.boolean().optional().describe('answer as server-sent events (also chosen by Accept: text/event-stream)'),
+});
+
+export const citationSchema = z.object({
+  n: z.number().int().describe('the number used in the answer text as [n]'),
+  documentId: z.string(),
+  title: z.string(),
+  source: z.string().describe('path of the document in the knowledge base'),
+  page: z.number().int().optional(),
+  headings: z.array(z.string()).optional().describe('heading path of the cited section'),
+  url: z.string().optional(),
+  snippet: z.string(),
+  score: z.number(),
+});
+
+export const askResponseSchema = z.object({
+  answer: z.string(),
+  answerable: z.boolean().describe('false when the knowledge base does not contain the answer'),
+  confidence: z.number().min(0).max(1),
+  citations: z.array(citationSchema),
+  language: z.enum(['zh', 'en']),
+  answeredBy: z.enum(['extractive', 'llm', 'none']),
+  fallback: z.object({ reason: z.string() }).optional().describe('present when the LLM failed and the extractive answer was used'),
+  droppedCitations: z.array(z.number()).optional().describe('citation numbers in the model text that pointed to no source and were removed'),
+  query: z.string().describe('the standalone query used for retrieval (differs from the question for follow-ups)'),
+  timings: z.object({ retrieveMs: z.number(), generateMs: z.number(), totalMs: z.number() }),
+});
+
+export const searchBodySchema = z.strictObject({
+  query: question.describe('search text, in Chinese or English'),
+  topK: z.number().int().min(1).max(100).optional().describe('number of results (default 10)'),
+  filters: filtersSchema.optional(),
+});
+
+export const searchResultSchema = z.object({
+  chunkId: z.string().describe('stable id: documentId:ordinal'),
+  documentId: z.string(),
+  title: z.string(),
+  source: z.string(),
+  page: z.number().int().optional(),
+  headings: z.array(z.string()).optional(),
+  text: z.string(),
+  score: z.number(),
+});
+
+export const searchResponseSchema = z.object({
+  results: z.array(searchResultSchema),
+  confidence: z.number().min(0).max(1).describe('how much of the query the best results contain'),
+  timings: z.object({ totalMs: z.number() }),
+});
+
+export const errorResponseSchema = z.object({
+  error: z.object({
+    code: z.string().describe('stable error code, KB_ERR_*'),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+  requestId: z.string(),
+});
+
+export const healthResponseSchema = z.object({ status: z.literal('ok') });
+export const readyResponseSchema = z.object({
+  status: z.enum(['ready', 'loading', 'failed']),
+  documents: z.number().int().optional(),
+  chunks: z.number().int().optional(),
+  embedder: z.string().optional(),
+  answerer: z.string().optional(),
+  message: z.string().optional(),
+});

@@ -1,0 +1,523 @@
+// The local Store: SQLite (better-sqlite3) holds documents, chunks, BM25 postings and every chunk's vector; an
+// hnswlib index file is a derived copy of the vectors for fast nearest-neighbour search.
+//
+// Crash safety comes from that split. Each document is one SQLite transaction (chunk, postings and vector together),
+// so the database never holds a chunk without its vector or the reverse. The HNSW file records the database
+// generation it was saved at; if an ingest died before saving it, the generations differ on the next open and the
+// index is rebuilt from the vectors in the database. A server process picks up another process's writes by
+// diffing chunk ids against its in-memory index (refresh).
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import hnswlib from 'hnswlib-node';
+import { KbError, describeError } from '../errors.ts';
+import type { Language } from '../text/language.ts';
+import type {
+  ChunkFilters,
+  ChunkInput,
+  ChunkRecord,
+  DocumentInput,
+  DocumentRecord,
+  KeywordStatistics,
+  Posting,
+  ScoredChunk,
+  Store,
+} from './types.ts';
+
+/** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
+export const STORE_FORMAT_VERSION = 1;
+
+export interface HnswSettings {
+  /** Graph degree, 4..64: higher gives better recall and a larger index. */
+  m: number;
+  /** Build-time beam, 16..800. */
+  efConstruction: number;
+  /** Query-time beam, 16..800: higher gives better recall and slower queries. */
+  efSearch: number;
+}
+
+interface Manifest {
+  formatVersion: number;
+  embedderId: string;
+  dimensions: number;
+  createdAt: string;
+}
+
+interface VectorState {
+  formatVersion: number;
+  generation: number;
+  dimensions: number;
+}
+
+const MANIFEST = 'manifest.json';
+const DATABASE = 'kb.sqlite';
+const VECTORS = 'vectors.hnsw';
+const VECTOR_STATE = 'vectors.state.json';
+const INITIAL_CAPACITY = 1024;
+
+/** A document's public id: stable across re-ingestion and rebuilds because it derives from the source path. */
+export function documentKeyOf(source: string): string {
+  return createHash('sha256').update(source).digest('hex').slice(0, 16);
+}
+
+function writeFileAtomic(file: string, content: string | Buffer): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
+}
+
+function vectorToBlob(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+function blobToVector(blob: Buffer): Float32Array {
+  const copy = new Uint8Array(blob.byteLength);
+  copy.set(blob);
+  return new Float32Array(copy.buffer);
+}
+
+interface DocumentRow {
+  id: number;
+  source: string;
+  document_key: string;
+  title: string;
+  language: Language;
+  format: DocumentInput['format'];
+  content_hash: string;
+  page_count: number | null;
+  url: string | null;
+  chunk_count: number;
+  updated_at: string;
+}
+
+function toDocumentRecord(row: DocumentRow): DocumentRecord {
+  return {
+    id: row.id,
+    key: row.document_key,
+    source: row.source,
+    title: row.title,
+    language: row.language,
+    format: row.format,
+    contentHash: row.content_hash,
+    ...(row.page_count !== null ? { pageCount: row.page_count } : {}),
+    ...(row.url !== null ? { url: row.url } : {}),
+    chunkCount: row.chunk_count,
+    updatedAt: row.updated_at,
+  };
+}
+
+export class LocalStore implements Store {
+  readonly embedderId: string;
+  readonly dimensions: number;
+  private readonly database: Database.Database;
+  private index!: hnswlib.HierarchicalNSW;
+  /** Chunk ids present (not deleted) in the in-memory vector index. */
+  private liveLabels = new Set<number>();
+  private loadedGeneration = 0;
+  private statistics: KeywordStatistics | undefined;
+  private readonly statements;
+
+  private constructor(
+    private readonly dataDir: string,
+    manifest: Manifest,
+    private readonly hnsw: HnswSettings,
+  ) {
+    this.embedderId = manifest.embedderId;
+    this.dimensions = manifest.dimensions;
+    try {
+      this.database = new Database(path.join(dataDir, DATABASE));
+      this.database.pragma('journal_mode = WAL');
+      this.database.pragma('synchronous = NORMAL');
+      this.database.pragma('foreign_keys = ON');
+      this.database.pragma('busy_timeout = 5000');
+      this.createSchema();
+    } catch (error) {
+      throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir, details: describeError(error) }, { cause: error });
+    }
+    this.statements = this.prepare();
+  }
+
+  /**
+   * Opens the index in dataDir, creating it for this embedder when the folder holds none. An index made by another
+   * embedder or another format version is refused with a message that says how to rebuild.
+   */
+  static open(dataDir: string, embedder: { id: string; dimensions: number }, hnsw: HnswSettings): LocalStore {
+    const manifestFile = path.join(dataDir, MANIFEST);
+    let manifest: Manifest;
+    if (existsSync(manifestFile)) {
+      try {
+        manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+      } catch (error) {
+        throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir, details: `${MANIFEST} is not valid JSON` }, { cause: error });
+      }
+      if (manifest.formatVersion !== STORE_FORMAT_VERSION) {
+        throw new KbError('KB_ERR_INDEX_VERSION', { dataDir, found: manifest.formatVersion, expected: STORE_FORMAT_VERSION });
+      }
+      if (manifest.embedderId !== embedder.id || manifest.dimensions !== embedder.dimensions) {
+        throw new KbError('KB_ERR_INDEX_MISMATCH', { dataDir, found: `${manifest.embedderId}`, expected: `${embedder.id}` });
+      }
+    } else {
+      if (existsSync(path.join(dataDir, DATABASE))) {
+        throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir, details: `${MANIFEST} is missing` });
+      }
+      mkdirSync(dataDir, { recursive: true });
+      manifest = { formatVersion: STORE_FORMAT_VERSION, embedderId: embedder.id, dimensions: embedder.dimensions, createdAt: new Date().toISOString() };
+      writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+    }
+    const store = new LocalStore(dataDir, manifest, hnsw);
+    store.loadVectors();
+    return store;
+  }
+
+  private createSchema(): void {
+    this.database.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');
+      CREATE TABLE IF NOT EXISTS documents (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL UNIQUE,
+        document_key TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL,
+        language TEXT NOT NULL,
+        format TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        page_count INTEGER,
+        url TEXT,
+        chunk_count INTEGER NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS chunks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        ordinal INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        headings TEXT NOT NULL,
+        page INTEGER,
+        start_offset INTEGER NOT NULL,
+        end_offset INTEGER NOT NULL,
+        language TEXT NOT NULL,
+        token_count INTEGER NOT NULL,
+        term_count INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        vector BLOB NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
+      CREATE TABLE IF NOT EXISTS postings (
+        term TEXT NOT NULL,
+        chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+        term_frequency INTEGER NOT NULL,
+        PRIMARY KEY (term, chunk_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS postings_by_chunk ON postings(chunk_id);
+    `);
+  }
+
+  private prepare() {
+    const database = this.database;
+    return {
+      generation: database.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'generation'`),
+      bumpGeneration: database.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'`),
+      documentBySource: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE source = ?`),
+      allDocuments: database.prepare<[], DocumentRow>(`SELECT * FROM documents ORDER BY source`),
+      chunkIdsOfDocument: database.prepare<[number], { id: number }>(`SELECT id FROM chunks WHERE document_id = ?`),
+      deleteDocument: database.prepare(`DELETE FROM documents WHERE id = ?`),
+      insertDocument: database.prepare(
+        `INSERT INTO documents (source, document_key, title, language, format, content_hash, page_count, url, chunk_count, updated_at)
+         VALUES (@source, @documentKey, @title, @language, @format, @contentHash, @pageCount, @url, @chunkCount, @updatedAt)`,
+      ),
+      insertChunk: database.prepare(
+        `INSERT INTO chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash, vector)
+         VALUES (@documentId, @ordinal, @text, @headings, @page, @startOffset, @endOffset, @language, @tokenCount, @termCount, @contentHash, @vector)`,
+      ),
+      insertPosting: database.prepare(`INSERT INTO postings (term, chunk_id, term_frequency) VALUES (?, ?, ?)`),
+      postingsOfTerm: database.prepare<[string], { chunk_id: number; term_frequency: number; term_count: number }>(
+        `SELECT p.chunk_id, p.term_frequency, c.term_count FROM postings p JOIN chunks c ON c.id = p.chunk_id WHERE p.term = ?`,
+      ),
+      documentFrequency: database.prepare<[string], { count: number }>(`SELECT COUNT(*) AS count FROM postings WHERE term = ?`),
+      statistics: database.prepare<[], { count: number; total: number | null }>(`SELECT COUNT(*) AS count, SUM(term_count) AS total FROM chunks`),
+      allChunkIds: database.prepare<[], { id: number }>(`SELECT id FROM chunks`),
+      vectorOf: database.prepare<[number], { vector: Buffer }>(`SELECT vector FROM chunks WHERE id = ?`),
+      allVectors: database.prepare<[], { id: number; vector: Buffer }>(`SELECT id, vector FROM chunks`),
+    };
+  }
+
+  private currentGeneration(): number {
+    return Number(this.statements.generation.get()?.value ?? 0);
+  }
+
+  // ---- vectors ---------------------------------------------------------------------------------------------------
+
+  private newIndex(capacity: number): hnswlib.HierarchicalNSW {
+    const index = new hnswlib.HierarchicalNSW('cosine', this.dimensions);
+    index.initIndex({ maxElements: Math.max(INITIAL_CAPACITY, capacity), m: this.hnsw.m, efConstruction: this.hnsw.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
+    index.setEf(this.hnsw.efSearch);
+    return index;
+  }
+
+  private loadVectors(): void {
+    const generation = this.currentGeneration();
+    const ids = this.statements.allChunkIds.all().map((row) => row.id);
+    const vectorFile = path.join(this.dataDir, VECTORS);
+    const stateFile = path.join(this.dataDir, VECTOR_STATE);
+    let state: VectorState | undefined;
+    try {
+      state = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as VectorState) : undefined;
+    } catch {
+      state = undefined;
+    }
+    if (state && state.formatVersion === STORE_FORMAT_VERSION && state.generation === generation && state.dimensions === this.dimensions && existsSync(vectorFile)) {
+      try {
+        const index = new hnswlib.HierarchicalNSW('cosine', this.dimensions);
+        index.readIndexSync(vectorFile, true);
+        index.setEf(this.hnsw.efSearch);
+        this.index = index;
+        this.liveLabels = new Set(ids);
+        this.loadedGeneration = generation;
+        return;
+      } catch {
+        // An unreadable vector file is only a cache: fall through and rebuild it from the database.
+      }
+    }
+    this.rebuildVectors();
+  }
+
+  /** Rebuilds the vector index from the vectors stored with the chunks (after a crash, or a lost file). */
+  rebuildVectors(): void {
+    const generation = this.currentGeneration();
+    const rows = this.statements.allVectors.all();
+    const index = this.newIndex(rows.length * 2);
+    for (const row of rows) index.addPoint(Array.from(blobToVector(row.vector)), row.id);
+    this.index = index;
+    this.liveLabels = new Set(rows.map((row) => row.id));
+    this.loadedGeneration = generation;
+    if (rows.length > 0 || existsSync(path.join(this.dataDir, VECTORS))) this.flush();
+  }
+
+  private addVector(id: number, vector: Float32Array): void {
+    if (this.index.getCurrentCount() >= this.index.getMaxElements()) this.index.resizeIndex(this.index.getMaxElements() * 2);
+    this.index.addPoint(Array.from(vector), id, true);
+    this.liveLabels.add(id);
+  }
+
+  private removeVector(id: number): void {
+    if (!this.liveLabels.delete(id)) return;
+    this.index.markDelete(id);
+  }
+
+  refresh(): void {
+    const generation = this.currentGeneration();
+    if (generation === this.loadedGeneration) return;
+    const ids = new Set(this.statements.allChunkIds.all().map((row) => row.id));
+    for (const id of [...this.liveLabels]) if (!ids.has(id)) this.removeVector(id);
+    for (const id of ids) {
+      if (this.liveLabels.has(id)) continue;
+      const row = this.statements.vectorOf.get(id);
+      if (row) this.addVector(id, blobToVector(row.vector));
+    }
+    this.loadedGeneration = generation;
+    this.statistics = undefined;
+  }
+
+  flush(): void {
+    const vectorFile = path.join(this.dataDir, VECTORS);
+    const temporary = `${vectorFile}.${process.pid}.tmp`;
+    this.index.writeIndexSync(temporary);
+    renameSync(temporary, vectorFile);
+    const state: VectorState = { formatVersion: STORE_FORMAT_VERSION, generation: this.loadedGeneration, dimensions: this.dimensions };
+    writeFileAtomic(path.join(this.dataDir, VECTOR_STATE), JSON.stringify(state) + '\n');
+  }
+
+  // ---- documents -------------------------------------------------------------------------------------------------
+
+  upsertDocument(document: DocumentInput, chunks: ChunkInput[]): DocumentRecord {
+    for (const chunk of chunks) {
+      if (chunk.vector.length !== this.dimensions) {
+        throw new KbError('KB_ERR_EMBEDDER', { details: `a vector has ${chunk.vector.length} dimensions, the index ${this.dimensions}` });
+      }
+    }
+    this.refresh();
+    const previous = this.statements.documentBySource.get(document.source);
+    const previousChunkIds = previous ? this.statements.chunkIdsOfDocument.all(previous.id).map((row) => row.id) : [];
+    const insertedIds: number[] = [];
+    const write = this.database.transaction(() => {
+      if (previous) this.statements.deleteDocument.run(previous.id);
+      const documentId = Number(
+        this.statements.insertDocument.run({
+          source: document.source,
+          documentKey: documentKeyOf(document.source),
+          title: document.title,
+          language: document.language,
+          format: document.format,
+          contentHash: document.contentHash,
+          pageCount: document.pageCount ?? null,
+          url: document.url ?? null,
+          chunkCount: chunks.length,
+          updatedAt: new Date().toISOString(),
+        }).lastInsertRowid,
+      );
+      for (const chunk of chunks) {
+        let termCount = 0;
+        for (const frequency of chunk.terms.values()) termCount += frequency;
+        const chunkId = Number(
+          this.statements.insertChunk.run({
+            documentId,
+            ordinal: chunk.ordinal,
+            text: chunk.text,
+            headings: JSON.stringify(chunk.headings),
+            page: chunk.page ?? null,
+            startOffset: chunk.startOffset,
+            endOffset: chunk.endOffset,
+            language: chunk.language,
+            tokenCount: chunk.tokenCount,
+            termCount,
+            contentHash: chunk.contentHash,
+            vector: vectorToBlob(chunk.vector),
+          }).lastInsertRowid,
+        );
+        for (const [term, frequency] of chunk.terms) this.statements.insertPosting.run(term, chunkId, frequency);
+        insertedIds.push(chunkId);
+      }
+      this.statements.bumpGeneration.run();
+      return documentId;
+    });
+    const documentId = write();
+    for (const id of previousChunkIds) this.removeVector(id);
+    chunks.forEach((chunk, position) => this.addVector(insertedIds[position]!, chunk.vector));
+    this.loadedGeneration = this.currentGeneration();
+    this.statistics = undefined;
+    return toDocumentRecord(this.database.prepare<[number], DocumentRow>(`SELECT * FROM documents WHERE id = ?`).get(documentId)!);
+  }
+
+  deleteDocument(source: string): boolean {
+    this.refresh();
+    const previous = this.statements.documentBySource.get(source);
+    if (!previous) return false;
+    const chunkIds = this.statements.chunkIdsOfDocument.all(previous.id).map((row) => row.id);
+    this.database.transaction(() => {
+      this.statements.deleteDocument.run(previous.id);
+      this.statements.bumpGeneration.run();
+    })();
+    for (const id of chunkIds) this.removeVector(id);
+    this.loadedGeneration = this.currentGeneration();
+    this.statistics = undefined;
+    return true;
+  }
+
+  getDocumentBySource(source: string): DocumentRecord | undefined {
+    const row = this.statements.documentBySource.get(source);
+    return row ? toDocumentRecord(row) : undefined;
+  }
+
+  listDocuments(): DocumentRecord[] {
+    return this.statements.allDocuments.all().map(toDocumentRecord);
+  }
+
+  // ---- search ----------------------------------------------------------------------------------------------------
+
+  postings(terms: readonly string[], allowed?: ReadonlySet<number>): Map<string, Posting[]> {
+    const result = new Map<string, Posting[]>();
+    for (const term of new Set(terms)) {
+      const rows = this.statements.postingsOfTerm.all(term);
+      const postings: Posting[] = [];
+      for (const row of rows) {
+        if (allowed && !allowed.has(row.chunk_id)) continue;
+        postings.push({ chunkId: row.chunk_id, termFrequency: row.term_frequency, chunkLength: row.term_count });
+      }
+      result.set(term, postings);
+    }
+    return result;
+  }
+
+  documentFrequencies(terms: readonly string[]): Map<string, number> {
+    const result = new Map<string, number>();
+    for (const term of new Set(terms)) result.set(term, this.statements.documentFrequency.get(term)?.count ?? 0);
+    return result;
+  }
+
+  keywordStatistics(): KeywordStatistics {
+    if (!this.statistics) {
+      const row = this.statements.statistics.get();
+      const count = row?.count ?? 0;
+      this.statistics = { chunkCount: count, averageChunkLength: count > 0 ? (row?.total ?? 0) / count : 0 };
+    }
+    return this.statistics;
+  }
+
+  denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
+    const available = allowed ? Math.min(allowed.size, this.liveLabels.size) : this.liveLabels.size;
+    const k = Math.min(limit, available);
+    if (k <= 0) return [];
+    const filter = allowed ? (label: number) => allowed.has(label) : undefined;
+    const { neighbors, distances } = this.index.searchKnn(Array.from(vector), k, filter);
+    // Cosine space: distance = 1 - cosine similarity.
+    return neighbors.map((label, position) => [label, 1 - distances[position]!] as ScoredChunk);
+  }
+
+  chunksMatching(filters: ChunkFilters): Set<number> | undefined {
+    const clauses: string[] = [];
+    const values: (string | number)[] = [];
+    if (filters.documentKeys && filters.documentKeys.length > 0) {
+      clauses.push(`d.document_key IN (${filters.documentKeys.map(() => '?').join(',')})`);
+      values.push(...filters.documentKeys);
+    }
+    if (filters.sourcePrefix) {
+      clauses.push(`substr(d.source, 1, ?) = ?`);
+      values.push(filters.sourcePrefix.length, filters.sourcePrefix);
+    }
+    if (filters.language) {
+      clauses.push(`c.language = ?`);
+      values.push(filters.language);
+    }
+    if (clauses.length === 0) return undefined;
+    const rows = this.database
+      .prepare<(string | number)[], { id: number }>(`SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${clauses.join(' AND ')}`)
+      .all(...values);
+    return new Set(rows.map((row) => row.id));
+  }
+
+  getChunks(ids: readonly number[]): Map<number, ChunkRecord> {
+    const result = new Map<number, ChunkRecord>();
+    if (ids.length === 0) return result;
+    const rows = this.database
+      .prepare<number[], { id: number; document_key: string; ordinal: number; text: string; headings: string; page: number | null; language: Language; title: string; source: string; url: string | null }>(
+        `SELECT c.id, d.document_key, c.ordinal, c.text, c.headings, c.page, c.language, d.title, d.source, d.url
+         FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${ids.map(() => '?').join(',')})`,
+      )
+      .all(...ids);
+    for (const row of rows) {
+      result.set(row.id, {
+        id: row.id,
+        documentKey: row.document_key,
+        ordinal: row.ordinal,
+        text: row.text,
+        headings: JSON.parse(row.headings) as string[],
+        page: row.page ?? undefined,
+        language: row.language,
+        title: row.title,
+        source: row.source,
+        url: row.url ?? undefined,
+      });
+    }
+    return result;
+  }
+
+  /** For consistency checks: chunk ids in the database and labels in the vector index. */
+  consistencyReport(): { chunks: number; vectors: number; chunksWithoutVector: number; vectorsWithoutChunk: number } {
+    const ids = new Set(this.statements.allChunkIds.all().map((row) => row.id));
+    let chunksWithoutVector = 0;
+    for (const id of ids) if (!this.liveLabels.has(id)) chunksWithoutVector++;
+    let vectorsWithoutChunk = 0;
+    for (const id of this.liveLabels) if (!ids.has(id)) vectorsWithoutChunk++;
+    return { chunks: ids.size, vectors: this.liveLabels.size, chunksWithoutVector, vectorsWithoutChunk };
+  }
+
+  close(): void {
+    this.database.close();
+  }
+
+  /** Removes an index folder's files (used by tests and by `kb reset`). */
+  static destroy(dataDir: string): void {
+    for (const file of [MANIFEST, DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, VECTORS, VECTOR_STATE]) rmSync(path.join(dataDir, file), { force: true });
+  }
+}

@@ -1,0 +1,89 @@
+// The Store seam: documents, chunks, keyword postings and vectors, written all or nothing per document.
+// Retrieval passes [chunkId, score] pairs around and loads chunk text only for the final top-k.
+import type { DocumentFormat } from '../ingest/types.ts';
+import type { Language } from '../text/language.ts';
+
+export interface DocumentInput {
+  source: string;
+  title: string;
+  language: Language;
+  format: DocumentFormat;
+  contentHash: string;
+  pageCount?: number;
+  url?: string;
+}
+
+export interface ChunkInput {
+  ordinal: number;
+  text: string;
+  headings: string[];
+  page: number | undefined;
+  startOffset: number;
+  endOffset: number;
+  language: Language;
+  tokenCount: number;
+  contentHash: string;
+  /** BM25 term frequencies of the chunk's indexable text. */
+  terms: Map<string, number>;
+  vector: Float32Array;
+}
+
+export interface DocumentRecord extends DocumentInput {
+  id: number;
+  /** Public, stable document id (derived from the source path). */
+  key: string;
+  chunkCount: number;
+  updatedAt: string;
+}
+
+export interface ChunkRecord {
+  id: number;
+  documentKey: string;
+  ordinal: number;
+  text: string;
+  headings: string[];
+  page: number | undefined;
+  language: Language;
+  title: string;
+  source: string;
+  url: string | undefined;
+}
+
+export interface Posting {
+  chunkId: number;
+  termFrequency: number;
+  chunkLength: number;
+}
+
+export interface KeywordStatistics {
+  chunkCount: number;
+  averageChunkLength: number;
+}
+
+export interface ChunkFilters {
+  documentKeys?: string[];
+  sourcePrefix?: string;
+  language?: Language;
+}
+
+export type ScoredChunk = [chunkId: number, score: number];
+
+export interface Store {
+  readonly embedderId: string;
+  readonly dimensions: number;
+  upsertDocument(document: DocumentInput, chunks: ChunkInput[]): DocumentRecord;
+  deleteDocument(source: string): boolean;
+  getDocumentBySource(source: string): DocumentRecord | undefined;
+  listDocuments(): DocumentRecord[];
+  postings(terms: readonly string[], allowed?: ReadonlySet<number>): Map<string, Posting[]>;
+  documentFrequencies(terms: readonly string[]): Map<string, number>;
+  keywordStatistics(): KeywordStatistics;
+  denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[];
+  chunksMatching(filters: ChunkFilters): Set<number> | undefined;
+  getChunks(ids: readonly number[]): Map<number, ChunkRecord>;
+  /** Picks up writes made by another process (an ingest run while the server is up). */
+  refresh(): void;
+  /** Persists the vector index; the database is always durable after each document. */
+  flush(): void;
+  close(): void;
+}
