@@ -14,8 +14,12 @@ export function headingLevel(line: string, previous: string, next: string): numb
   if (chineseNumbered.test(trimmed)) return trimmed.startsWith('第') && /章/.test(trimmed.slice(0, 6)) ? 1 : 2;
   if (chapter.test(trimmed)) return 1;
   const match = numbered.exec(trimmed);
-  if (match && standsAlone && /\p{L}/u.test(trimmed.slice(match[1]!.length))) {
-    const words = trimmed.split(/\s+/).length;
+  const rest = match ? trimmed.slice(match[0].length - 1) : '';
+  const words = trimmed.split(/\s+/).length;
+  // A numbered line is a heading when it stands alone, or when it is short and capitalised like a title
+  // (PDF text has no blank lines to go by).
+  const titleLike = words <= 6 && /^\p{Lu}/u.test(rest);
+  if (match && (standsAlone || titleLike) && /\p{L}/u.test(rest)) {
     if (words > 10) return 0;
     return match[1]!.split('.').length;
   }

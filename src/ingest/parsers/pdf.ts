@@ -20,6 +20,44 @@ function joinCjkSpaces(text: string): string {
   return text.replace(/(?<=[\p{Script=Han}，。；：、！？（）])[ ]+(?=[\p{Script=Han}，。；：、！？（）])/gu, '');
 }
 
+/** Lines that repeat on at least this share of pages (page headers and footers, digits ignored) are dropped. */
+const REPEATED_LINE_SHARE = 0.5;
+
+function repeatedLines(pages: readonly string[][]): Set<string> {
+  const repeated = new Set<string>();
+  if (pages.length < 2) return repeated;
+  const counts = new Map<string, number>();
+  for (const lines of pages) {
+    const edges = new Set([...lines.slice(0, 2), ...lines.slice(-2)].map((line) => line.trim().replace(/\d+/g, '#')).filter(Boolean));
+    for (const line of edges) counts.set(line, (counts.get(line) ?? 0) + 1);
+  }
+  for (const [line, count] of counts) if (count >= Math.max(2, pages.length * REPEATED_LINE_SHARE)) repeated.add(line);
+  return repeated;
+}
+
+const endsStatement = /[.!?:;。！？：；]$/;
+const startsBlock = /^(\d+[.)、]|[-•*]\s|[一二三四五六七八九十]+、|第.+[章节条])/;
+
+/**
+ * pdf.js returns the lines as laid out on the page; a sentence wrapped over two lines must become one again, or
+ * sentence splitting and CJK bigrams break at the wrap ("更换液\n压油"). Table rows and list items stay separate.
+ */
+export function unwrapLines(lines: readonly string[]): string[] {
+  const output: string[] = [];
+  for (const raw of lines) {
+    const line = raw.trim();
+    const previous = output[output.length - 1];
+    const joinable =
+      previous !== undefined && line !== '' && previous !== '' && !endsStatement.test(previous) && !startsBlock.test(line) && !line.includes(' | ') &&
+      headingLevel(previous, '', '') === 0;
+    if (joinable) {
+      const cjkJoin = /[\p{Script=Han}，、（）]$/u.test(previous) || /^[\p{Script=Han}，。、；：）]/u.test(line);
+      output[output.length - 1] = previous + (cjkJoin ? '' : ' ') + line;
+    } else output.push(line);
+  }
+  return output;
+}
+
 export const parsePdf: Parser = async (file) => {
   if (file.bytes.subarray(0, 1024).indexOf('%PDF-') < 0) throw new KbError('KB_ERR_PARSE', { file: file.path, reason: 'not a PDF file (no %PDF- header)' });
   const parser = new PDFParse({ data: new Uint8Array(file.bytes), verbosity: 0 });
@@ -43,8 +81,11 @@ export const parsePdf: Parser = async (file) => {
   const sections: Section[] = [];
   const headingStack: { level: number; text: string }[] = [];
   let firstLine: string | undefined;
-  for (const page of pages) {
-    const lines = tidyText(joinCjkSpaces(page.text)).split('\n');
+  const pageLines = pages.map((page) => tidyText(joinCjkSpaces(page.text)).split('\n'));
+  const repeated = repeatedLines(pageLines);
+  for (const [pageIndex, page] of pages.entries()) {
+    // The title line on the first page is the document's title, not part of its first paragraph.
+    const lines = unwrapLines(pageLines[pageIndex]!.filter((line) => !repeated.has(line.trim().replace(/\d+/g, '#')) && line.trim() !== metadataTitle));
     let buffer: string[] = [];
     const flush = () => {
       const body = buffer.join('\n').trim();
