@@ -45,7 +45,7 @@ export class KnowledgeBase {
       answerThreshold: config.retrieval.answerThreshold,
       ...defaultRetrievalWeights,
     });
-    this.answerer = new Answerer({ store, model, maxTokens: config.llm.maxTokens });
+    this.answerer = new Answerer({ model, maxTokens: config.llm.maxTokens });
   }
 
   static async open(config: Readonly<Config>, logger: Logger, options: { model?: LanguageModel; embedder?: Embedder } = {}): Promise<KnowledgeBase> {

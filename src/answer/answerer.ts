@@ -2,11 +2,8 @@
 // route simply collects them. The LLM path retries once on a retryable error before any text, and falls back to the
 // extractive answer when the model errors or times out, saying so in the result.
 import { KbError, describeError } from '../errors.ts';
-import { weighWords } from '../retrieve/answerability.ts';
 import type { RetrievalResult, RetrievedChunk } from '../retrieve/retriever.ts';
-import type { Store } from '../store/types.ts';
 import { detectLanguage, type Language } from '../text/language.ts';
-import { contentWords } from '../text/tokenize.ts';
 import { checkCitations, stripInvalidMarkers } from './citations.ts';
 import { extractAnswer } from './extractive.ts';
 import { fallbackNotes, refusalMessages } from './messages.ts';
@@ -19,7 +16,6 @@ const SNIPPET_CHARACTERS = 240;
 const STREAM_PIECE_CHARACTERS = 12;
 
 export interface AnswererOptions {
-  store: Store;
   model: LanguageModel | undefined;
   maxTokens: number;
 }
@@ -77,17 +73,14 @@ export class Answerer {
     yield { type: 'done', result: { answer, answerable: false, confidence, citations: [], language, answeredBy: 'none' } };
   }
 
-  private extractive(question: string, retrieval: RetrievalResult): { text: string; citations: Citation[] } {
-    const statistics = this.options.store.keywordStatistics();
-    const words = contentWords(question);
-    const frequencies = this.options.store.documentFrequencies([...new Set(words.flatMap((word) => word.terms))]);
-    const weights = weighWords(words, (term) => frequencies.get(term) ?? 0, statistics.chunkCount);
-    const { text, usedChunks } = extractAnswer(retrieval.chunks, weights);
+  private extractive(retrieval: RetrievalResult): { text: string; citations: Citation[] } {
+    // Sentences are scored against the retrieval query, which for a follow-up carries the earlier question's words.
+    const { text, usedChunks } = extractAnswer(retrieval.chunks, retrieval.weights);
     return { text, citations: usedChunks.map((index) => citationOf(retrieval.chunks[index]!, index + 1)) };
   }
 
   private *streamExtractive(question: string, language: Language, retrieval: RetrievalResult, fallback?: { reason: string }): Generator<AnswerPart> {
-    const { text, citations } = this.extractive(question, retrieval);
+    const { text, citations } = this.extractive(retrieval);
     const answer = fallback ? `${fallbackNotes[language]}\n${text}` : text;
     for (const piece of pieces(answer)) yield { type: 'delta', text: piece };
     yield {
@@ -143,7 +136,7 @@ export class Answerer {
         // Part of the model's answer is already on the wire: close it honestly rather than splice in another answer.
         yield { type: 'delta', text: `\n${fallbackNotes[language]}` };
       }
-      const extractive = this.extractive(question, retrieval);
+      const extractive = this.extractive(retrieval);
       if (emitted > 0) {
         yield { type: 'delta', text: `\n${extractive.text}` };
         yield {

@@ -53,14 +53,16 @@ export function builtinVector(text: string, dimensions = BUILTIN_DIMENSIONS): Fl
   const vector = new Float32Array(dimensions);
   for (const [feature, weight] of builtinFeatures(text)) {
     const hash = fnv1a(feature);
-    // Sub-linear term frequency; the sign bit halves the bias that collisions add.
-    vector[hash % dimensions]! += (hash & 0x80000000 ? -1 : 1) * (1 + Math.log(weight));
+    // Sub-linear above one occurrence (weights below 1 are fractional features, kept as they are); the sign bit
+    // makes colliding features cancel rather than add up.
+    const damped = weight <= 1 ? weight : 1 + Math.log(weight);
+    vector[hash % dimensions]! += (hash & 0x80000000 ? -1 : 1) * damped;
   }
   return normalizeInPlace(vector);
 }
 
 export class BuiltinEmbedder implements Embedder {
-  readonly id = `builtin:hashed-ngrams-v1:${BUILTIN_DIMENSIONS}`;
+  readonly id = `builtin:hashed-ngrams-v2:${BUILTIN_DIMENSIONS}`;
   readonly dimensions = BUILTIN_DIMENSIONS;
   readonly maxBatch = 256;
 

@@ -5,7 +5,7 @@ import { indexableText } from '../ingest/chunker.ts';
 import type { ChunkRecord, ScoredChunk, Store } from '../store/types.ts';
 import type { Language } from '../text/language.ts';
 import { contentWords, termFrequencies, tokenize } from '../text/tokenize.ts';
-import { coverage, weighWords } from './answerability.ts';
+import { coverage, weighWords, type WordWeight } from './answerability.ts';
 import { rankBm25, type Bm25Parameters } from './bm25.ts';
 import { maximumRrfScore, reciprocalRankFusion, type RankedList } from './fusion.ts';
 
@@ -46,6 +46,8 @@ export interface RetrievalResult {
   chunks: RetrievedChunk[];
   confidence: number;
   answerable: boolean;
+  /** The query's content words and weights, reused by the extractive answerer. */
+  weights: WordWeight[];
   timings: { keywordMs: number; denseMs: number; totalMs: number };
 }
 
@@ -55,6 +57,19 @@ export class Retriever {
     private readonly embedder: Embedder,
     private readonly parameters: RetrievalParameters,
   ) {}
+
+  /** The query's content words with their evidence weights (see answerability.ts). */
+  weighQuery(query: string): WordWeight[] {
+    const known = new Map<string, boolean>();
+    const isKnown = (term: string) => {
+      let value = known.get(term);
+      if (value === undefined) known.set(term, (value = (this.store.documentFrequencies([term]).get(term) ?? 0) > 0));
+      return value;
+    };
+    const words = contentWords(query, isKnown);
+    const frequencies = this.store.documentFrequencies([...new Set(words.flatMap((word) => word.terms))]);
+    return weighWords(words, (term) => frequencies.get(term) ?? 0, this.store.keywordStatistics().chunkCount);
+  }
 
   async retrieve(query: string, topK: number, filters: SearchFilters = {}): Promise<RetrievalResult> {
     const started = performance.now();
@@ -88,10 +103,7 @@ export class Retriever {
     const denseRanks = new Map(dense.map(([id], index) => [id, index + 1]));
     const records = this.store.getChunks(fused.map(([id]) => id));
 
-    const words = contentWords(query);
-    const wordTerms = [...new Set(words.flatMap((word) => word.terms))];
-    const wordFrequencies = this.store.documentFrequencies(wordTerms);
-    const weights = weighWords(words, (term) => wordFrequencies.get(term) ?? 0, statistics.chunkCount);
+    const weights = this.weighQuery(query);
 
     const chunks: RetrievedChunk[] = [];
     for (const [id, score] of fused) {
@@ -111,6 +123,7 @@ export class Retriever {
       chunks,
       confidence,
       answerable: chunks.length > 0 && confidence >= this.parameters.answerThreshold,
+      weights,
       timings: { keywordMs, denseMs, totalMs: performance.now() - started },
     };
   }

@@ -26,6 +26,9 @@ export function splitSentences(text: string, offset = 0): Sentence[] {
     // "e.g. " and decimal-like abbreviations: do not end a sentence after a single lower-case letter or "No.".
     const before = text.slice(Math.max(0, index - 5), index);
     if (/(^|\s)(e\.g|i\.e|no|vs|etc|fig|approx)\.$/i.test(before)) continue;
+    // "7. Verify zero energy": a list number at the start of a line is not a sentence.
+    const lineStart = text.lastIndexOf('\n', index - 1) + 1;
+    if (/^\s*\d{1,3}\.$/.test(text.slice(lineStart, index))) continue;
     push(index);
     cursor = index + match[0].length;
   }

@@ -6,7 +6,8 @@ export const englishStopwords = new Set(
   `a an and are as at be been being but by can could did do does doing for from had has have having he her his how i
   if in into is it its itself me my of on or our ours she should so than that the their them then there these they
   this those to too was we were what when where which while who whom why will with would you your yours about
-  please tell know want need get`.split(/\s+/),
+  please tell know want need get must shall may might also any long often much many mean means happen happens
+  there here just only still yet`.split(/\s+/),
 );
 
 export const chineseStopwords = new Set(

@@ -51,36 +51,76 @@ export function termFrequencies(terms: readonly string[]): Map<string, number> {
 }
 
 const wordSegmenter = new Intl.Segmenter('zh', { granularity: 'word' });
+const letterAndDigit = (text: string) => hasLetter.test(text) && hasDigit.test(text);
 
 /**
- * The content words of a question, for answerability and sentence scoring: each word with the index terms it maps
- * to. Chinese is segmented into words with the ICU dictionary (Intl.Segmenter), so that "故障码" is one word whose
- * presence can be checked, rather than bigrams that straddle word boundaries ("的故").
+ * The content words of a question, for answerability and sentence scoring, each with the index terms that witness
+ * it in a text. Chinese runs are segmented with the ICU dictionary (Intl.Segmenter), then single characters are
+ * joined to their neighbours, because ICU splits domain words it does not know ("锁|模|力", "点|检|卡"); a word's
+ * terms are its bigrams, so a partly matching word earns partial credit. A Latin code such as "HL-600" or "M24" is
+ * one word witnessed only by its joined form: "HL-400" must not count as evidence for "HL-600".
  */
 export interface ContentWord {
   word: string;
   terms: string[];
   cjk: boolean;
+  /** Letters and digits together: a model, part or fault code. */
+  code: boolean;
 }
 
-export function contentWords(text: string): ContentWord[] {
+/** Whether a term occurs in the indexed corpus; lets segmentation join characters only into words the corpus has. */
+export type KnownTerm = (term: string) => boolean;
+
+function cjkWords(run: string, isKnown?: KnownTerm): string[] {
+  const groups: string[][] = [];
+  let current: string[] = [];
+  for (const segment of wordSegmenter.segment(run)) {
+    const text = segment.segment;
+    if (chineseStopwords.has(text)) {
+      if (current.length > 0) groups.push(current);
+      current = [];
+      continue;
+    }
+    const single = Array.from(text).length === 1;
+    const previousSingle = current.length > 0 && Array.from(current[current.length - 1]!).length === 1;
+    // Join across the boundary only where the bigram spanning it exists in the corpus ("锁|模" yes, "机|长" no).
+    const last = current.length > 0 ? Array.from(current[current.length - 1]!).pop()! : '';
+    const spanning = last + Array.from(text)[0]!;
+    if (current.length > 0 && (single || previousSingle) && (isKnown === undefined || isKnown(spanning))) current.push(text);
+    else {
+      if (current.length > 0) groups.push(current);
+      current = [text];
+    }
+  }
+  if (current.length > 0) groups.push(current);
+  return groups.map((group) => group.join(''));
+}
+
+export function contentWords(text: string, isKnown?: KnownTerm): ContentWord[] {
   const seen = new Set<string>();
   const words: ContentWord[] = [];
-  for (const segment of wordSegmenter.segment(normalize(text))) {
-    if (!segment.isWordLike) continue;
-    const word = segment.segment;
-    if (seen.has(word)) continue;
-    seen.add(word);
-    const cjk = cjkCharacter.test(word);
-    if (cjk) {
-      if (chineseStopwords.has(word)) continue;
-      const terms: string[] = [];
-      cjkTerms(word, terms);
-      words.push({ word, terms, cjk });
-    } else {
-      const terms: string[] = [];
-      latinTerms(word, terms);
-      if (terms.length > 0) words.push({ word, terms, cjk });
+  const add = (word: ContentWord) => {
+    if (word.terms.length === 0 || seen.has(word.word)) return;
+    seen.add(word.word);
+    words.push(word);
+  };
+  for (const match of normalize(text).matchAll(runPattern)) {
+    if (match[1] !== undefined) {
+      for (const word of cjkWords(match[1], isKnown)) {
+        const terms: string[] = [];
+        cjkTerms(word, terms);
+        add({ word, terms, cjk: true, code: false });
+      }
+    } else if (match[2] !== undefined) {
+      const compound = match[2];
+      if (letterAndDigit(compound)) {
+        add({ word: compound, terms: [compound.split(/[-_./]/).join('')], cjk: false, code: true });
+        continue;
+      }
+      for (const part of compound.split(/[-_./]/)) {
+        if (!part || englishStopwords.has(part)) continue;
+        add({ word: part, terms: [hasDigit.test(part) ? part : stemmer(part)], cjk: false, code: false });
+      }
     }
   }
   return words;

@@ -1,0 +1,122 @@
+// Evaluation on a questions file (docs-corpus/eval/questions.jsonl): each question is asked through the whole
+// pipeline (condense → retrieve → answer), and scored for document hits, answer containment and refusals.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { KnowledgeBase } from '../knowledge-base.ts';
+import { containsAnswer, mean } from './metrics.ts';
+
+export const questionSchema = z.object({
+  id: z.string(),
+  question: z.string().min(1),
+  language: z.enum(['zh', 'en']).optional(),
+  answerable: z.boolean(),
+  answers: z.array(z.string()),
+  document: z.string().optional(),
+  page: z.number().int().optional(),
+  heading: z.string().optional(),
+  kind: z.string().optional(),
+  history: z.array(z.object({ role: z.enum(['user', 'assistant']), content: z.string() })).optional(),
+});
+export type EvaluationQuestion = z.infer<typeof questionSchema>;
+
+export function readQuestions(file: string): EvaluationQuestion[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line, index) => {
+      const parsed = questionSchema.safeParse(JSON.parse(line));
+      if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+      return parsed.data;
+    });
+}
+
+export interface QuestionOutcome {
+  id: string;
+  language: string;
+  kind: string;
+  answerable: boolean;
+  refused: boolean;
+  hitAt1: boolean;
+  hitAt5: boolean;
+  pageHit: boolean | undefined;
+  contains: boolean;
+  confidence: number;
+  answer: string;
+}
+
+export interface QuestionReport {
+  questions: number;
+  answerable: number;
+  unanswerable: number;
+  'hit@1': number;
+  'hit@5': number;
+  page_hit: number;
+  answered: number;
+  answer_containment: number;
+  refusal_precision: number;
+  refusal_recall: number;
+  multi_turn_passed: string;
+  by_language: Record<string, { 'hit@5': number; answer_containment: number; refusal_recall: number }>;
+  outcomes: QuestionOutcome[];
+}
+
+export async function evaluateQuestions(knowledgeBase: KnowledgeBase, questions: readonly EvaluationQuestion[], onProgress?: (done: number) => void): Promise<QuestionReport> {
+  const outcomes: QuestionOutcome[] = [];
+  for (const [index, item] of questions.entries()) {
+    const result = await knowledgeBase.ask({ question: item.question, ...(item.history ? { history: item.history } : {}) });
+    const retrieved = result.retrieval.chunks;
+    const documents = retrieved.map((chunk) => chunk.source);
+    const goldPageHit = item.page !== undefined ? retrieved.slice(0, 5).some((chunk) => chunk.source === item.document && chunk.page === item.page) : undefined;
+    outcomes.push({
+      id: item.id,
+      language: item.language ?? 'en',
+      kind: item.kind ?? 'fact',
+      answerable: item.answerable,
+      refused: !result.answerable,
+      hitAt1: item.document !== undefined && documents[0] === item.document,
+      hitAt5: item.document !== undefined && documents.slice(0, 5).includes(item.document),
+      pageHit: goldPageHit,
+      contains: result.answerable && containsAnswer(result.answer, item.answers),
+      confidence: result.confidence,
+      answer: result.answer,
+    });
+    onProgress?.(index + 1);
+  }
+  return summarize(outcomes);
+}
+
+function rate(values: readonly boolean[]): number {
+  return Math.round(mean(values.map((value) => (value ? 1 : 0))) * 1000) / 1000;
+}
+
+export function summarize(outcomes: QuestionOutcome[]): QuestionReport {
+  const answerable = outcomes.filter((outcome) => outcome.answerable);
+  const unanswerable = outcomes.filter((outcome) => !outcome.answerable);
+  const refused = outcomes.filter((outcome) => outcome.refused);
+  const multiTurn = answerable.filter((outcome) => outcome.kind === 'multi-turn');
+  const withPage = answerable.filter((outcome) => outcome.pageHit !== undefined);
+  const byLanguage: QuestionReport['by_language'] = {};
+  for (const language of ['en', 'zh']) {
+    const inLanguage = outcomes.filter((outcome) => outcome.language === language);
+    byLanguage[language] = {
+      'hit@5': rate(inLanguage.filter((outcome) => outcome.answerable).map((outcome) => outcome.hitAt5)),
+      answer_containment: rate(inLanguage.filter((outcome) => outcome.answerable).map((outcome) => outcome.contains)),
+      refusal_recall: rate(inLanguage.filter((outcome) => !outcome.answerable).map((outcome) => outcome.refused)),
+    };
+  }
+  return {
+    questions: outcomes.length,
+    answerable: answerable.length,
+    unanswerable: unanswerable.length,
+    'hit@1': rate(answerable.map((outcome) => outcome.hitAt1)),
+    'hit@5': rate(answerable.map((outcome) => outcome.hitAt5)),
+    page_hit: rate(withPage.map((outcome) => outcome.pageHit === true)),
+    answered: rate(answerable.map((outcome) => !outcome.refused)),
+    answer_containment: rate(answerable.map((outcome) => outcome.contains)),
+    refusal_precision: refused.length === 0 ? 0 : rate(refused.map((outcome) => !outcome.answerable)),
+    refusal_recall: rate(unanswerable.map((outcome) => outcome.refused)),
+    multi_turn_passed: `${multiTurn.filter((outcome) => outcome.hitAt5 && outcome.contains).length}/${multiTurn.length}`,
+    by_language: byLanguage,
+    outcomes,
+  };
+}
