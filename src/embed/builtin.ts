@@ -2,7 +2,8 @@
 // vector (the "hashing trick"): stemmed words, character trigrams of Latin words (robust to inflection and typos),
 // CJK unigrams and bigrams. It is no semantic model; its job is to add fuzzy lexical matching to BM25 in fusion, and
 // to keep the service working out of the box until a real model is installed.
-import { stemmer } from 'stemmer';
+import { stem as stemmer } from 'porter2';
+import { runPattern } from '../text/patterns.ts';
 import { englishStopwords } from '../text/stopwords.ts';
 import { normalize } from '../text/tokenize.ts';
 import { normalizeInPlace, type Embedder } from './types.ts';
@@ -23,12 +24,11 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-const runPattern = /([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+)|([\p{L}\p{N}]+)/gu;
 
 export function builtinFeatures(text: string): Map<string, number> {
   const features = new Map<string, number>();
   const add = (feature: string, weight: number) => features.set(feature, (features.get(feature) ?? 0) + weight);
-  for (const match of normalize(text).matchAll(runPattern)) {
+  for (const match of normalize(text).matchAll(runPattern())) {
     if (match[1] !== undefined) {
       const characters = Array.from(match[1]);
       for (let index = 0; index < characters.length; index++) {

@@ -1,5 +1,6 @@
 // Evaluation metrics as pure functions, with trec_eval conventions: graded gain 2^rel − 1, log2 discount, and
 // answer containment after normalization (NFKC, lower case, no white space, no thousands separators).
+import { tokenUnitPattern } from '../text/patterns.ts';
 
 /** nDCG@k over a ranked list of document ids and graded judgments (rel > 0 is relevant). */
 export function ndcgAtK(ranked: readonly string[], judgments: ReadonlyMap<string, number>, k: number): number {
@@ -40,7 +41,7 @@ export function containsAnswer(answer: string, gold: readonly string[]): boolean
 
 /** Token F1 (SQuAD style): English words, Chinese characters. */
 export function tokenF1(prediction: string, gold: string): number {
-  const tokens = (text: string) => text.normalize('NFKC').toLowerCase().match(/[\p{Script=Han}]|[\p{L}\p{N}]+/gu) ?? [];
+  const tokens = (text: string) => text.normalize('NFKC').toLowerCase().match(tokenUnitPattern()) ?? [];
   const predicted = tokens(prediction);
   const expected = tokens(gold);
   if (predicted.length === 0 || expected.length === 0) return predicted.length === expected.length ? 1 : 0;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { detectLanguage } from '../text/language.ts';
 import { splitSentences, type Sentence } from '../text/sentences.ts';
 import { countTokens } from '../text/tokenize.ts';
+import { tokenUnitPattern } from '../text/patterns.ts';
 import type { Chunk, Section } from './types.ts';
 
 export interface ChunkingOptions {
@@ -18,7 +19,6 @@ interface Unit extends Sentence {
   tokens: number;
 }
 
-const tokenPattern = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]|[\p{L}\p{N}]+/gu;
 
 /** Cuts a sentence longer than the budget at token boundaries (after a word or a CJK character). */
 function splitLongUnit(unit: Sentence, maxTokens: number): Unit[] {
@@ -26,11 +26,10 @@ function splitLongUnit(unit: Sentence, maxTokens: number): Unit[] {
   let pieceStart = 0;
   let tokens = 0;
   let lastEnd = 0;
-  for (const match of unit.text.matchAll(tokenPattern)) {
+  for (const match of unit.text.matchAll(tokenUnitPattern())) {
     const end = (match.index ?? 0) + match[0].length;
     if (tokens === maxTokens) {
-      const text = unit.text.slice(pieceStart, lastEnd);
-      pieces.push({ text: text.trim(), start: unit.start + pieceStart, end: unit.start + lastEnd, tokens });
+      pieces.push(trimmedPiece(unit, pieceStart, lastEnd, tokens));
       pieceStart = lastEnd;
       tokens = 0;
     }
@@ -38,8 +37,16 @@ function splitLongUnit(unit: Sentence, maxTokens: number): Unit[] {
     lastEnd = end;
   }
   const rest = unit.text.slice(pieceStart);
-  if (rest.trim()) pieces.push({ text: rest.trim(), start: unit.start + pieceStart, end: unit.end, tokens: countTokens(rest) });
+  if (rest.trim()) pieces.push(trimmedPiece(unit, pieceStart, unit.text.length, countTokens(rest)));
   return pieces;
+}
+
+/** A piece of a sentence with the white space at its edges left out, so offsets point at its first character. */
+function trimmedPiece(unit: Sentence, start: number, end: number, tokens: number): Unit {
+  const raw = unit.text.slice(start, end);
+  const leading = raw.length - raw.trimStart().length;
+  const text = raw.trim();
+  return { text, start: unit.start + start + leading, end: unit.start + start + leading + text.length, tokens };
 }
 
 function hashOf(text: string): string {
@@ -84,7 +91,8 @@ export function chunkSections(sections: readonly Section[], options: ChunkingOpt
         let carriedTokens = 0;
         for (let index = current.length - 1; index >= 1; index--) {
           const candidate = current[index]!;
-          if (carriedTokens + candidate.tokens > options.overlapTokens) break;
+          // The overlap must leave room for the unit that starts the new chunk.
+          if (carriedTokens + candidate.tokens > options.overlapTokens || carriedTokens + candidate.tokens + unit.tokens > options.maxTokens) break;
           carried.unshift(candidate);
           carriedTokens += candidate.tokens;
         }

@@ -1,12 +1,11 @@
 // Tokenization for the keyword index and for query analysis, Chinese and English alike.
-// Latin text: NFKC, lower case, stop words dropped, Porter stemming; codes such as "E-104" also yield "e104".
+// Latin text: NFKC, lower case, stop words dropped, Porter2 (Snowball English) stemming; codes such as "E-104" also yield "e104".
 // CJK text: overlapping character bigrams (a run of one character yields that character), the baseline that needs no
 // dictionary and never misses a word boundary; see docs/EVALUATION.md for the comparison with word segmentation.
-import { stemmer } from 'stemmer';
-import { cjkCharacter } from './language.ts';
+import { stem as stemmer } from 'porter2';
+import { runPattern, tokenUnitPattern } from './patterns.ts';
 import { chineseStopwords, englishStopwords } from './stopwords.ts';
 
-const runPattern = /([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+)|([\p{L}\p{N}]+(?:[-_./][\p{L}\p{N}]+)*)/gu;
 const hasLetter = /\p{L}/u;
 const hasDigit = /\p{N}/u;
 
@@ -36,7 +35,7 @@ function cjkTerms(run: string, output: string[]): void {
 /** Terms of a text for the BM25 index, in order, with repetitions. */
 export function tokenize(text: string): string[] {
   const output: string[] = [];
-  for (const match of normalize(text).matchAll(runPattern)) {
+  for (const match of normalize(text).matchAll(runPattern())) {
     if (match[1] !== undefined) cjkTerms(match[1], output);
     else if (match[2] !== undefined) latinTerms(match[2], output);
   }
@@ -104,7 +103,7 @@ export function contentWords(text: string, isKnown?: KnownTerm): ContentWord[] {
     seen.add(word.word);
     words.push(word);
   };
-  for (const match of normalize(text).matchAll(runPattern)) {
+  for (const match of normalize(text).matchAll(runPattern())) {
     if (match[1] !== undefined) {
       for (const word of cjkWords(match[1], isKnown)) {
         const terms: string[] = [];
@@ -129,7 +128,7 @@ export function contentWords(text: string, isKnown?: KnownTerm): ContentWord[] {
 /** Number of tokens in the chunker's sense: a CJK character or a Latin word/number each count as one. */
 export function countTokens(text: string): number {
   let count = 0;
-  for (const match of text.matchAll(/([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}])|([\p{L}\p{N}]+)/gu)) {
+  for (const match of text.matchAll(tokenUnitPattern())) {
     if (match[0]) count++;
   }
   return count;
