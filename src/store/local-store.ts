@@ -502,14 +502,36 @@ export class LocalStore implements Store {
     return result;
   }
 
-  /** For consistency checks: chunk ids in the database and labels in the vector index. */
-  consistencyReport(): { chunks: number; vectors: number; chunksWithoutVector: number; vectorsWithoutChunk: number } {
-    const ids = new Set(this.statements.allChunkIds.all().map((row) => row.id));
+  /**
+   * Checks the invariants a crash must not break, against the real vector index: every chunk in the database has its
+   * own vector there, the index returns no label without a chunk, every document has the chunks it
+   * declares, and no posting points to a missing chunk.
+   */
+  checkConsistency(): { documents: number; chunks: number; chunksWithoutVector: number; vectorsWithoutChunk: number; documentsWithWrongChunkCount: number; orphanPostings: number } {
+    const rows = this.statements.allVectors.all();
+    const ids = new Set(rows.map((row) => row.id));
+    // getPoint throws "Label not found" for a label never added or marked deleted.
+    const indexed = (label: number): number[] | undefined => {
+      try {
+        return this.index.getPoint(label);
+      } catch {
+        return undefined;
+      }
+    };
     let chunksWithoutVector = 0;
-    for (const id of ids) if (!this.liveLabels.has(id)) chunksWithoutVector++;
-    let vectorsWithoutChunk = 0;
-    for (const id of this.liveLabels) if (!ids.has(id)) vectorsWithoutChunk++;
-    return { chunks: ids.size, vectors: this.liveLabels.size, chunksWithoutVector, vectorsWithoutChunk };
+    for (const row of rows) {
+      const stored = blobToVector(row.vector);
+      const point = indexed(row.id);
+      // Cosine space stores normalized vectors; the chunk's vector is already unit length.
+      if (!point || point.some((value, index) => Math.abs(value - stored[index]!) > 1e-4)) chunksWithoutVector++;
+    }
+    const vectorsWithoutChunk = this.index.getIdsList().filter((label) => !ids.has(label) && indexed(label) !== undefined).length;
+    const documentsWithWrongChunkCount = this.database
+      .prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents d WHERE d.chunk_count != (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id)`)
+      .get()!.count;
+    const orphanPostings = this.database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM postings p LEFT JOIN chunks c ON c.id = p.chunk_id WHERE c.id IS NULL`).get()!.count;
+    const documents = this.database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents`).get()!.count;
+    return { documents, chunks: ids.size, chunksWithoutVector, vectorsWithoutChunk, documentsWithWrongChunkCount, orphanPostings };
   }
 
   close(): void {

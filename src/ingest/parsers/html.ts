@@ -9,8 +9,19 @@ import { decodeText, tidyText } from './encoding.ts';
 
 const dropped = new Set(['script', 'style', 'noscript', 'template', 'nav', 'header', 'footer', 'aside', 'form', 'svg', 'iframe', 'button', 'select', 'canvas', 'object', 'head']);
 const blocks = new Set(['p', 'div', 'section', 'article', 'main', 'li', 'dd', 'dt', 'blockquote', 'pre', 'figure', 'figcaption', 'tr', 'br', 'hr', 'ul', 'ol', 'dl', 'table', 'caption', 'address', 'details', 'summary']);
-/** Deeply nested markup (generated or hostile) is flattened past this depth instead of recursing further. */
-const MAX_DEPTH = 200;
+/** The text under an element, gathered without recursion (node-html-parser's textContent recurses). */
+function textOf(element: HTMLElement): string {
+  const parts: string[] = [];
+  const stack: Node[] = [element];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.nodeType === NodeType.TEXT_NODE) parts.push(node.rawText);
+    else if (node.nodeType === NodeType.ELEMENT_NODE && !dropped.has((node as HTMLElement).tagName?.toLowerCase() ?? '')) {
+      for (let index = node.childNodes.length - 1; index >= 0; index--) stack.push(node.childNodes[index]!);
+    }
+  }
+  return parts.join('');
+}
 
 function decodeEntities(text: string): string {
   return text
@@ -45,51 +56,61 @@ export function htmlToDocument(html: string, file: string, format: DocumentForma
     if (body) sections.push({ text: body, headings: headingStack.map((heading) => heading.text) });
     buffer = [];
   };
-  const walk = (node: Node, depth: number): void => {
-    if (node.nodeType === NodeType.TEXT_NODE) {
-      paragraph += decodeEntities(node.rawText);
-      return;
-    }
-    if (node.nodeType !== NodeType.ELEMENT_NODE) return;
-    const element = node as HTMLElement;
-    const tag = element.tagName?.toLowerCase() ?? '';
-    if (dropped.has(tag) || element.getAttribute('aria-hidden') === 'true' || element.getAttribute('role') === 'navigation') return;
-    const heading = /^h([1-6])$/.exec(tag);
-    if (heading) {
-      flush();
-      const level = Number(heading[1]);
-      const text = decodeEntities(element.textContent).replace(/\s+/g, ' ').trim();
-      if (text) {
-        while (headingStack.length > 0 && headingStack[headingStack.length - 1]!.level >= level) headingStack.pop();
-        headingStack.push({ level, text });
+  // An explicit stack instead of recursion: hostile or generated HTML nests thousands of levels deep.
+  type Step = { node: Node } | { close: string };
+  const walk = (start: Node): void => {
+    const stack: Step[] = [{ node: start }];
+    while (stack.length > 0) {
+      const step = stack.pop()!;
+      if ('close' in step) {
+        if (blocks.has(step.close)) endParagraph();
+        else if (step.close === 'td' || step.close === 'th') paragraph += ' ';
+        continue;
       }
-      return;
+      const node = step.node;
+      if (node.nodeType === NodeType.TEXT_NODE) {
+        paragraph += decodeEntities(node.rawText);
+        continue;
+      }
+      if (node.nodeType !== NodeType.ELEMENT_NODE) continue;
+      const element = node as HTMLElement;
+      const tag = element.tagName?.toLowerCase() ?? '';
+      if (dropped.has(tag) || element.getAttribute('aria-hidden') === 'true' || element.getAttribute('role') === 'navigation') continue;
+      const heading = /^h([1-6])$/.exec(tag);
+      if (heading) {
+        flush();
+        const level = Number(heading[1]);
+        const text = decodeEntities(textOf(element)).replace(/\s+/g, ' ').trim();
+        if (text) {
+          while (headingStack.length > 0 && headingStack[headingStack.length - 1]!.level >= level) headingStack.pop();
+          headingStack.push({ level, text });
+        }
+        continue;
+      }
+      if (tag === 'tr') {
+        endParagraph();
+        const cells = element.childNodes
+          .filter((child): child is HTMLElement => child.nodeType === NodeType.ELEMENT_NODE && /^t[dh]$/i.test((child as HTMLElement).tagName))
+          .map((cell) => decodeEntities(textOf(cell)).replace(/\s+/g, ' ').trim());
+        if (cells.some((cell) => cell.length > 0)) buffer.push(cells.join(' | '));
+        continue;
+      }
+      if (tag === 'pre') {
+        endParagraph();
+        buffer.push(decodeEntities(textOf(element)).trim());
+        continue;
+      }
+      if (blocks.has(tag)) endParagraph();
+      stack.push({ close: tag });
+      for (let index = element.childNodes.length - 1; index >= 0; index--) stack.push({ node: element.childNodes[index]! });
     }
-    if (tag === 'tr') {
-      endParagraph();
-      const cells = element.childNodes
-        .filter((child): child is HTMLElement => child.nodeType === NodeType.ELEMENT_NODE && /^t[dh]$/i.test((child as HTMLElement).tagName))
-        .map((cell) => decodeEntities(cell.textContent).replace(/\s+/g, ' ').trim());
-      if (cells.some((cell) => cell.length > 0)) buffer.push(cells.join(' | '));
-      return;
-    }
-    if (tag === 'pre') {
-      endParagraph();
-      buffer.push(decodeEntities(element.textContent).trim());
-      return;
-    }
-    const isBlock = blocks.has(tag);
-    if (isBlock) endParagraph();
-    if (depth > MAX_DEPTH) paragraph += ' ' + decodeEntities(element.textContent);
-    else for (const child of element.childNodes) walk(child, depth + 1);
-    if (isBlock) endParagraph();
-    else if (tag === 'td' || tag === 'th') paragraph += ' ';
   };
   const body = root.querySelector('body') ?? root;
-  walk(body, 0);
+  walk(body);
   flush();
   if (sections.length === 0) throw new KbError('KB_ERR_PARSE', { file, reason: 'the document has no text' });
-  const titleText = root.querySelector('title')?.textContent.trim();
+  const titleElement = root.querySelector('title');
+  const titleText = titleElement ? textOf(titleElement).trim() : undefined;
   const firstHeading = sections.find((section) => section.headings.length > 0)?.headings[0];
   const allText = sections.map((section) => section.text).join('\n');
   return {

@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
+import type { Embedder } from '../../src/embed/types.ts';
+import { ingestPaths } from '../../src/ingest/pipeline.ts';
+import { LocalStore } from '../../src/store/local-store.ts';
+import { binaryGarbage } from '../helpers/fixtures.ts';
+import { temporaryDirectory } from '../helpers/temp.ts';
+
+const hnsw = { m: 16, efConstruction: 100, efSearch: 50 };
+const chunking = { maxTokens: 120, overlapTokens: 20 };
+
+/** The built-in embedder, counting the texts it is asked to embed. */
+class CountingEmbedder implements Embedder {
+  private readonly inner = new BuiltinEmbedder();
+  readonly id = this.inner.id;
+  readonly dimensions = this.inner.dimensions;
+  readonly maxBatch = 4;
+  embedded = 0;
+  embedDocuments(texts: readonly string[]) {
+    this.embedded += texts.length;
+    return this.inner.embedDocuments(texts);
+  }
+  embedQuery(text: string) {
+    return this.inner.embedQuery(text);
+  }
+}
+
+describe('incremental ingestion', () => {
+  it('adds, skips unchanged, replaces changed and removes deleted files', async () => {
+    const root = temporaryDirectory();
+    const corpus = path.join(root, 'corpus');
+    mkdirSync(path.join(corpus, 'sub'), { recursive: true });
+    writeFileSync(path.join(corpus, 'a.md'), '# Alpha\n\nThe spindle motor overheats above 140 °C.\n');
+    writeFileSync(path.join(corpus, 'sub', 'b.txt'), 'Beta\n\nReset the VPN password on the portal.\n');
+    writeFileSync(path.join(corpus, 'c.html'), '<html><head><title>Gamma</title></head><body><h1>Gamma</h1><p>打印机卡纸时先关闭电源。</p></body></html>');
+    writeFileSync(path.join(corpus, 'notes.xyz'), 'not a document');
+    const embedder = new CountingEmbedder();
+    const store = LocalStore.open(path.join(root, 'data'), embedder, hnsw);
+    const run = () => ingestPaths([corpus], { store, embedder, chunking, baseDir: root });
+
+    const first = await run();
+    assert.deepEqual([first.added, first.updated, first.unchanged, first.removed, first.failed.length], [3, 0, 0, 0, 0]);
+    assert.deepEqual(first.skipped.map((file) => path.basename(file)), ['notes.xyz']);
+    assert.deepEqual(store.listDocuments().map((document) => document.source).sort(), ['corpus/a.md', 'corpus/c.html', 'corpus/sub/b.txt']);
+
+    embedder.embedded = 0;
+    const second = await run();
+    assert.deepEqual([second.added, second.updated, second.unchanged, second.removed], [0, 0, 3, 0]);
+    assert.equal(embedder.embedded, 0, 'a rerun over unchanged files embeds nothing');
+
+    writeFileSync(path.join(corpus, 'a.md'), '# Alpha\n\nThe hydraulic pressure is low below 2.8 MPa.\n');
+    rmSync(path.join(corpus, 'sub', 'b.txt'));
+    const third = await run();
+    assert.deepEqual([third.added, third.updated, third.unchanged, third.removed], [0, 1, 1, 1]);
+    assert.equal(embedder.embedded, third.chunks);
+    assert.equal(store.postings(['vpn']).get('vpn')?.length, 0, 'the deleted file is gone from the keyword index');
+    assert.equal(store.postings(['spindl']).get('spindl')?.length, 0, 'the old version of the changed file is gone');
+    assert.equal(store.checkConsistency().chunksWithoutVector, 0);
+    assert.equal(store.checkConsistency().vectorsWithoutChunk, 0);
+    store.close();
+  });
+
+  it('reports a file that cannot be parsed and goes on with the rest', async () => {
+    const root = temporaryDirectory();
+    writeFileSync(path.join(root, 'good.md'), '# Good\n\nUseful text.\n');
+    writeFileSync(path.join(root, 'garbage.md'), binaryGarbage());
+    writeFileSync(path.join(root, 'empty.txt'), '');
+    const embedder = new CountingEmbedder();
+    const store = LocalStore.open(path.join(root, 'data'), embedder, hnsw);
+    const summary = await ingestPaths([root], { store, embedder, chunking, baseDir: root });
+    assert.equal(summary.added, 1);
+    assert.deepEqual(summary.failed.map((failure) => [failure.path, /binary|empty/.test(failure.reason)]), [['empty.txt', true], ['garbage.md', true]]);
+    store.close();
+  });
+});
+
+const cli = path.resolve('src/cli.ts');
+
+function documentCount(dataDir: string): number {
+  try {
+    const database = new Database(path.join(dataDir, 'kb.sqlite'), { readonly: true, fileMustExist: true });
+    try {
+      return database.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM documents').get()?.count ?? 0;
+    } finally {
+      database.close();
+    }
+  } catch {
+    return 0; // not created yet, or the schema is being written
+  }
+}
+function runCli(args: string[], environment: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', env: { ...process.env, ...environment }, timeout: 60_000 });
+}
+
+describe('ingest command', () => {
+  it('prints a summary, lists failures with their reason and exits non-zero only when a file failed', () => {
+    const root = temporaryDirectory();
+    const corpus = path.join(root, 'docs');
+    mkdirSync(corpus);
+    writeFileSync(path.join(corpus, 'a.md'), '# A\n\nText about compressors.\n');
+    const environment = { KB_DATA_DIR: path.join(root, 'data') };
+    const ok = runCli(['ingest', corpus], environment);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /ingest: 1 added, 0 updated, 0 unchanged, 0 removed, 0 failed; \d+ chunks written/);
+    writeFileSync(path.join(corpus, 'broken.pdf'), '%PDF-1.7 garbage');
+    const failed = runCli(['ingest', corpus], environment);
+    assert.equal(failed.status, 1);
+    assert.match(failed.stdout, /0 added, 0 updated, 1 unchanged, 0 removed, 1 failed/);
+    assert.match(failed.stderr, /failed: .*broken\.pdf: the PDF/);
+  });
+
+  it('explains an index built by another embedder and how to rebuild it', () => {
+    const root = temporaryDirectory();
+    writeFileSync(path.join(root, 'manifest.json'), JSON.stringify({ formatVersion: 1, embedderId: 'transformers:x:384', dimensions: 384, createdAt: '' }));
+    const result = runCli(['ingest', root], { KB_DATA_DIR: root });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /was built with transformers:x:384.*Rebuild it/);
+  });
+
+  it('rejects invalid settings with the variable name', () => {
+    const result = runCli(['ingest'], { KB_CHUNK_TOKENS: 'many' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /KB_CHUNK_TOKENS/);
+  });
+});
+
+describe('crash safety', () => {
+  it('leaves a consistent index when the ingest process is killed at any moment, and a rerun completes', async () => {
+    const root = temporaryDirectory();
+    const corpus = path.join(root, 'corpus');
+    mkdirSync(corpus);
+    const files = 400;
+    for (let index = 0; index < files; index++) {
+      const paragraphs = Array.from({ length: 6 }, (_, paragraph) => `Section ${paragraph} of document ${index}: machine M-${index} needs torque ${index + paragraph} N·m and inspection every ${paragraph + 1} weeks.`);
+      writeFileSync(path.join(corpus, `doc-${String(index).padStart(3, '0')}.md`), `# Document ${index}\n\n${paragraphs.join('\n\n')}\n`);
+    }
+    const dataDir = path.join(root, 'data');
+    const environment = { ...process.env, KB_DATA_DIR: dataDir, KB_CHUNK_TOKENS: '60', KB_CHUNK_OVERLAP: '10' };
+    const embedder = new BuiltinEmbedder();
+    // Kill points by progress, not by time (machines differ in speed): the parent watches the document count in the
+    // database (WAL allows a concurrent reader) and kills the writer as soon as it passes each mark.
+    const marks = [20, 90, 170, 260, 340];
+    let lastCount = -1;
+    for (const mark of marks) {
+      const child = spawn(process.execPath, ['--import', 'tsx', cli, 'ingest', corpus], { env: environment, stdio: 'ignore' });
+      let exitedEarly = false;
+      const exited = new Promise((resolve) => child.on('exit', () => resolve((exitedEarly = true))));
+      const deadline = Date.now() + 60_000;
+      while (!exitedEarly && Date.now() < deadline && documentCount(dataDir) < mark) await new Promise((resolve) => setTimeout(resolve, 3));
+      child.kill('SIGKILL');
+      await exited;
+      const delay = mark;
+      const store = LocalStore.open(dataDir, embedder, { m: 16, efConstruction: 200, efSearch: 100 });
+      const report = store.checkConsistency();
+      store.close();
+      assert.deepEqual(
+        { chunksWithoutVector: report.chunksWithoutVector, vectorsWithoutChunk: report.vectorsWithoutChunk, documentsWithWrongChunkCount: report.documentsWithWrongChunkCount, orphanPostings: report.orphanPostings },
+        { chunksWithoutVector: 0, vectorsWithoutChunk: 0, documentsWithWrongChunkCount: 0, orphanPostings: 0 },
+        `after a kill past ${delay} documents`,
+      );
+      assert.ok(report.documents >= lastCount, 'work done before a kill is kept');
+      lastCount = report.documents;
+    }
+    const final = runCli(['ingest', corpus], { KB_DATA_DIR: dataDir, KB_CHUNK_TOKENS: '60', KB_CHUNK_OVERLAP: '10' });
+    assert.equal(final.status, 0, final.stderr);
+    const store = LocalStore.open(dataDir, embedder, { m: 16, efConstruction: 200, efSearch: 100 });
+    const report = store.checkConsistency();
+    store.close();
+    assert.equal(report.documents, files);
+    assert.equal(report.chunksWithoutVector + report.vectorsWithoutChunk + report.documentsWithWrongChunkCount, 0);
+    assert.ok(lastCount > 0 && lastCount < files, `the kills should land mid-run (documents after the last kill: ${lastCount})`);
+  });
+});

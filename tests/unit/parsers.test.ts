@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { KbError } from '../../src/errors.ts';
+import { parseFile } from '../../src/ingest/parsers/index.ts';
+import { binaryGarbage, deeplyNestedHtml, encryptedPdf, gbkText, imageOnlyPdf, truncatedCopy, zipBombLike } from '../helpers/fixtures.ts';
+
+const corpus = (file: string) => ({ path: `docs-corpus/${file}`, bytes: readFileSync(`docs-corpus/${file}`) });
+
+async function parseError(file: { path: string; bytes: Buffer }): Promise<KbError> {
+  try {
+    await parseFile(file);
+  } catch (error) {
+    assert.ok(error instanceof KbError, `expected a KbError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`${file.path} parsed without error`);
+}
+
+describe('PDF parser', () => {
+  it('keeps page numbers and numbered headings of an English manual', async () => {
+    const document = await parseFile(corpus('manuals/cnc-lathe-hl-400-manual.pdf'));
+    assert.equal(document.format, 'pdf');
+    assert.equal(document.title, 'HL-400 CNC Lathe Operator Manual');
+    assert.equal(document.pageCount, 3);
+    const faults = document.sections.find((section) => section.text.includes('E-104 | Spindle encoder signal lost'));
+    assert.equal(faults?.page, 2);
+    assert.deepEqual(faults?.headings, ['3. Fault codes']);
+    // Page footers ("… — 2/3") are recognised as repeated lines and removed.
+    assert.ok(!document.sections.some((section) => /— \d\/3/.test(section.text)));
+  });
+
+  it('reads a Chinese PDF without breaking words at line wraps', async () => {
+    const document = await parseFile(corpus('manuals/注塑机-IM-160-操作手册.pdf'));
+    assert.equal(document.language, 'zh');
+    const table = document.sections.find((section) => section.text.includes('锁模力 | 1600 kN'));
+    assert.equal(table?.page, 1);
+    assert.ok(document.sections.some((section) => section.page === 3 && section.text.includes('更换液压油')));
+  });
+
+  it('reports an encrypted PDF', async () => {
+    const error = await parseError({ path: 'secret.pdf', bytes: await encryptedPdf() });
+    assert.equal(error.code, 'KB_ERR_PARSE');
+    assert.match(error.message, /encrypted/);
+  });
+
+  it('reports a truncated PDF', async () => {
+    const error = await parseError({ path: 'cut.pdf', bytes: truncatedCopy('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf', 0.4) });
+    assert.equal(error.code, 'KB_ERR_PARSE');
+  });
+
+  it('reports a PDF without text', async () => {
+    const error = await parseError({ path: 'scan.pdf', bytes: await imageOnlyPdf() });
+    assert.match(error.message, /no extractable text/);
+  });
+});
+
+describe('DOCX parser', () => {
+  it('keeps Word headings and table rows', async () => {
+    const document = await parseFile(corpus('manuals/forklift-fl-25-manual.docx'));
+    assert.equal(document.format, 'docx');
+    const specifications = document.sections.find((section) => section.headings.includes('Specifications'));
+    assert.ok(specifications?.text.includes('Battery | 80 V, 500 Ah lead-acid'), specifications?.text);
+  });
+
+  it('refuses a zip bomb before inflating it', async () => {
+    const error = await parseError({ path: 'bomb.docx', bytes: zipBombLike() });
+    assert.match(error.message, /zip bomb/);
+  });
+
+  it('reports a corrupt DOCX', async () => {
+    const error = await parseError({ path: 'broken.docx', bytes: truncatedCopy('docs-corpus/manuals/forklift-fl-25-manual.docx', 0.5) });
+    assert.equal(error.code, 'KB_ERR_PARSE');
+  });
+});
+
+describe('HTML parser', () => {
+  it('drops navigation, scripts and footers and keeps the heading path and table rows', async () => {
+    const document = await parseFile(corpus('manuals/laser-cutter-lc-3015.html'));
+    assert.equal(document.title, 'LC-3015 Fiber Laser Cutter Manual');
+    const text = document.sections.map((section) => section.text).join('\n');
+    assert.ok(!text.includes('Intranet home'));
+    assert.ok(!text.includes('analytics'));
+    assert.ok(!text.includes('webmaster'));
+    const faults = document.sections.find((section) => section.headings.at(-1) === 'Fault codes');
+    assert.deepEqual(faults?.headings, ['LC-3015 Fiber Laser Cutter Manual', 'Fault codes']);
+    assert.ok(faults?.text.includes('L-13 | Assist gas pressure low |'));
+  });
+
+  it('survives very deep nesting', async () => {
+    const document = await parseFile({ path: 'deep.html', bytes: deeplyNestedHtml(5000) });
+    assert.ok(document.sections.some((section) => section.text.includes('Deep text survives.')));
+  });
+});
+
+describe('Markdown and text parsers', () => {
+  it('keeps the Markdown heading path', async () => {
+    const document = await parseFile(corpus('it/vpn-faq.md'));
+    const section = document.sections.find((item) => item.text.includes('Error 809 means'));
+    assert.deepEqual(section?.headings, ['VPN: Frequently Asked Questions', 'The VPN says "Error 809" or cannot reach the server']);
+  });
+
+  it('reads front matter titles, tables and code blocks', async () => {
+    const markdown = '---\ntitle: Front Title\n---\n# Heading\n\n| A | B |\n| --- | --- |\n| **x** | [link](http://e) |\n\n```\n# not a heading\n```\n';
+    const document = await parseFile({ path: 'front.md', bytes: Buffer.from(markdown) });
+    assert.equal(document.title, 'Front Title');
+    assert.equal(document.sections.length, 1);
+    assert.equal(document.sections[0]!.text, 'A | B\n\nx | link\n\n# not a heading');
+  });
+
+  it('decodes GBK text files', async () => {
+    const document = await parseFile({ path: 'legacy.txt', bytes: gbkText() });
+    assert.equal(document.sections[0]?.text, '故障代码 E-104：主轴编码器信号丢失');
+    assert.equal(document.language, 'zh');
+  });
+
+  it('refuses binary content named .md and empty files', async () => {
+    assert.match((await parseError({ path: 'garbage.md', bytes: binaryGarbage() })).message, /binary/);
+    assert.match((await parseError({ path: 'empty.txt', bytes: Buffer.alloc(0) })).message, /empty/);
+  });
+
+  it('detects a PDF by its content whatever its extension, and refuses unknown formats', async () => {
+    const document = await parseFile({ path: 'misnamed.txt', bytes: readFileSync('docs-corpus/hr/travel-and-expenses.pdf') });
+    assert.equal(document.format, 'pdf');
+    assert.equal((await parseError({ path: 'sheet.xlsx', bytes: Buffer.from('a,b') })).code, 'KB_ERR_UNSUPPORTED_FORMAT');
+  });
+});

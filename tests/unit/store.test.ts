@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
+import { KbError } from '../../src/errors.ts';
+import { LocalStore } from '../../src/store/local-store.ts';
+import type { ChunkInput } from '../../src/store/types.ts';
+import { termFrequencies, tokenize } from '../../src/text/tokenize.ts';
+import { temporaryDirectory } from '../helpers/temp.ts';
+
+const embedder = new BuiltinEmbedder();
+const hnsw = { m: 16, efConstruction: 100, efSearch: 50 };
+
+async function chunks(texts: string[]): Promise<ChunkInput[]> {
+  const vectors = await embedder.embedDocuments(texts);
+  return texts.map((text, ordinal) => ({
+    ordinal,
+    text,
+    headings: ['H'],
+    page: undefined,
+    startOffset: 0,
+    endOffset: text.length,
+    language: 'en',
+    tokenCount: text.split(' ').length,
+    contentHash: String(ordinal),
+    terms: termFrequencies(tokenize(text)),
+    vector: vectors[ordinal]!,
+  }));
+}
+
+const document = (source: string) => ({ source, title: source, language: 'en' as const, format: 'text' as const, contentHash: 'h-' + source });
+
+describe('LocalStore', () => {
+  it('writes, replaces and deletes documents with their postings and vectors', async () => {
+    const dataDir = temporaryDirectory();
+    const store = LocalStore.open(dataDir, embedder, hnsw);
+    store.upsertDocument(document('a.txt'), await chunks(['spindle motor overheat', 'coolant level low']));
+    store.upsertDocument(document('b.txt'), await chunks(['vpn password reset']));
+    assert.equal(store.keywordStatistics().chunkCount, 3);
+    assert.equal(store.postings(['spindl']).get('spindl')?.length, 1);
+
+    store.upsertDocument(document('a.txt'), await chunks(['hydraulic pressure low']));
+    assert.equal(store.keywordStatistics().chunkCount, 2);
+    assert.equal(store.postings(['spindl']).get('spindl')?.length, 0, 'old postings are gone');
+    const [top] = store.denseSearch(await embedder.embedQuery('hydraulic pressure low'), 5);
+    assert.equal(store.getChunks([top![0]]).get(top![0])?.text, 'hydraulic pressure low');
+
+    assert.equal(store.deleteDocument('b.txt'), true);
+    assert.equal(store.deleteDocument('b.txt'), false);
+    assert.equal(store.denseSearch(await embedder.embedQuery('vpn password reset'), 5).length, 1);
+    assert.deepEqual({ ...store.checkConsistency() }, { documents: 1, chunks: 1, chunksWithoutVector: 0, vectorsWithoutChunk: 0, documentsWithWrongChunkCount: 0, orphanPostings: 0 });
+    store.close();
+  });
+
+  it('grows the vector index past its initial capacity', async () => {
+    const store = LocalStore.open(temporaryDirectory(), embedder, hnsw);
+    for (let batch = 0; batch < 6; batch++) {
+      store.upsertDocument(document(`doc-${batch}.txt`), await chunks(Array.from({ length: 300 }, (_, index) => `item ${batch} ${index} code X${batch}-${index}`)));
+    }
+    assert.equal(store.keywordStatistics().chunkCount, 1800);
+    assert.equal(store.checkConsistency().chunksWithoutVector, 0);
+    store.close();
+  });
+
+  it('reopens from its files and filters by document, source prefix and language', async () => {
+    const dataDir = temporaryDirectory();
+    const first = LocalStore.open(dataDir, embedder, hnsw);
+    first.upsertDocument(document('manuals/a.txt'), await chunks(['spindle motor overheat']));
+    first.upsertDocument({ ...document('it/b.txt'), language: 'zh' }, (await chunks(['打印机卡纸'])).map((chunk) => ({ ...chunk, language: 'zh' as const })));
+    first.flush();
+    first.close();
+    const store = LocalStore.open(dataDir, embedder, hnsw);
+    assert.equal(store.listDocuments().length, 2);
+    assert.equal(store.chunksMatching({ sourcePrefix: 'manuals/' })?.size, 1);
+    assert.equal(store.chunksMatching({ language: 'zh' })?.size, 1);
+    const key = store.getDocumentBySource('it/b.txt')!.key;
+    const allowed = store.chunksMatching({ documentKeys: [key] })!;
+    const results = store.denseSearch(await embedder.embedQuery('spindle'), 10, allowed);
+    assert.equal(results.length, 1);
+    assert.equal(store.getChunks([results[0]![0]]).get(results[0]![0])?.source, 'it/b.txt');
+    assert.equal(store.chunksMatching({}), undefined);
+    store.close();
+  });
+
+  it('rebuilds the vector index when its file is older than the database (a crash before saving)', async () => {
+    const dataDir = temporaryDirectory();
+    const store = LocalStore.open(dataDir, embedder, hnsw);
+    store.upsertDocument(document('a.txt'), await chunks(['first document']));
+    store.flush();
+    store.upsertDocument(document('b.txt'), await chunks(['second document written after the last save']));
+    store.close(); // no flush: the vector file misses b.txt
+    const reopened = LocalStore.open(dataDir, embedder, hnsw);
+    const report = reopened.checkConsistency();
+    assert.equal(report.chunks, 2);
+    assert.equal(report.chunksWithoutVector, 0);
+    reopened.close();
+  });
+
+  it('refuses an index built by another embedder or format version, saying how to rebuild', async () => {
+    const dataDir = temporaryDirectory();
+    LocalStore.open(dataDir, embedder, hnsw).close();
+    assert.throws(
+      () => LocalStore.open(dataDir, { id: 'transformers:other:384', dimensions: 384 }, hnsw),
+      (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_INDEX_MISMATCH' && /npm run ingest/.test(error.message),
+    );
+    writeFileSync(path.join(dataDir, 'manifest.json'), JSON.stringify({ formatVersion: 99, embedderId: embedder.id, dimensions: embedder.dimensions }));
+    assert.throws(() => LocalStore.open(dataDir, embedder, hnsw), (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_INDEX_VERSION');
+    writeFileSync(path.join(dataDir, 'manifest.json'), '{broken');
+    assert.throws(() => LocalStore.open(dataDir, embedder, hnsw), (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_INDEX_CORRUPT');
+  });
+
+  it('rejects vectors of the wrong size without writing anything', async () => {
+    const store = LocalStore.open(temporaryDirectory(), embedder, hnsw);
+    const [chunk] = await chunks(['text']);
+    assert.throws(() => store.upsertDocument(document('a.txt'), [{ ...chunk!, vector: new Float32Array(3) }]), KbError);
+    assert.equal(store.listDocuments().length, 0);
+    store.close();
+  });
+});
