@@ -28,8 +28,9 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }> =
       const { question, history, topK, filters, stream } = request.body;
       const wantsStream = stream ?? /text\/event-stream/.test(request.headers.accept ?? '');
       const abort = new AbortController();
-      request.raw.on('close', () => {
-        if (!reply.raw.writableEnded) abort.abort();
+      // The response closing before it finished means the client went away: stop generating (and paying for) text.
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
       });
       const input = {
         question,

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { OpenAiCompatibleModel } from '../../src/answer/openai-compatible.ts';
+import { refusalMessages } from '../../src/answer/messages.ts';
+import { NO_ANSWER_TOKEN } from '../../src/answer/prompt.ts';
+import { evaluateQuestions, readQuestions } from '../../src/evaluation/questions.ts';
+import type { KnowledgeBase } from '../../src/knowledge-base.ts';
+import { FakeOpenAi } from '../helpers/fake-openai.ts';
+import { corpusKnowledgeBase } from '../helpers/knowledge-base.ts';
+
+describe('retrieval and extractive answers on docs-corpus', () => {
+  let knowledgeBase: KnowledgeBase;
+  before(async () => {
+    knowledgeBase = await corpusKnowledgeBase();
+  });
+  after(() => knowledgeBase.close());
+
+  it('answers a fault-code question from the PDF table, citing document, page and heading', async () => {
+    const result = await knowledgeBase.ask({ question: 'What does fault code E-104 mean on the HL-400 lathe?' });
+    assert.equal(result.answerable, true);
+    assert.match(result.answer, /encoder/i);
+    assert.match(result.answer, /\[1\]/);
+    const citation = result.citations.find((item) => item.n === 1)!;
+    assert.equal(citation.source, 'docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf');
+    assert.equal(citation.page, 2);
+    assert.deepEqual(citation.headings, ['3. Fault codes']);
+    assert.match(citation.documentId, /^[0-9a-f]{16}$/);
+  });
+
+  it('answers in Chinese from a Chinese PDF', async () => {
+    const result = await knowledgeBase.ask({ question: '注塑机报警 M-05 是什么意思？' });
+    assert.equal(result.language, 'zh');
+    assert.match(result.answer, /油温过高/);
+    assert.equal(result.citations[0]?.page, 2);
+  });
+
+  it('refuses, in the question language, what the knowledge base does not contain', async () => {
+    for (const [question, language] of [['How is the annual bonus for production staff calculated?', 'en'], ['食堂几点开饭？', 'zh']] as const) {
+      const result = await knowledgeBase.ask({ question });
+      assert.equal(result.answerable, false, question);
+      assert.equal(result.answer, refusalMessages[language]);
+      assert.deepEqual(result.citations, []);
+      assert.equal(result.answeredBy, 'none');
+    }
+  });
+
+  it('finds the gold document in the top 5 for at least 90% of the answerable evaluation questions', async () => {
+    const questions = readQuestions('docs-corpus/eval/questions.jsonl');
+    const report = await evaluateQuestions(knowledgeBase, questions);
+    assert.ok(report['hit@5'] >= 0.9, `hit@5 ${report['hit@5']}`);
+    assert.ok(report.refusal_recall >= 0.8, `refusal recall ${report.refusal_recall}`);
+    assert.equal(report.multi_turn_passed.split('/')[0], report.multi_turn_passed.split('/')[1], `multi-turn ${report.multi_turn_passed}`);
+  });
+
+  it('applies filters on language, source prefix and document', async () => {
+    const chinese = await knowledgeBase.search('VPN', 10, { language: 'zh' });
+    assert.ok(chinese.chunks.length > 0 && chinese.chunks.every((chunk) => chunk.language === 'zh'));
+    const hr = await knowledgeBase.search('leave', 10, { sourcePrefix: 'docs-corpus/hr/' });
+    assert.ok(hr.chunks.length > 0 && hr.chunks.every((chunk) => chunk.source.startsWith('docs-corpus/hr/')));
+    const documentId = hr.chunks[0]!.documentKey;
+    const one = await knowledgeBase.search('leave', 10, { documentIds: [documentId] });
+    assert.ok(one.chunks.every((chunk) => chunk.documentKey === documentId));
+  });
+
+  it('condenses a follow-up with the previous question when no LLM is configured', async () => {
+    const history = [
+      { role: 'user' as const, content: '注塑机报警 M-05 是什么意思？' },
+      { role: 'assistant' as const, content: 'M-05 表示油温过高。[1]' },
+    ];
+    const result = await knowledgeBase.ask({ question: '那 M-12 呢？', history });
+    assert.match(result.retrieval.query, /M-05.*M-12/);
+    assert.match(result.answer, /模具保护/);
+  });
+
+  it('streams the same answer it returns', async () => {
+    let streamed = '';
+    let done: string | undefined;
+    for await (const part of knowledgeBase.askStream({ question: 'How long can a VPN session stay connected?' })) {
+      if (part.type === 'delta') streamed += part.text;
+      if (part.type === 'done') done = part.result.answer;
+    }
+    assert.equal(streamed, done);
+  });
+});
+
+describe('answers from an OpenAI-compatible LLM', () => {
+  const server = new FakeOpenAi();
+  let knowledgeBase: KnowledgeBase;
+  before(async () => {
+    await server.start();
+    knowledgeBase = await corpusKnowledgeBase({ model: new OpenAiCompatibleModel({ baseUrl: server.baseUrl, model: 'fake', timeoutMs: 1500 }) });
+  });
+  after(async () => {
+    knowledgeBase.close();
+    await server.stop();
+  });
+
+  it('sends numbered context, keeps valid citations and drops and reports invalid ones', async () => {
+    server.enqueue({ kind: 'answer', text: 'E-104 means the spindle encoder signal is lost [1]. See also [9].', pieces: 7 });
+    const result = await knowledgeBase.ask({ question: 'What does fault code E-104 mean?' });
+    assert.equal(result.answeredBy, 'llm');
+    assert.equal(result.answer, 'E-104 means the spindle encoder signal is lost [1]. See also.');
+    assert.deepEqual(result.droppedCitations, [9]);
+    assert.deepEqual(result.citations.map((citation) => citation.n), [1]);
+    const prompt = server.requests.at(-1)!.body.messages.at(-1)!.content;
+    assert.match(prompt, /^Context passages:\n\n\[1\] /);
+    assert.match(prompt, /Question: What does fault code E-104 mean\?$/);
+  });
+
+  it('uses a Chinese system prompt for a Chinese question', async () => {
+    server.enqueue({ kind: 'answer', text: 'M-05 表示油温过高 [1]。' });
+    const result = await knowledgeBase.ask({ question: '注塑机报警 M-05 是什么意思？' });
+    assert.equal(result.answer, 'M-05 表示油温过高 [1]。');
+    assert.match(server.requests.at(-1)!.body.messages[0]!.content, /简体中文/);
+  });
+
+  it('turns the model saying NO_ANSWER into a structured refusal', async () => {
+    server.enqueue({ kind: 'answer', text: NO_ANSWER_TOKEN });
+    const result = await knowledgeBase.ask({ question: 'How often are digital calipers calibrated?' });
+    assert.equal(result.answerable, false);
+    assert.equal(result.answer, refusalMessages.en);
+  });
+
+  it('retries once after a retryable error', async () => {
+    server.enqueue({ kind: 'status', status: 503 }, { kind: 'answer', text: 'Every 6 months [1].' });
+    const result = await knowledgeBase.ask({ question: 'How often are digital calipers calibrated?' });
+    assert.equal(result.answeredBy, 'llm');
+    assert.equal(result.fallback, undefined);
+  });
+
+  it('falls back to the extractive answer when the model hangs or keeps failing, and says so', async () => {
+    server.enqueue({ kind: 'hang' }, { kind: 'hang' });
+    const hung = await knowledgeBase.ask({ question: 'How often are digital calipers calibrated?' });
+    assert.equal(hung.answeredBy, 'extractive');
+    assert.match(hung.fallback?.reason ?? '', /did not answer within 1500 ms/);
+    assert.match(hung.answer, /language model was unavailable/);
+    assert.match(hung.answer, /6 months/);
+    server.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
+    const failed = await knowledgeBase.ask({ question: '注塑机报警 M-05 是什么意思？' });
+    assert.equal(failed.answeredBy, 'extractive');
+    assert.match(failed.answer, /语言模型暂不可用/);
+  });
+
+  it('closes a stream that broke midway honestly, with the extractive answer after a note', async () => {
+    // The condensing call is skipped without history; the first request is the answer itself.
+    server.enqueue({ kind: 'malformed-stream', after: 'E-104 means' });
+    const parts: string[] = [];
+    let final;
+    for await (const part of knowledgeBase.askStream({ question: 'What does fault code E-104 mean?' })) {
+      if (part.type === 'delta') parts.push(part.text);
+      if (part.type === 'done') final = part.result;
+    }
+    assert.ok(final);
+    assert.equal(final.answeredBy, 'extractive');
+    assert.match(final.fallback?.reason ?? '', /malformed/);
+    assert.equal(parts.join(''), final.answer);
+  });
+
+  it('condenses a follow-up with the LLM', async () => {
+    server.enqueue({ kind: 'answer', text: 'What does fault code E-207 mean on the HL-400 lathe?' }, { kind: 'answer', text: 'Hydraulic pressure low [1].' });
+    const result = await knowledgeBase.ask({
+      question: 'And E-207?',
+      history: [
+        { role: 'user', content: 'What does fault code E-104 mean on the HL-400 lathe?' },
+        { role: 'assistant', content: 'Spindle encoder signal lost. [1]' },
+      ],
+    });
+    assert.equal(result.retrieval.query, 'What does fault code E-207 mean on the HL-400 lathe?');
+    assert.equal(result.citations[0]?.source, 'docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf');
+  });
+});
