@@ -1,0 +1,134 @@
+// npm run bench [-- FOLDER]
+// Ingestion throughput and in-process query latency on docs-corpus (and on FOLDER when given, e.g.
+// ../shared/corpora/realworld). Each figure comes with a baseline measured in the same process, because absolute
+// times on shared machines are noisy: ingestion against parsing alone, hybrid search against BM25 alone.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { readQuestions } from '../src/evaluation/questions.ts';
+import { percentile } from '../src/evaluation/metrics.ts';
+import { parseFile } from '../src/ingest/parsers/index.ts';
+import { KnowledgeBase } from '../src/knowledge-base.ts';
+import { rankBm25 } from '../src/retrieve/bm25.ts';
+import { termFrequencies, tokenize } from '../src/text/tokenize.ts';
+
+const silent = { info: () => {}, warn: (message: string) => process.stderr.write(`warning: ${message}\n`) };
+
+function listFiles(root: string): string[] {
+  const found: string[] = [];
+  const visit = (entry: string) => {
+    const stats = statSync(entry);
+    if (stats.isDirectory()) for (const name of readdirSync(entry).sort()) visit(path.join(entry, name));
+    else found.push(entry);
+  };
+  visit(root);
+  return found;
+}
+
+async function measureParsing(files: string[]): Promise<{ seconds: number; pdfPages: number; pdfSeconds: number }> {
+  let pdfPages = 0;
+  let pdfSeconds = 0;
+  const started = performance.now();
+  for (const file of files) {
+    const fileStarted = performance.now();
+    try {
+      const document = await parseFile({ path: file, bytes: readFileSync(file) });
+      if (document.format === 'pdf') {
+        pdfPages += document.pageCount ?? 0;
+        pdfSeconds += (performance.now() - fileStarted) / 1000;
+      }
+    } catch {
+      // unsupported or broken files are part of real folders; ingestion reports them
+    }
+  }
+  return { seconds: (performance.now() - started) / 1000, pdfPages, pdfSeconds };
+}
+
+function stats(samples: number[]): string {
+  return `p50 ${percentile(samples, 0.5).toFixed(2)} ms, p95 ${percentile(samples, 0.95).toFixed(2)} ms`;
+}
+
+async function benchFolder(folder: string, queries: string[] | undefined): Promise<Record<string, unknown>> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kb-bench-'));
+  const config = loadConfig({ ...process.env, KB_DATA_DIR: dataDir, KB_LLM_BASE_URL: '' });
+  const files = listFiles(folder);
+  await measureParsing(files.slice(0, 10)); // warm-up: module loading and JIT would otherwise count as parsing
+  const parsing = await measureParsing(files);
+  const knowledgeBase = await KnowledgeBase.open(config, silent);
+  try {
+    const summary = await knowledgeBase.ingest([folder]);
+    const rerunStarted = performance.now();
+    const rerun = await knowledgeBase.ingest([folder]);
+    const rerunSeconds = (performance.now() - rerunStarted) / 1000;
+    const rssAfterIngest = process.memoryUsage().rss;
+
+    // Queries: the evaluation questions for docs-corpus, else the opening words of chunks spread over the folder.
+    const sample = queries ?? sampleQueries(knowledgeBase, 60);
+    const rounds = 3;
+    const searchSamples: number[] = [];
+    const keywordSamples: number[] = [];
+    const askSamples: number[] = [];
+    const statistics = knowledgeBase.store.keywordStatistics();
+    for (let round = 0; round < rounds; round++) {
+      for (const query of sample) {
+        let started = performance.now();
+        const terms = termFrequencies(tokenize(query));
+        rankBm25(terms, knowledgeBase.store.postings([...terms.keys()]), statistics.chunkCount, statistics.averageChunkLength, { k1: config.retrieval.bm25K1, b: config.retrieval.bm25B }, config.retrieval.candidates);
+        keywordSamples.push(performance.now() - started);
+        started = performance.now();
+        await knowledgeBase.search(query, 10);
+        searchSamples.push(performance.now() - started);
+        started = performance.now();
+        await knowledgeBase.ask({ question: query });
+        askSamples.push(performance.now() - started);
+      }
+    }
+    const report = {
+      folder,
+      files: files.length,
+      documents: summary.added,
+      failed: summary.failed.length,
+      chunks: summary.chunks,
+      ingestSeconds: summary.seconds,
+      chunksPerSecond: summary.chunks / summary.seconds,
+      parseOnlySeconds: parsing.seconds,
+      ingestToParseRatio: summary.seconds / parsing.seconds,
+      pdfPages: parsing.pdfPages,
+      pdfPagesPerSecond: parsing.pdfSeconds > 0 ? parsing.pdfPages / parsing.pdfSeconds : 0,
+      unchangedRerunSeconds: rerunSeconds,
+      unchangedRerunFiles: rerun.unchanged,
+      rssAfterIngestMiB: rssAfterIngest / 1024 / 1024,
+      queries: sample.length * rounds,
+      keywordOnly: stats(keywordSamples),
+      search: stats(searchSamples),
+      searchToKeywordRatio: percentile(searchSamples, 0.5) / percentile(keywordSamples, 0.5),
+      askExtractive: stats(askSamples),
+    };
+    return report;
+  } finally {
+    knowledgeBase.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function sampleQueries(knowledgeBase: KnowledgeBase, count: number): string[] {
+  const statistics = knowledgeBase.store.keywordStatistics();
+  const step = Math.max(1, Math.floor(statistics.chunkCount / count));
+  const ids = Array.from({ length: count }, (_, index) => index * step + 1);
+  return [...knowledgeBase.store.getChunks(ids).values()].map((chunk) => Array.from(chunk.text.replace(/\s+/g, ' ')).slice(0, 40).join(''));
+}
+
+function print(report: Record<string, unknown>): void {
+  const width = Math.max(...Object.keys(report).map((key) => key.length));
+  for (const [key, value] of Object.entries(report)) process.stdout.write(`  ${key.padEnd(width)}  ${typeof value === 'number' ? (Number.isInteger(value) ? value : value.toFixed(3)) : value}\n`);
+}
+
+const questions = readQuestions('docs-corpus/eval/questions.jsonl').map((item) => item.question);
+process.stdout.write('docs-corpus (built-in embedder, extractive answers)\n');
+print(await benchFolder('docs-corpus', questions));
+const extra = process.argv[2];
+if (extra) {
+  process.stdout.write(`\n${extra}\n`);
+  print(await benchFolder(extra, undefined));
+}
