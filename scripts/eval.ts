@@ -1,48 +1,115 @@
-// npm run eval -- --questions FILE [--corpus DIR] [--json] [--verbose]
-// Indexes the corpus into a temporary data directory with the current settings, asks every question, and prints
-// hit@1, hit@5, answer containment and refusal precision/recall as a table (or one JSON object with --json).
+// Quality evaluation, three modes, each indexing into a temporary data directory with the current settings:
+//   npm run eval -- --questions docs-corpus/eval/questions.jsonl [--corpus docs-corpus] [--json] [--verbose]
+//   npm run eval -- --dataset ../shared/eval/cranfield [--split test] [--json] [--trace QUERY_ID]
+//   npm run eval -- --qa ../shared/eval/clapnq/qa_dev.jsonl --corpus ../shared/eval/clapnq [--limit N] [--json]
+// With --json, stdout carries one JSON object and nothing else (progress and logs go to stderr).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadConfig, loadDotEnv } from '../src/config.ts';
+import { evaluateRetrieval, readBeirCorpus, readBeirDataset, traceQuery } from '../src/evaluation/beir.ts';
+import { evaluateQa, readQa } from '../src/evaluation/qa.ts';
 import { evaluateQuestions, readQuestions } from '../src/evaluation/questions.ts';
 import { KnowledgeBase } from '../src/knowledge-base.ts';
+
+const usage = `usage:
+  npm run eval -- --questions FILE [--corpus DIR] [--json] [--verbose]
+  npm run eval -- --dataset DIR [--split NAME] [--json] [--trace QUERY_ID]
+  npm run eval -- --qa FILE --corpus DIR [--limit N] [--json]
+`;
 
 const { values } = parseArgs({
   options: {
     questions: { type: 'string' },
+    dataset: { type: 'string' },
+    qa: { type: 'string' },
     corpus: { type: 'string' },
+    split: { type: 'string' },
+    trace: { type: 'string' },
+    limit: { type: 'string' },
     json: { type: 'boolean' },
     verbose: { type: 'boolean' },
   },
 });
 
-function progressBar(label: string, total: number, quiet: boolean) {
-  if (quiet || !process.stderr.isTTY) return { update: (_: number) => {}, stop: () => {} };
+function progressBar(label: string, total: number) {
+  if (!process.stderr.isTTY) return { update: (_: number) => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic);
   bar.start(total, 0);
   return { update: (value: number) => bar.update(value), stop: () => bar.stop() };
 }
 
-async function main(): Promise<void> {
-  if (!values.questions) {
-    process.stderr.write('usage: npm run eval -- --questions docs-corpus/eval/questions.jsonl [--corpus docs-corpus] [--json] [--verbose]\n');
-    process.exitCode = 1;
-    return;
-  }
+function printTable(rows: [string, string | number][]): void {
+  const width = Math.max(...rows.map(([label]) => label.length));
+  process.stdout.write(rows.map(([label, value]) => `${label.padEnd(width)}  ${typeof value === 'number' ? String(value) : value}`).join('\n') + '\n');
+}
+
+async function withKnowledgeBase<T>(run: (knowledgeBase: KnowledgeBase) => Promise<T>): Promise<T> {
   loadDotEnv();
-  const quiet = values.json ?? false;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kb-eval-'));
-  const logger = { info: (message: string) => (quiet ? undefined : process.stderr.write(`${message}\n`)), warn: (message: string) => process.stderr.write(`warning: ${message}\n`) };
-  const config = loadConfig({ ...process.env, KB_DATA_DIR: dataDir });
+  const logger = { info: (message: string) => process.stderr.write(`${message}\n`), warn: (message: string) => process.stderr.write(`warning: ${message}\n`) };
+  // Recall@100 needs at least 100 candidates from each retriever; 300 unless set explicitly.
+  const config = loadConfig({ KB_CANDIDATES: '300', ...process.env, KB_DATA_DIR: dataDir });
   const knowledgeBase = await KnowledgeBase.open(config, logger);
   try {
-    const summary = await knowledgeBase.ingest([values.corpus ?? 'docs-corpus']);
-    logger.info(`indexed ${summary.added} documents, ${summary.chunks} chunks in ${summary.seconds.toFixed(1)} s`);
-    const questions = readQuestions(values.questions);
-    const bar = progressBar('questions', questions.length, quiet);
+    return await run(knowledgeBase);
+  } finally {
+    knowledgeBase.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function indexCorpus(knowledgeBase: KnowledgeBase, directory: string): Promise<number> {
+  const documents = readBeirCorpus(directory);
+  const bar = progressBar('indexing', documents.length);
+  const summary = await knowledgeBase.ingestDocuments(documents, { onProgress: ({ done }) => bar.update(done) });
+  bar.stop();
+  process.stderr.write(`indexed ${summary.added} documents, ${summary.chunks} chunks in ${summary.seconds.toFixed(1)} s\n`);
+  return summary.seconds;
+}
+
+async function runDataset(directory: string): Promise<void> {
+  const dataset = readBeirDataset(directory, values.split);
+  await withKnowledgeBase(async (knowledgeBase) => {
+    const indexSeconds = await indexCorpus(knowledgeBase, directory);
+    if (values.trace) {
+      const trace = await traceQuery(knowledgeBase, dataset, values.trace);
+      process.stdout.write(`query ${values.trace}: ${trace.query}\n`);
+      process.stdout.write('document            relevance  bm25  dense  fused\n');
+      for (const row of trace.rows) {
+        const show = (rank: number | undefined) => String(rank ?? '-').padStart(5);
+        process.stdout.write(`${row.document.padEnd(20)}${String(row.relevance).padStart(9)} ${show(row.keywordRank)} ${show(row.denseRank)}  ${show(row.fusedRank)}\n`);
+      }
+      return;
+    }
+    const bar = progressBar('queries', dataset.qrels.size);
+    const report = await evaluateRetrieval(knowledgeBase, dataset, indexSeconds, (done) => bar.update(done));
+    bar.stop();
+    if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
+    else printTable([[`dataset (${dataset.split}, ${dataset.qrels.size} queries, ${dataset.documents.length} documents)`, directory], ...Object.entries(report)]);
+  });
+}
+
+async function runQa(file: string, corpus: string): Promise<void> {
+  const items = readQa(file, values.limit ? Number(values.limit) : undefined);
+  await withKnowledgeBase(async (knowledgeBase) => {
+    await indexCorpus(knowledgeBase, corpus);
+    const bar = progressBar('questions', items.length);
+    const { report } = await evaluateQa(knowledgeBase, items, (done) => bar.update(done));
+    bar.stop();
+    if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
+    else printTable(Object.entries(report));
+  });
+}
+
+async function runQuestions(file: string, corpus: string): Promise<void> {
+  await withKnowledgeBase(async (knowledgeBase) => {
+    const summary = await knowledgeBase.ingest([corpus]);
+    process.stderr.write(`indexed ${summary.added} documents, ${summary.chunks} chunks in ${summary.seconds.toFixed(1)} s\n`);
+    const questions = readQuestions(file);
+    const bar = progressBar('questions', questions.length);
     const report = await evaluateQuestions(knowledgeBase, questions, (done) => bar.update(done));
     bar.stop();
     const { outcomes, ...figures } = report;
@@ -50,7 +117,7 @@ async function main(): Promise<void> {
       process.stdout.write(JSON.stringify(values.verbose ? report : figures) + '\n');
       return;
     }
-    const rows: [string, string][] = [
+    printTable([
       ['questions (answerable / unanswerable)', `${report.questions} (${report.answerable} / ${report.unanswerable})`],
       ['hit@1 (gold document ranked first)', report['hit@1'].toFixed(3)],
       ['hit@5 (gold document in the top 5)', report['hit@5'].toFixed(3)],
@@ -62,19 +129,20 @@ async function main(): Promise<void> {
       ['multi-turn items passed', report.multi_turn_passed],
       ['en: hit@5 / containment / refusal recall', `${report.by_language['en']!['hit@5']} / ${report.by_language['en']!.answer_containment} / ${report.by_language['en']!.refusal_recall}`],
       ['zh: hit@5 / containment / refusal recall', `${report.by_language['zh']!['hit@5']} / ${report.by_language['zh']!.answer_containment} / ${report.by_language['zh']!.refusal_recall}`],
-    ];
-    const width = Math.max(...rows.map(([label]) => label.length));
-    process.stdout.write(rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') + '\n');
+    ]);
     if (values.verbose) {
       for (const outcome of outcomes) {
         const wrong = outcome.answerable ? !outcome.hitAt5 || !outcome.contains || outcome.refused : !outcome.refused;
         if (wrong) process.stdout.write(`${outcome.id} ${outcome.answerable ? 'A' : 'U'} hit5=${outcome.hitAt5} contains=${outcome.contains} refused=${outcome.refused} conf=${outcome.confidence.toFixed(2)} | ${outcome.answer.replace(/\n/g, ' ').slice(0, 160)}\n`);
       }
     }
-  } finally {
-    knowledgeBase.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }
 
-await main();
+if (values.dataset) await runDataset(values.dataset);
+else if (values.qa && values.corpus) await runQa(values.qa, values.corpus);
+else if (values.questions) await runQuestions(values.questions, values.corpus ?? 'docs-corpus');
+else {
+  process.stderr.write(usage);
+  process.exitCode = 1;
+}

@@ -7,7 +7,7 @@ import { OpenAiCompatibleModel } from './answer/openai-compatible.ts';
 import type { AnswerPart, AnswerResult, ChatMessage, LanguageModel } from './answer/types.ts';
 import { createEmbedder, type Logger } from './embed/index.ts';
 import type { Embedder } from './embed/types.ts';
-import { ingestPaths, type IngestOptions, type IngestSummary } from './ingest/pipeline.ts';
+import { ingestPaths, ingestTexts, type IngestOptions, type IngestSummary, type TextDocument } from './ingest/pipeline.ts';
 import { defaultRetrievalWeights, Retriever, type RetrievalResult, type SearchFilters } from './retrieve/retriever.ts';
 import { LocalStore } from './store/local-store.ts';
 
@@ -62,6 +62,10 @@ export class KnowledgeBase {
 
   ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir'> = {}): Promise<IngestSummary> {
     return ingestPaths(paths, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options });
+  }
+
+  ingestDocuments(documents: readonly TextDocument[], options: Pick<IngestOptions, 'onProgress'> = {}): Promise<IngestSummary> {
+    return ingestTexts(documents, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options });
   }
 
   search(query: string, topK: number, filters?: SearchFilters): Promise<RetrievalResult> {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Embedder } from '../embed/types.ts';
 import { KbError, describeError, isKbError } from '../errors.ts';
 import type { ChunkInput, DocumentInput, Store } from '../store/types.ts';
+import { detectLanguage } from '../text/language.ts';
 import { termFrequencies, tokenize } from '../text/tokenize.ts';
 import { chunkSections, indexableText, type ChunkingOptions } from './chunker.ts';
 import { isSupportedPath, parseFile } from './parsers/index.ts';
@@ -181,4 +182,70 @@ export function formatSummary(summary: IngestSummary): string {
     `ingest: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.removed} removed, ` +
     `${summary.failed.length} failed; ${summary.chunks} chunks written in ${summary.seconds.toFixed(1)} s`
   );
+}
+
+export interface TextDocument {
+  /** The document's identity in the store (a path, a URL or a dataset id). */
+  source: string;
+  title: string;
+  text: string;
+  url?: string;
+}
+
+/**
+ * Ingests documents given as text (API uploads of plain text, benchmark corpora): the same chunking, embedding and
+ * all-or-nothing write as files, incremental by content hash. Embedding is batched across documents, which matters
+ * for collections of many short passages.
+ */
+export async function ingestTexts(
+  documents: readonly TextDocument[],
+  options: Omit<IngestOptions, 'baseDir'>,
+): Promise<IngestSummary> {
+  const started = performance.now();
+  const { store, embedder } = options;
+  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], chunks: 0, pages: 0, seconds: 0 };
+  const batchSize = Math.max(embedder.maxBatch, 64);
+  let pending: { document: DocumentInput; chunks: Omit<ChunkInput, 'vector'>[]; texts: string[]; replaces: boolean }[] = [];
+  const flushPending = async () => {
+    const texts = pending.flatMap((item) => item.texts);
+    const vectors: Float32Array[] = [];
+    for (let start = 0; start < texts.length; start += embedder.maxBatch) vectors.push(...(await embedder.embedDocuments(texts.slice(start, start + embedder.maxBatch))));
+    let offset = 0;
+    for (const item of pending) {
+      store.upsertDocument(item.document, item.chunks.map((chunk, index) => ({ ...chunk, vector: vectors[offset + index]! })));
+      offset += item.chunks.length;
+      if (item.replaces) summary.updated++;
+      else summary.added++;
+      summary.chunks += item.chunks.length;
+    }
+    pending = [];
+  };
+  for (const [position, input] of documents.entries()) {
+    options.onProgress?.({ done: position, total: documents.length, file: input.source });
+    const text = input.text.trim();
+    if (!text) {
+      summary.failed.push({ path: input.source, reason: 'the document has no text' });
+      continue;
+    }
+    const hash = createHash('sha256').update(`${input.title}\u0000${text}|pipeline=${PIPELINE_VERSION}|chunk=${options.chunking.maxTokens}/${options.chunking.overlapTokens}`).digest('hex');
+    const existing = store.getDocumentBySource(input.source);
+    if (existing && existing.contentHash === hash) {
+      summary.unchanged++;
+      continue;
+    }
+    const chunks = chunkSections([{ text, headings: [] }], options.chunking);
+    const texts = chunks.map((chunk) => indexableText(input.title, chunk));
+    pending.push({
+      document: { source: input.source, title: input.title, language: detectLanguage(text), format: 'text', contentHash: hash, ...(input.url ? { url: input.url } : {}) },
+      chunks: chunks.map((chunk, index) => ({ ...chunk, terms: termFrequencies(tokenize(texts[index]!)) })),
+      texts,
+      replaces: existing !== undefined,
+    });
+    if (pending.reduce((sum, item) => sum + item.texts.length, 0) >= batchSize) await flushPending();
+  }
+  await flushPending();
+  store.flush();
+  options.onProgress?.({ done: documents.length, total: documents.length, file: '' });
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
 }

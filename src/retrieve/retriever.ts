@@ -37,8 +37,8 @@ export interface RetrievedChunk extends ChunkRecord {
   score: number;
   keywordRank: number | undefined;
   denseRank: number | undefined;
-  /** Share of the question's weighted content words found in this chunk (0..1). */
-  coverage: number;
+  /** Share of the question's weighted content words found in this chunk (0..1); only for the top evidence chunks. */
+  coverage: number | undefined;
 }
 
 export interface RetrievalResult {
@@ -109,15 +109,16 @@ export class Retriever {
     for (const [id, score] of fused) {
       const record = records.get(id);
       if (!record) continue; // deleted by a concurrent writer between ranking and loading
+      const inspected = chunks.length < this.parameters.evidenceChunks;
       chunks.push({
         ...record,
         score: maximum > 0 ? score / maximum : 0,
         keywordRank: keywordRanks.get(id),
         denseRank: denseRanks.get(id),
-        coverage: coverage(weights, indexableText(record.title, record)),
+        coverage: inspected ? coverage(weights, indexableText(record.title, record)) : undefined,
       });
     }
-    const confidence = chunks.slice(0, this.parameters.evidenceChunks).reduce((best, chunk) => Math.max(best, chunk.coverage), 0);
+    const confidence = chunks.reduce((best, chunk) => Math.max(best, chunk.coverage ?? 0), 0);
     return {
       query,
       chunks,
