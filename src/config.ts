@@ -37,6 +37,10 @@ export const settingDescriptions: Record<string, string> = {
   KB_BM25_K1: 'BM25 term-frequency saturation (0.5..3.0)',
   KB_BM25_B: 'BM25 length normalisation (0..1)',
   KB_RRF_K: 'reciprocal-rank-fusion constant: larger flattens the rank curve (1..200)',
+  KB_FUSION_KEYWORD_WEIGHT: 'weight of the BM25 list in reciprocal-rank fusion (0..2)',
+  KB_FUSION_DENSE_WEIGHT: 'weight of the vector list in reciprocal-rank fusion (0..2; 0 turns dense retrieval off); auto: 1 with a transformers.js model, 0 with the built-in embedder',
+  KB_PAIR_WEIGHT: 'weight of adjacent English word pairs in BM25 queries, relative to single words (0..1)',
+  KB_RM3: 'RM3 pseudo-relevance feedback on the keyword search of English queries: off, or "documents,terms,originalWeight" (1..50, 5..100, 0..1)',
   KB_CANDIDATES: 'candidates taken from each of BM25 and dense retrieval before fusion (10..1000)',
   KB_ANSWER_THRESHOLD: 'confidence below which the answer is "not in the knowledge base" (0..1)',
   KB_HNSW_M: 'HNSW graph degree (4..64)',
@@ -67,6 +71,22 @@ const configSchema = z
     KB_BM25_K1: decimal(0.5, 3, 1.2),
     KB_BM25_B: decimal(0, 1, 0.75),
     KB_RRF_K: integer(1, 200, 60),
+    KB_FUSION_KEYWORD_WEIGHT: decimal(0, 2, 1),
+    KB_FUSION_DENSE_WEIGHT: z.union([z.literal('auto'), z.coerce.number().min(0).max(2)]).default('auto'),
+    KB_PAIR_WEIGHT: decimal(0, 1, 0),
+    KB_RM3: z
+      .string()
+      .default('5,30,0.6')
+      .transform((value, context) => {
+        if (value === 'off' || value === '') return undefined;
+        const [documents, terms, originalWeight] = value.split(',').map(Number);
+        const valid = Number.isInteger(documents) && documents! >= 1 && documents! <= 50 && Number.isInteger(terms) && terms! >= 5 && terms! <= 100 && originalWeight! >= 0 && originalWeight! <= 1;
+        if (!valid) {
+          context.addIssue({ code: 'custom', message: 'expected "off" or "documents,terms,originalWeight" with documents 1..50, terms 5..100, originalWeight 0..1' });
+          return z.NEVER;
+        }
+        return { documents: documents!, terms: terms!, originalWeight: originalWeight! };
+      }),
     KB_CANDIDATES: integer(10, 1000, 100),
     KB_ANSWER_THRESHOLD: decimal(0, 1, 0.5),
     KB_HNSW_M: integer(4, 64, 16),
@@ -92,7 +112,7 @@ export interface Config {
   embeddingModel: string;
   allowRemoteModels: boolean;
   llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string; timeoutMs: number; maxTokens: number };
-  retrieval: { topK: number; bm25K1: number; bm25B: number; rrfK: number; candidates: number; answerThreshold: number };
+  retrieval: { topK: number; bm25K1: number; bm25B: number; rrfK: number; keywordWeight: number; denseWeight: number | 'auto'; candidates: number; answerThreshold: number; pairWeight: number; feedback: { documents: number; terms: number; originalWeight: number } | undefined };
   chunking: { maxTokens: number; overlapTokens: number };
   hnsw: { m: number; efConstruction: number; efSearch: number };
   embedBatch: number;
@@ -134,8 +154,12 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       bm25K1: raw.KB_BM25_K1,
       bm25B: raw.KB_BM25_B,
       rrfK: raw.KB_RRF_K,
+      keywordWeight: raw.KB_FUSION_KEYWORD_WEIGHT,
+      denseWeight: raw.KB_FUSION_DENSE_WEIGHT,
       candidates: raw.KB_CANDIDATES,
       answerThreshold: raw.KB_ANSWER_THRESHOLD,
+      feedback: raw.KB_RM3,
+      pairWeight: raw.KB_PAIR_WEIGHT,
     },
     chunking: { maxTokens: raw.KB_CHUNK_TOKENS, overlapTokens: raw.KB_CHUNK_OVERLAP },
     hnsw: { m: raw.KB_HNSW_M, efConstruction: raw.KB_HNSW_EF_CONSTRUCTION, efSearch: raw.KB_HNSW_EF_SEARCH },

@@ -8,7 +8,7 @@ import type { AnswerPart, AnswerResult, ChatMessage, LanguageModel } from './ans
 import { createEmbedder, type Logger } from './embed/index.ts';
 import type { Embedder } from './embed/types.ts';
 import { ingestPaths, ingestTexts, type IngestOptions, type IngestSummary, type TextDocument } from './ingest/pipeline.ts';
-import { defaultRetrievalWeights, Retriever, type RetrievalResult, type SearchFilters } from './retrieve/retriever.ts';
+import { EVIDENCE_CHUNKS, Retriever, type RetrievalResult, type SearchFilters } from './retrieve/retriever.ts';
 import { LocalStore } from './store/local-store.ts';
 
 export interface AskInput {
@@ -43,7 +43,13 @@ export class KnowledgeBase {
       rrfK: config.retrieval.rrfK,
       candidates: config.retrieval.candidates,
       answerThreshold: config.retrieval.answerThreshold,
-      ...defaultRetrievalWeights,
+      keywordWeight: config.retrieval.keywordWeight,
+      // The built-in embedder adds nothing in fusion on any benchmark (docs/EVALUATION.md): by default only a real
+      // model's vectors take part.
+      denseWeight: config.retrieval.denseWeight === 'auto' ? (embedder.id.startsWith('builtin:') ? 0 : 1) : config.retrieval.denseWeight,
+      evidenceChunks: EVIDENCE_CHUNKS,
+      pairWeight: config.retrieval.pairWeight,
+      ...(config.retrieval.feedback ? { feedback: config.retrieval.feedback } : {}),
     });
     this.answerer = new Answerer({ model, maxTokens: config.llm.maxTokens });
   }

@@ -4,19 +4,43 @@
 import { describeError } from '../errors.ts';
 import { detectLanguage } from '../text/language.ts';
 import { contentWords } from '../text/tokenize.ts';
+import { runPattern } from '../text/patterns.ts';
 import type { ChatMessage, LanguageModel } from './types.ts';
 
 /** A follow-up with at most this many content words is read as depending on the previous question (1..10). */
 const SHORT_FOLLOW_UP_WORDS = 4;
 const referringBack = /\b(it|its|that|this|those|these|they|them|same|step|second|third|next|previous|above|also|what about|how about|and)\b|那|这|它|其|上述|该|第[一二三四五六七八九十\d]+|呢|还有|另外|那么/i;
 
+/** Identifiers in a text as written ("M-05", "HL-400", "E104"): words with both letters and digits. */
+function identifiers(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(runPattern())) {
+    const word = match[2];
+    if (word && /\p{L}/u.test(word) && /\p{N}/u.test(word)) found.push(word);
+  }
+  return found;
+}
+
 export function condenseDeterministic(question: string, history: readonly ChatMessage[]): string {
   const previousQuestion = [...history].reverse().find((message) => message.role === 'user')?.content;
   if (!previousQuestion) return question;
+  // "And E-207?" after "What does E-104 mean on the HL-400?": the same question about another identifier.
+  const newIdentifiers = identifiers(question);
+  const oldIdentifiers = identifiers(previousQuestion).filter((identifier) => !newIdentifiers.includes(identifier));
+  if (newIdentifiers.length === 1 && oldIdentifiers.length > 0 && contentWords(question).length <= SHORT_FOLLOW_UP_WORDS) {
+    const replaced = oldIdentifiers.find((identifier) => sameKind(identifier, newIdentifiers[0]!));
+    if (replaced) return previousQuestion.split(replaced).join(newIdentifiers[0]!);
+  }
   const words = contentWords(question);
   if (words.length > SHORT_FOLLOW_UP_WORDS && !referringBack.test(question)) return question;
   if (words.length > SHORT_FOLLOW_UP_WORDS * 2) return question;
   return `${previousQuestion} ${question}`;
+}
+
+/** Two identifiers of the same family: same letter prefix ("M-05" and "M-12", "E-104" and "E207"). */
+function sameKind(left: string, right: string): boolean {
+  const prefix = (identifier: string) => /^\p{L}*/u.exec(identifier.toUpperCase())?.[0] ?? '';
+  return prefix(left) === prefix(right);
 }
 
 export async function condenseQuestion(

@@ -8,12 +8,12 @@ import type { Embedder } from '../embed/types.ts';
 import { KbError, describeError, isKbError } from '../errors.ts';
 import type { ChunkInput, DocumentInput, Store } from '../store/types.ts';
 import { detectLanguage } from '../text/language.ts';
-import { termFrequencies, tokenize } from '../text/tokenize.ts';
+import { indexTerms } from '../text/tokenize.ts';
 import { chunkSections, indexableText, type ChunkingOptions } from './chunker.ts';
 import { isSupportedPath, parseFile } from './parsers/index.ts';
 
 /** Bump when parsing or chunking changes output, so that unchanged files are re-ingested once. */
-export const PIPELINE_VERSION = 1;
+export const PIPELINE_VERSION = 2;
 /** Largest file accepted for ingestion; larger ones are reported, not read. */
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
 /** The vector index is saved after this many written documents (and at the end), bounding the rebuild after a crash. */
@@ -114,7 +114,7 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
     contentHash: hash,
     ...(parsed.pageCount ? { pageCount: parsed.pageCount } : {}),
   };
-  const chunkInputs: ChunkInput[] = chunks.map((chunk, index) => ({ ...chunk, terms: termFrequencies(tokenize(texts[index]!)), vector: vectors[index]! }));
+  const chunkInputs: ChunkInput[] = chunks.map((chunk, index) => ({ ...chunk, terms: indexTerms(texts[index]!), vector: vectors[index]! }));
   return { document, chunks: chunkInputs, replaces: existing !== undefined };
 }
 
@@ -237,7 +237,7 @@ export async function ingestTexts(
     const texts = chunks.map((chunk) => indexableText(input.title, chunk));
     pending.push({
       document: { source: input.source, title: input.title, language: detectLanguage(text), format: 'text', contentHash: hash, ...(input.url ? { url: input.url } : {}) },
-      chunks: chunks.map((chunk, index) => ({ ...chunk, terms: termFrequencies(tokenize(texts[index]!)) })),
+      chunks: chunks.map((chunk, index) => ({ ...chunk, terms: indexTerms(texts[index]!) })),
       texts,
       replaces: existing !== undefined,
     });

@@ -1,12 +1,12 @@
 // Hybrid retrieval: BM25 over the keyword postings and nearest neighbours over the vectors, fused by reciprocal
 // rank, then the answerability evidence for the best chunks. Chunk text is loaded only for the final top-k.
 import type { Embedder } from '../embed/types.ts';
-import { indexableText } from '../ingest/chunker.ts';
 import type { ChunkRecord, ScoredChunk, Store } from '../store/types.ts';
-import type { Language } from '../text/language.ts';
-import { contentWords, termFrequencies, tokenize } from '../text/tokenize.ts';
-import { coverage, weighWords, type WordWeight } from './answerability.ts';
+import { detectLanguage, type Language } from '../text/language.ts';
+import { contentWords, queryTerms as queryTermWeights } from '../text/tokenize.ts';
+import { sentenceEvidence, weighWords, type SentenceEvidence, type WordWeight } from './answerability.ts';
 import { rankBm25, type Bm25Parameters } from './bm25.ts';
+import { relevanceModelQuery, type FeedbackParameters } from './feedback.ts';
 import { maximumRrfScore, reciprocalRankFusion, type RankedList } from './fusion.ts';
 
 export interface RetrievalParameters {
@@ -22,9 +22,14 @@ export interface RetrievalParameters {
   denseWeight: number;
   /** How many of the top chunks are inspected for answerability (1..10). */
   evidenceChunks: number;
+  /** Weight of an adjacent query word pair relative to a word, 0..1 (0: no proximity feature). */
+  pairWeight: number;
+  /** RM3 pseudo-relevance feedback on the keyword list; off when undefined. */
+  feedback?: FeedbackParameters;
 }
 
-export const defaultRetrievalWeights = { keywordWeight: 1, denseWeight: 1, evidenceChunks: 3 } as const;
+/** Top chunks whose sentences decide answerability and feed the extractive answer (1..10). */
+export const EVIDENCE_CHUNKS = 3;
 
 export interface SearchFilters {
   documentIds?: string[];
@@ -37,8 +42,6 @@ export interface RetrievedChunk extends ChunkRecord {
   score: number;
   keywordRank: number | undefined;
   denseRank: number | undefined;
-  /** Share of the question's weighted content words found in this chunk (0..1); only for the top evidence chunks. */
-  coverage: number | undefined;
 }
 
 export interface RetrievalResult {
@@ -46,8 +49,10 @@ export interface RetrievalResult {
   chunks: RetrievedChunk[];
   confidence: number;
   answerable: boolean;
-  /** The query's content words and weights, reused by the extractive answerer. */
+  /** The query's content words and weights. */
   weights: WordWeight[];
+  /** Sentences of the top chunks that state part of the query, with their coverage; best first. */
+  evidence: SentenceEvidence[];
   timings: { keywordMs: number; denseMs: number; totalMs: number };
 }
 
@@ -82,15 +87,23 @@ export class Retriever {
     const statistics = this.store.keywordStatistics();
 
     const keywordStarted = performance.now();
-    const queryTerms = termFrequencies(tokenize(query));
+    const queryTerms = queryTermWeights(query, this.parameters.pairWeight);
     const postings = this.store.postings([...queryTerms.keys()], allowed);
     // IDF comes from the whole collection even when a filter narrows the postings.
     const frequencies = allowed ? this.store.documentFrequencies([...queryTerms.keys()]) : undefined;
-    const keyword = rankBm25(queryTerms, postings, statistics.chunkCount, statistics.averageChunkLength, this.parameters.bm25, this.parameters.candidates, frequencies);
+    let keyword = rankBm25(queryTerms, postings, statistics.chunkCount, statistics.averageChunkLength, this.parameters.bm25, this.parameters.candidates, frequencies);
+    // RM3 only for English: expansion terms drawn from Chinese bigrams drift (measured on cmrc2018, docs/EVALUATION.md).
+    if (this.parameters.feedback && keyword.length > 0 && detectLanguage(query) === 'en') {
+      const feedbackChunks = keyword.slice(0, this.parameters.feedback.documents).map(([id]) => id);
+      const expanded = relevanceModelQuery(queryTerms, keyword, this.store.chunkTerms(feedbackChunks), this.parameters.feedback);
+      const expandedPostings = this.store.postings([...expanded.keys()], allowed);
+      const expandedFrequencies = allowed ? this.store.documentFrequencies([...expanded.keys()]) : undefined;
+      keyword = rankBm25(expanded, expandedPostings, statistics.chunkCount, statistics.averageChunkLength, this.parameters.bm25, this.parameters.candidates, expandedFrequencies);
+    }
     const keywordMs = performance.now() - keywordStarted;
 
     const denseStarted = performance.now();
-    const dense: ScoredChunk[] = queryTerms.size > 0 || query.trim() ? this.store.denseSearch(await this.embedder.embedQuery(query), this.parameters.candidates, allowed) : [];
+    const dense: ScoredChunk[] = this.parameters.denseWeight > 0 ? this.store.denseSearch(await this.embedder.embedQuery(query), this.parameters.candidates, allowed) : [];
     const denseMs = performance.now() - denseStarted;
 
     const lists: RankedList[] = [
@@ -109,22 +122,19 @@ export class Retriever {
     for (const [id, score] of fused) {
       const record = records.get(id);
       if (!record) continue; // deleted by a concurrent writer between ranking and loading
-      const inspected = chunks.length < this.parameters.evidenceChunks;
-      chunks.push({
-        ...record,
-        score: maximum > 0 ? score / maximum : 0,
-        keywordRank: keywordRanks.get(id),
-        denseRank: denseRanks.get(id),
-        coverage: inspected ? coverage(weights, indexableText(record.title, record)) : undefined,
-      });
+      chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id) });
     }
-    const confidence = chunks.reduce((best, chunk) => Math.max(best, chunk.coverage ?? 0), 0);
+    const evidence = sentenceEvidence(chunks.slice(0, this.parameters.evidenceChunks), weights).sort(
+      (left, right) => right.coverage - left.coverage || left.chunkIndex - right.chunkIndex || left.position - right.position,
+    );
+    const confidence = evidence[0]?.coverage ?? 0;
     return {
       query,
       chunks,
       confidence,
       answerable: chunks.length > 0 && confidence >= this.parameters.answerThreshold,
       weights,
+      evidence,
       timings: { keywordMs, denseMs, totalMs: performance.now() - started },
     };
   }

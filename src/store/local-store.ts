@@ -435,6 +435,16 @@ export class LocalStore implements Store {
     return result;
   }
 
+  chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>> {
+    const result = new Map<number, Map<string, number>>(chunkIds.map((id) => [id, new Map()]));
+    if (chunkIds.length === 0) return result;
+    const rows = this.database
+      .prepare<number[], { chunk_id: number; term: string; term_frequency: number }>(`SELECT chunk_id, term, term_frequency FROM postings WHERE chunk_id IN (${chunkIds.map(() => '?').join(',')})`)
+      .all(...chunkIds);
+    for (const row of rows) result.get(row.chunk_id)?.set(row.term, row.term_frequency);
+    return result;
+  }
+
   keywordStatistics(): KeywordStatistics {
     if (!this.statistics) {
       const row = this.statements.statistics.get();

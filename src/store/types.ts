@@ -77,6 +77,8 @@ export interface Store {
   listDocuments(): DocumentRecord[];
   postings(terms: readonly string[], allowed?: ReadonlySet<number>): Map<string, Posting[]>;
   documentFrequencies(terms: readonly string[]): Map<string, number>;
+  /** Term frequencies of each chunk (for pseudo-relevance feedback). */
+  chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>>;
   keywordStatistics(): KeywordStatistics;
   denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[];
   chunksMatching(filters: ChunkFilters): Set<number> | undefined;

@@ -42,6 +42,41 @@ export function tokenize(text: string): string[] {
   return output;
 }
 
+/**
+ * Adjacent pairs of Latin terms ("wing slipstream"), a cheap proximity feature: a chunk where the query's words stand
+ * together outranks one where they are scattered. CJK text needs none (its terms are already bigrams). The space in a
+ * pair term cannot occur in a word term, so the two never collide.
+ */
+export function latinPairs(text: string): string[] {
+  const pairs: string[] = [];
+  let previous: string | undefined;
+  for (const match of normalize(text).matchAll(runPattern())) {
+    if (match[1] !== undefined) {
+      previous = undefined;
+      continue;
+    }
+    const terms: string[] = [];
+    latinTerms(match[2]!, terms);
+    for (const term of terms) {
+      if (previous !== undefined && previous !== term) pairs.push(`${previous} ${term}`);
+      previous = term;
+    }
+  }
+  return pairs;
+}
+
+/** What the keyword index stores for a text: its terms and their adjacent Latin pairs, with frequencies. */
+export function indexTerms(text: string): Map<string, number> {
+  return termFrequencies([...tokenize(text), ...latinPairs(text)]);
+}
+
+/** Query terms with weights: each term by its count, each adjacent pair by pairWeight (0 leaves pairs out). */
+export function queryTerms(text: string, pairWeight: number): Map<string, number> {
+  const weights = termFrequencies(tokenize(text));
+  if (pairWeight > 0) for (const pair of latinPairs(text)) weights.set(pair, (weights.get(pair) ?? 0) + pairWeight);
+  return weights;
+}
+
 /** Term → frequency. */
 export function termFrequencies(terms: readonly string[]): Map<string, number> {
   const counts = new Map<string, number>();

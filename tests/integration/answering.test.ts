@@ -19,8 +19,8 @@ describe('retrieval and extractive answers on docs-corpus', () => {
     const result = await knowledgeBase.ask({ question: 'What does fault code E-104 mean on the HL-400 lathe?' });
     assert.equal(result.answerable, true);
     assert.match(result.answer, /encoder/i);
-    assert.match(result.answer, /\[1\]/);
-    const citation = result.citations.find((item) => item.n === 1)!;
+    const [citation] = result.citations;
+    assert.ok(citation && result.answer.includes(`[${citation.n}]`), result.answer);
     assert.equal(citation.source, 'docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf');
     assert.equal(citation.page, 2);
     assert.deepEqual(citation.headings, ['3. Fault codes']);
@@ -68,7 +68,7 @@ describe('retrieval and extractive answers on docs-corpus', () => {
       { role: 'assistant' as const, content: 'M-05 表示油温过高。[1]' },
     ];
     const result = await knowledgeBase.ask({ question: '那 M-12 呢？', history });
-    assert.match(result.retrieval.query, /M-05.*M-12/);
+    assert.equal(result.retrieval.query, '注塑机报警 M-12 是什么意思？');
     assert.match(result.answer, /模具保护/);
   });
 
