@@ -48,6 +48,11 @@ export const settingDescriptions: Record<string, string> = {
   KB_HNSW_EF_SEARCH: 'HNSW query-time beam width (16..800)',
   KB_EMBED_BATCH: 'texts embedded per batch during ingestion (1..256)',
   KB_BODY_LIMIT: 'largest accepted HTTP request body in bytes',
+  KB_API_KEYS: 'comma-separated API keys for server-to-server clients (empty: the API is open to clients without an Origin header, for local use)',
+  KB_WIDGET_KEYS: 'public widget keys and the page origins each may be used from: "pk_a=https://help.example.com https://intranet.example.com;pk_b=…"; "self" means this server\'s own origin',
+  KB_SESSION_SECRET: 'secret that signs widget session tokens (empty: a random one per start, so sessions end with a restart)',
+  KB_SESSION_TTL_SECONDS: 'lifetime of a widget session token (60..86400)',
+  KB_RATE_LIMIT_PER_MINUTE: 'requests per minute per widget session, API key or client IP (1..100000)',
   KB_LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent',
 };
 
@@ -94,6 +99,31 @@ const configSchema = z
     KB_HNSW_EF_SEARCH: integer(16, 800, 100),
     KB_EMBED_BATCH: integer(1, 256, 32),
     KB_BODY_LIMIT: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
+    KB_API_KEYS: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((key) => key.trim()).filter(Boolean))
+      .pipe(z.array(z.string().min(16, 'an API key must have at least 16 characters'))),
+    KB_WIDGET_KEYS: z
+      .string()
+      .default('pk_demo=self')
+      .transform((value, context) => {
+        const keys = new Map<string, string[]>();
+        for (const entry of value.split(';').map((part) => part.trim()).filter(Boolean)) {
+          const [key, origins] = entry.split('=');
+          const list = (origins ?? '').split(/[\s,]+/).filter(Boolean);
+          const valid = key && /^pk_[A-Za-z0-9_-]{2,64}$/.test(key.trim()) && list.length > 0 && list.every((origin) => origin === 'self' || /^https?:\/\/[^/\s]+$/.test(origin));
+          if (!valid) {
+            context.addIssue({ code: 'custom', message: `"${entry}" is not "pk_name=origin origin…" (origins like https://host:port, or self)` });
+            return z.NEVER;
+          }
+          keys.set(key!.trim(), list);
+        }
+        return keys;
+      }),
+    KB_SESSION_SECRET: optionalText.pipe(z.string().min(32, 'must have at least 32 characters').optional()),
+    KB_SESSION_TTL_SECONDS: integer(60, 86400, 3600),
+    KB_RATE_LIMIT_PER_MINUTE: integer(1, 100000, 60),
     KB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((value) => value.KB_CHUNK_OVERLAP * 2 < value.KB_CHUNK_TOKENS, {
@@ -117,6 +147,14 @@ export interface Config {
   hnsw: { m: number; efConstruction: number; efSearch: number };
   embedBatch: number;
   bodyLimit: number;
+  access: {
+    apiKeys: string[];
+    /** Public widget key → origins it may be used from ("self": the server's own origin). */
+    widgetKeys: Map<string, string[]>;
+    sessionSecret: string | undefined;
+    sessionTtlSeconds: number;
+    rateLimitPerMinute: number;
+  };
   logLevel: RawConfig['KB_LOG_LEVEL'];
 }
 
@@ -165,6 +203,13 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     hnsw: { m: raw.KB_HNSW_M, efConstruction: raw.KB_HNSW_EF_CONSTRUCTION, efSearch: raw.KB_HNSW_EF_SEARCH },
     embedBatch: raw.KB_EMBED_BATCH,
     bodyLimit: raw.KB_BODY_LIMIT,
+    access: {
+      apiKeys: raw.KB_API_KEYS,
+      widgetKeys: raw.KB_WIDGET_KEYS,
+      sessionSecret: raw.KB_SESSION_SECRET,
+      sessionTtlSeconds: raw.KB_SESSION_TTL_SECONDS,
+      rateLimitPerMinute: raw.KB_RATE_LIMIT_PER_MINUTE,
+    },
     logLevel: raw.KB_LOG_LEVEL,
     ...overrides,
   };

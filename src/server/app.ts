@@ -4,12 +4,19 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
+import { FeedbackStore } from '../feedback/feedback-store.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
+import { Access, accessPlugin } from './access/access.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { KnowledgeBaseHolder } from './knowledge-base-holder.ts';
 import { askRoutes } from './routes/ask.ts';
+import { feedbackRoutes } from './routes/feedback.ts';
 import { healthRoutes } from './routes/health.ts';
+import { openAiRoutes } from './routes/openai.ts';
 import { searchRoutes } from './routes/search.ts';
+import { widgetRoutes } from './routes/widget.ts';
+import { widgetSessionRoutes } from './routes/widget-session.ts';
+import { buildWidget, type WidgetBundle } from './widget-bundle.ts';
 
 export interface BuildAppOptions {
   config: Readonly<Config>;
@@ -19,7 +26,11 @@ export interface BuildAppOptions {
   closeKnowledgeBase?: boolean;
   /** A pino logger to share with the rest of the process; by default Fastify makes one at config.logLevel. */
   logger?: FastifyBaseLogger;
+  /** Answers and feedback; by default feedback.sqlite in config.dataDir. */
+  feedback?: FeedbackStore;
 }
+
+let widgetBundle: Promise<WidgetBundle> | undefined;
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options;
@@ -37,15 +48,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setSerializerCompiler(serializerCompiler);
 
   const holder = new KnowledgeBaseHolder(options.knowledgeBase);
+  const feedback = options.feedback ?? new FeedbackStore(config.dataDir);
+  const access = new Access(config);
   app.addHook('onClose', async () => {
     await holder.ready;
     if (options.closeKnowledgeBase !== false) holder.peek()?.close();
+    if (!options.feedback) feedback.close();
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
   await app.register(errorsPlugin);
+  await app.register(accessPlugin, { access, config });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -55,15 +70,28 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       },
       tags: [
         { name: 'query', description: 'Questions and search' },
+        { name: 'feedback', description: 'Ratings of answers' },
+        { name: 'widget', description: 'Sessions for the embeddable chat widget' },
+        { name: 'openai', description: 'OpenAI-compatible endpoint' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key, or a widget session token from a browser page' } } },
+      security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  widgetBundle ??= buildWidget();
+  await app.register(widgetRoutes, { bundle: await widgetBundle });
   await app.register(healthRoutes, { holder });
   await app.register(searchRoutes, { holder });
-  await app.register(askRoutes, { holder });
+  await app.register(askRoutes, { holder, feedback });
+  await app.register(feedbackRoutes, { feedback });
+  await app.register(widgetSessionRoutes, { access });
+  await app.register(openAiRoutes, { holder, feedback });
+  app.addHook('onReady', async () => {
+    if (access.openLocally) app.log.warn('no API key configured (KB_API_KEYS): the API is open to clients without an Origin header; set keys before exposing it');
+  });
   return app;
 }

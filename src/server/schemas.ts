@@ -42,6 +42,7 @@ export const citationSchema = z.object({
 });
 
 export const askResponseSchema = z.object({
+  answerId: z.string().describe('id to send feedback about this answer (POST /v1/feedback)'),
   answer: z.string(),
   answerable: z.boolean().describe('false when the knowledge base does not contain the answer'),
   confidence: z.number().min(0).max(1),
@@ -94,4 +95,20 @@ export const readyResponseSchema = z.object({
   embedder: z.string().optional(),
   answerer: z.string().optional(),
   message: z.string().optional(),
+});
+
+export const feedbackBodySchema = z.strictObject({
+  answerId: z.uuid().describe('the answerId of a /v1/ask response'),
+  rating: z.enum(['up', 'down']),
+  comment: z.string().max(2000).optional(),
+});
+export const feedbackResponseSchema = z.object({ status: z.literal('recorded') });
+
+export const widgetSessionBodySchema = z.strictObject({
+  key: z.string().min(1).max(100).describe('the public widget key from the script tag (data-key)'),
+  user: z.string().min(1).max(200).optional().describe('end-user id the host page vouches for (data-user-token)'),
+});
+export const widgetSessionResponseSchema = z.object({
+  token: z.string().describe('send as Authorization: Bearer <token> from the same page origin'),
+  expiresAt: z.string(),
 });

@@ -34,7 +34,7 @@ describe('HTTP API over real HTTP', () => {
 
   before(async () => {
     knowledgeBase = await corpusKnowledgeBase();
-    app = await buildApp({ config: testConfig({ KB_BODY_LIMIT: '4096' }), knowledgeBase });
+    app = await buildApp({ config: testConfig({ KB_BODY_LIMIT: '4096', KB_DATA_DIR: temporaryDirectory() }), knowledgeBase });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   after(() => app.close());
@@ -136,7 +136,7 @@ describe('readiness while loading and after a failed load', () => {
   it('answers 503 with the reason until the index is loaded', async () => {
     let resolve!: (value: KnowledgeBase) => void;
     const loading = new Promise<KnowledgeBase>((done) => (resolve = done));
-    const app = await buildApp({ config: testConfig({}), knowledgeBase: loading });
+    const app = await buildApp({ config: testConfig({ KB_DATA_DIR: temporaryDirectory() }), knowledgeBase: loading });
     const notReady = await app.inject({ method: 'GET', url: '/readyz' });
     assert.equal(notReady.statusCode, 503);
     assert.equal(notReady.json().status, 'loading');
@@ -152,7 +152,7 @@ describe('readiness while loading and after a failed load', () => {
 
   it('reports why the index could not be loaded', async () => {
     const failure = Promise.reject(new KbError('KB_ERR_INDEX_MISMATCH', { dataDir: '/d', found: 'a', expected: 'b' }));
-    const app = await buildApp({ config: testConfig({}), knowledgeBase: failure });
+    const app = await buildApp({ config: testConfig({ KB_DATA_DIR: temporaryDirectory() }), knowledgeBase: failure });
     const response = await app.inject({ method: 'GET', url: '/readyz' });
     assert.equal(response.statusCode, 503);
     assert.equal(response.json().status, 'failed');

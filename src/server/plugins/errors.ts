@@ -21,6 +21,8 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
       const failure = new KbError('KB_ERR_VALIDATION', { details: summary });
       return reply.status(400).send(errorBody(failure.code, failure.message, request.id, details));
     }
+    const prepared = (error as { kbBody?: unknown }).kbBody;
+    if (prepared && typeof error.statusCode === 'number') return reply.status(error.statusCode).send(prepared);
     if (error instanceof KbError) {
       if (error.status >= 500) request.log.error({ err: error }, error.message);
       return reply.status(error.status).send(errorBody(error.code, error.message, request.id, error.extra?.['details'] as never));

@@ -1,7 +1,9 @@
 // POST /v1/ask: a cited answer or a structured "not in the knowledge base". JSON by default; server-sent events
 // (sources → delta… → done, or error) with `stream: true` or `Accept: text/event-stream`. Parts become SSE here only.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { randomUUID } from 'node:crypto';
 import { citationOf } from '../../answer/answerer.ts';
+import type { FeedbackStore } from '../../feedback/feedback-store.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
 import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
@@ -12,15 +14,16 @@ function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }> = async (app, { holder }) => {
+export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore }> = async (app, { holder, feedback }) => {
   app.post(
     '/v1/ask',
     {
+      config: { authenticate: true },
       schema: {
         tags: ['query'],
         summary: 'Ask a question; get a cited answer (JSON, or SSE events sources/delta/done/error)',
         body: askBodySchema,
-        response: { 200: askResponseSchema, 400: errorResponseSchema, 503: errorResponseSchema },
+        response: { 200: askResponseSchema, 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 429: errorResponseSchema, 503: errorResponseSchema },
       },
     },
     async (request, reply) => {
@@ -40,13 +43,28 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }> =
         signal: abort.signal,
       };
 
+      const answerId = randomUUID();
+      const principal = request.principal;
+      const record = (answer: string, answerable: boolean) =>
+        feedback.recordAnswer({
+          id: answerId,
+          question,
+          answer,
+          answerable,
+          user: principal?.kind === 'session' ? principal.claims.user : undefined,
+          origin: principal?.kind === 'session' ? principal.claims.origin : undefined,
+        });
+
       if (!wantsStream) {
         const result = await knowledgeBase.ask(input);
         const { retrieval, ...response } = result;
-        return { ...response, query: retrieval.query };
+        record(response.answer, response.answerable);
+        return { answerId, ...response, query: retrieval.query };
       }
 
       reply.hijack();
+      // hijack() bypasses Fastify's onSend hooks: copy the headers already set (CORS, request id) onto the raw response.
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string);
       reply.raw.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-cache, no-transform',
@@ -65,7 +83,8 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }> =
           } else if (part.type === 'delta') {
             reply.raw.write(sseEvent('delta', { text: part.text }));
           } else {
-            reply.raw.write(sseEvent('done', { ...part.result, query, timings: part.timings }));
+            record(part.result.answer, part.result.answerable);
+            reply.raw.write(sseEvent('done', { answerId, ...part.result, query, timings: part.timings }));
           }
         }
       } catch (error) {

@@ -11,11 +11,12 @@ export const searchRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
   app.post(
     '/v1/search',
     {
+      config: { authenticate: true },
       schema: {
         tags: ['query'],
         summary: 'Search the knowledge base (BM25 + vectors, fused)',
         body: searchBodySchema,
-        response: { 200: searchResponseSchema, 400: errorResponseSchema, 503: errorResponseSchema },
+        response: { 200: searchResponseSchema, 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 429: errorResponseSchema, 503: errorResponseSchema },
       },
     },
     async (request) => {

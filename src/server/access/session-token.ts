@@ -1,0 +1,55 @@
+// Widget session tokens: short-lived, signed (HMAC-SHA256), bound to the page origin that asked for them and
+// optionally to the end user the host page vouches for. Stateless, so any server process with the secret verifies.
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+const claimsSchema = z.object({
+  sid: z.string(),
+  key: z.string(),
+  origin: z.string(),
+  user: z.string().optional(),
+  exp: z.number().int(),
+});
+export type SessionClaims = z.infer<typeof claimsSchema>;
+
+const PREFIX = 'kbs1';
+
+export class SessionTokens {
+  private readonly secret: Buffer;
+
+  constructor(secret: string | undefined, private readonly ttlSeconds: number) {
+    this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
+  }
+
+  issue(input: { key: string; origin: string; user?: string }, now = Date.now()): { token: string; claims: SessionClaims } {
+    const claims: SessionClaims = { sid: randomUUID(), key: input.key, origin: input.origin, ...(input.user ? { user: input.user } : {}), exp: Math.floor(now / 1000) + this.ttlSeconds };
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return { token: `${PREFIX}.${payload}.${this.sign(payload)}`, claims };
+  }
+
+  /** The claims of a valid, unexpired token; undefined for anything else (never throws on hostile input). */
+  verify(token: string, now = Date.now()): SessionClaims | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 3 || parts[0] !== PREFIX) return undefined;
+    const expected = Buffer.from(this.sign(parts[1]!));
+    const given = Buffer.from(parts[2]!);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+    let claims: SessionClaims;
+    try {
+      const parsed = claimsSchema.safeParse(JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')));
+      if (!parsed.success) return undefined;
+      claims = parsed.data;
+    } catch {
+      return undefined;
+    }
+    return claims.exp * 1000 > now ? claims : undefined;
+  }
+
+  looksLikeSessionToken(token: string): boolean {
+    return token.startsWith(`${PREFIX}.`);
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.secret).update(payload).digest('base64url');
+  }
+}

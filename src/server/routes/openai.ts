@@ -1,0 +1,127 @@
+// An OpenAI-compatible face of the knowledge base: POST /v1/chat/completions (plain and streamed) and GET /v1/models,
+// so any tool that speaks the OpenAI API can ask it. The knowledge base is the model "kb-default"; the last user
+// message is the question and earlier turns are the history; answers carry [n] markers in the text and the sources
+// in an extra `citations` field (on the response, and on the last chunk of a stream).
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { KbError, isKbError } from '../../errors.ts';
+import type { FeedbackStore } from '../../feedback/feedback-store.ts';
+import { countTokens } from '../../text/tokenize.ts';
+import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+import { citationSchema, errorResponseSchema } from '../schemas.ts';
+
+export const KNOWLEDGE_BASE_MODEL = 'kb-default';
+
+const contentSchema = z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).loose())]);
+const chatRequestSchema = z
+  .object({
+    model: z.string().min(1).max(200),
+    messages: z
+      .array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']), content: contentSchema.nullable().optional() }).loose())
+      .min(1)
+      .max(50),
+    stream: z.boolean().optional(),
+  })
+  .loose();
+
+const chatResponseSchema = z.object({
+  id: z.string(),
+  object: z.literal('chat.completion'),
+  created: z.number().int(),
+  model: z.string(),
+  choices: z.array(z.object({ index: z.number().int(), message: z.object({ role: z.literal('assistant'), content: z.string() }), finish_reason: z.string() })),
+  usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
+  citations: z.array(citationSchema),
+  kb: z.object({ answerId: z.string(), answerable: z.boolean(), confidence: z.number() }),
+});
+
+const modelsResponseSchema = z.object({
+  object: z.literal('list'),
+  data: z.array(z.object({ id: z.string(), object: z.literal('model'), created: z.number().int(), owned_by: z.string() })),
+});
+
+function textOf(content: z.infer<typeof contentSchema> | null | undefined): string {
+  if (content === null || content === undefined) return '';
+  if (typeof content === 'string') return content;
+  return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
+}
+
+export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore }> = async (app, { holder, feedback }) => {
+  app.get(
+    '/v1/models',
+    { config: { authenticate: true }, schema: { tags: ['openai'], summary: 'Knowledge bases available as OpenAI models', response: { 200: modelsResponseSchema, 401: errorResponseSchema } } },
+    async () => ({ object: 'list' as const, data: [{ id: KNOWLEDGE_BASE_MODEL, object: 'model' as const, created: 0, owned_by: 'kb-qa' }] }),
+  );
+
+  app.post(
+    '/v1/chat/completions',
+    {
+      config: { authenticate: true },
+      schema: {
+        tags: ['openai'],
+        summary: 'OpenAI-compatible chat completions answered from the knowledge base (stream or not)',
+        body: chatRequestSchema,
+        response: { 200: chatResponseSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      if (body.model !== KNOWLEDGE_BASE_MODEL) throw new KbError('KB_ERR_UNKNOWN_MODEL', { model: body.model });
+      const turns = body.messages.filter((message) => message.role === 'user' || message.role === 'assistant').map((message) => ({ role: message.role as 'user' | 'assistant', content: textOf(message.content) }));
+      const last = turns.at(-1);
+      if (!last || last.role !== 'user' || !last.content.trim()) throw new KbError('KB_ERR_VALIDATION', { details: 'messages: the last message must be a non-empty user message' });
+      const question = last.content.slice(0, 4000);
+      const history = turns.slice(0, -1).filter((turn) => turn.content.trim()).slice(-20).map((turn) => ({ ...turn, content: turn.content.slice(0, 8000) }));
+      const knowledgeBase = holder.get();
+      const id = `chatcmpl-${randomUUID()}`;
+      const answerId = randomUUID();
+      const created = Math.floor(Date.now() / 1000);
+      const abort = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
+      const input = { question, ...(history.length > 0 ? { history } : {}), signal: abort.signal };
+
+      if (!body.stream) {
+        const result = await knowledgeBase.ask(input);
+        feedback.recordAnswer({ id: answerId, question, answer: result.answer, answerable: result.answerable, user: undefined, origin: undefined });
+        const promptTokens = countTokens(question) + history.reduce((sum, turn) => sum + countTokens(turn.content), 0);
+        const completionTokens = countTokens(result.answer);
+        return {
+          id,
+          object: 'chat.completion' as const,
+          created,
+          model: KNOWLEDGE_BASE_MODEL,
+          choices: [{ index: 0, message: { role: 'assistant' as const, content: result.answer }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+          citations: result.citations,
+          kb: { answerId, answerable: result.answerable, confidence: result.confidence },
+        };
+      }
+
+      reply.hijack();
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string);
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-request-id': request.id });
+      const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: KNOWLEDGE_BASE_MODEL, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+      reply.raw.write(chunk({ role: 'assistant', content: '' }, null));
+      try {
+        for await (const part of knowledgeBase.askStream(input)) {
+          if (abort.signal.aborted) break;
+          if (part.type === 'delta') reply.raw.write(chunk({ content: part.text }, null));
+          else if (part.type === 'done') {
+            feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
+            reply.raw.write(chunk({}, 'stop', { citations: part.result.citations, kb: { answerId, answerable: part.result.answerable, confidence: part.result.confidence } }));
+          }
+        }
+        reply.raw.write('data: [DONE]\n\n');
+      } catch (error) {
+        const failure = isKbError(error) ? error : new KbError('KB_ERR_INTERNAL', { requestId: request.id }, { cause: error });
+        request.log.error({ err: error }, 'chat completion stream failed');
+        reply.raw.write(`data: ${JSON.stringify({ error: { message: failure.message, type: 'server_error', code: failure.code } })}\n\n`);
+      }
+      reply.raw.end();
+    },
+  );
+};
