@@ -2,19 +2,23 @@
 // Colours meet WCAG AA contrast (text #1f2937 on white 14.7:1; white on the default accent #1d4ed8 6.7:1).
 
 export const styles = `
-:host { all: initial; font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; color: #1f2937; --kb-accent: #1d4ed8; }
+:host { all: initial; --kb-accent: #1d4ed8; }
+/* Inherited properties (colour, font) cross into a shadow root from the host element, which the page's CSS can
+   style (even with !important): every top-level part sets its own. */
+.panel, .launcher { font-family: system-ui, -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", sans-serif; color: #1f2937; font-size: 14px; line-height: 1.4; font-style: normal; font-weight: normal; letter-spacing: normal; text-align: left; text-transform: none; visibility: visible; }
 * { box-sizing: border-box; }
 button { font: inherit; cursor: pointer; }
 :focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
-.launcher { position: fixed; bottom: 20px; z-index: 2147483000; width: 56px; height: 56px; border-radius: 50%; border: none; background: var(--kb-accent); color: #fff; box-shadow: 0 4px 14px rgba(0,0,0,.25); font-size: 26px; line-height: 56px; }
+.launcher { position: fixed; bottom: 20px; z-index: 2147483000; width: 56px; height: 56px; border-radius: 50%; border: none; background: var(--kb-accent); color: #fff; box-shadow: 0 4px 14px rgba(0,0,0,.25); font-size: 26px; line-height: 56px; text-align: center; padding: 0; }
 .launcher.right, .panel.right { right: 20px; }
 .launcher.left, .panel.left { left: 20px; }
 .panel { position: fixed; bottom: 88px; z-index: 2147483000; width: 380px; max-width: calc(100vw - 24px); height: 560px; max-height: calc(100vh - 110px); display: flex; flex-direction: column; background: #fff; border: 1px solid #d1d5db; border-radius: 12px; box-shadow: 0 10px 30px rgba(0,0,0,.2); overflow: hidden; font-size: 14px; }
 .panel[hidden] { display: none; }
 :host([inline]) .panel { position: static; width: 100%; max-width: none; height: 100%; min-height: 420px; max-height: none; box-shadow: none; }
 header { display: flex; align-items: center; justify-content: space-between; gap: 8px; padding: 10px 12px; background: var(--kb-accent); color: #fff; }
-header h2 { margin: 0; font-size: 15px; font-weight: 600; }
-header button { background: transparent; border: 1px solid rgba(255,255,255,.6); color: #fff; border-radius: 6px; padding: 2px 8px; }
+header h2 { margin: 0; font-size: 15px; font-weight: 600; flex: 1; }
+header div { display: flex; gap: 6px; flex-shrink: 0; }
+header button { background: transparent; border: 1px solid rgba(255,255,255,.7); color: #fff; border-radius: 6px; padding: 2px 8px; font-size: 12px; white-space: nowrap; }
 .log { flex: 1; overflow-y: auto; padding: 12px; display: flex; flex-direction: column; gap: 10px; }
 .message { max-width: 92%; padding: 8px 10px; border-radius: 10px; line-height: 1.5; overflow-wrap: anywhere; }
 .message p { margin: 0 0 6px; } .message p:last-child { margin-bottom: 0; }

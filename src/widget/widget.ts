@@ -314,7 +314,7 @@ export class KbChatElement extends HTMLElement {
     const { t } = this;
     const actions = create('div', { className: 'actions' });
     const make = (rating: 'up' | 'down', symbol: string, label: string) => {
-      const button = create('button', { type: 'button', textContent: symbol }, { 'aria-label': label, 'aria-pressed': String(message.rating === rating) });
+      const button = create('button', { type: 'button', textContent: symbol }, { 'aria-label': label, 'aria-pressed': String(message.rating === rating), 'data-rating': rating });
       button.addEventListener('click', async () => {
         try {
           await this.call('/v1/feedback', { answerId: message.answerId, rating });
@@ -328,7 +328,8 @@ export class KbChatElement extends HTMLElement {
       });
       return button;
     };
-    actions.append(make('up', '👍', t.helpful), make('down', '👎', t.notHelpful));
+    // Words, not emoji: emoji fonts are missing on many office machines, and a word needs no tooltip.
+    actions.append(make('up', t.helpful, t.helpful), make('down', t.notHelpful, t.notHelpful));
     return actions;
   }
 

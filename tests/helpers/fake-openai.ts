@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Behaviour =
-  | { kind: 'answer'; text: string; pieces?: number }
+  | { kind: 'answer'; text: string; pieces?: number; delayMs?: number }
   | { kind: 'status'; status: number }
   | { kind: 'hang' }
   | { kind: 'malformed-stream'; after: string }
@@ -68,9 +68,25 @@ export class FakeOpenAi {
         }
         response.writeHead(200, { 'content-type': 'text/event-stream' });
         const size = Math.max(1, Math.ceil(behaviour.text.length / (behaviour.pieces ?? 5)));
-        for (let start = 0; start < behaviour.text.length; start += size) response.write(chunk(behaviour.text.slice(start, start + size), null));
-        response.write(chunk(undefined, 'stop'));
-        response.end('data: [DONE]\n\n');
+        const pieces: string[] = [];
+        for (let start = 0; start < behaviour.text.length; start += size) pieces.push(behaviour.text.slice(start, start + size));
+        const finish = () => {
+          response.write(chunk(undefined, 'stop'));
+          response.end('data: [DONE]\n\n');
+        };
+        if (!behaviour.delayMs) {
+          for (const piece of pieces) response.write(chunk(piece, null));
+          finish();
+          return;
+        }
+        // Paced like a real model, so that a client can be seen rendering the answer as it arrives.
+        const next = () => {
+          const piece = pieces.shift();
+          if (piece === undefined) return finish();
+          response.write(chunk(piece, null));
+          setTimeout(next, behaviour.delayMs);
+        };
+        next();
         return;
       }
       case 'malformed-stream':

@@ -98,7 +98,10 @@ export const accessPlugin = fp(async (app: FastifyInstance, options: { access: A
     // Only pages of the configured widget origins may call the API from a browser.
     delegator: (request, callback) => {
       const origin = request.headers.origin;
-      const allowed = origin !== undefined && access.isAllowedOrigin(origin, request as FastifyRequest);
+      // The session endpoint answers every origin readably: it checks the origin itself, and a page that is refused
+      // should be able to say so rather than report a network error.
+      const readable = (request.url ?? '').split('?')[0] === '/v1/widget/session';
+      const allowed = origin !== undefined && (readable || access.isAllowedOrigin(origin, request as FastifyRequest));
       callback(null, { origin: allowed ? origin : false, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'accept'], exposedHeaders: ['retry-after', 'x-request-id'], maxAge: 600 });
     },
   });

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import OpenAI from 'openai';
+import { FeedbackStore } from '../../src/feedback/feedback-store.ts';
+import type { KnowledgeBase } from '../../src/knowledge-base.ts';
+import { SessionTokens } from '../../src/server/access/session-token.ts';
+import { buildApp } from '../../src/server/app.ts';
+import { corpusKnowledgeBase, testConfig } from '../helpers/knowledge-base.ts';
+import { temporaryDirectory } from '../helpers/temp.ts';
+
+const API_KEY = 'sk-test-0123456789abcdef';
+const PAGE = 'https://helpdesk.example.com';
+
+describe('session tokens', () => {
+  it('verifies its own tokens and rejects tampered, foreign and expired ones', () => {
+    const tokens = new SessionTokens('a'.repeat(32), 60);
+    const { token, claims } = tokens.issue({ key: 'pk_a', origin: PAGE, user: 'u-1' });
+    assert.deepEqual(tokens.verify(token), claims);
+    const [prefix, payload, signature] = token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...claims, origin: 'https://evil.example' })).toString('base64url');
+    assert.equal(tokens.verify(`${prefix}.${forged}.${signature}`), undefined);
+    assert.equal(new SessionTokens('b'.repeat(32), 60).verify(token), undefined);
+    assert.equal(tokens.verify(token, Date.now() + 61_000), undefined);
+    assert.equal(tokens.verify(`${prefix}.${payload}`), undefined);
+    assert.equal(tokens.verify('kbs1.%%%.x'), undefined);
+  });
+});
+
+describe('access rules, rate limits and feedback over HTTP', () => {
+  let knowledgeBase: KnowledgeBase;
+  let app: FastifyInstance;
+  let base: string;
+  let feedback: FeedbackStore;
+
+  before(async () => {
+    knowledgeBase = await corpusKnowledgeBase();
+    feedback = new FeedbackStore(temporaryDirectory());
+    const config = testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_API_KEYS: API_KEY, KB_WIDGET_KEYS: `pk_help=${PAGE}`, KB_RATE_LIMIT_PER_MINUTE: '5' });
+    app = await buildApp({ config, knowledgeBase, feedback });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await app.close();
+    feedback.close();
+  });
+
+  const ask = (headers: Record<string, string>) =>
+    fetch(`${base}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ question: 'How long can a VPN session last?' }) });
+
+  async function session(origin: string, key = 'pk_help'): Promise<Response> {
+    return fetch(`${base}/v1/widget/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify({ key, user: 'employee-42' }) });
+  }
+
+  it('needs a key once keys exist, refuses wrong keys, and refuses API keys from browser origins', async () => {
+    assert.equal((await ask({})).status, 401);
+    assert.equal((await ask({ authorization: 'Bearer wrong-key-0123456789' })).status, 401);
+    assert.equal((await ask({ authorization: `Bearer ${API_KEY}` })).status, 200);
+    const fromPage = await ask({ authorization: `Bearer ${API_KEY}`, origin: PAGE });
+    assert.equal(fromPage.status, 403);
+    assert.match(((await fromPage.json()) as { error: { message: string } }).error.message, /cannot be used from a browser/);
+  });
+
+  it('mints a session token only for the origins of the key, and the token only works from that origin', async () => {
+    assert.equal((await session('https://evil.example')).status, 403);
+    assert.equal((await session(PAGE, 'pk_unknown')).status, 403);
+    const minted = await session(PAGE);
+    assert.equal(minted.status, 201);
+    assert.equal(minted.headers.get('access-control-allow-origin'), PAGE);
+    const { token } = (await minted.json()) as { token: string };
+    const ok = await ask({ authorization: `Bearer ${token}`, origin: PAGE });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.headers.get('access-control-allow-origin'), PAGE);
+    const body = (await ok.json()) as { answerId: string };
+    assert.equal((await ask({ authorization: `Bearer ${token}`, origin: 'https://evil.example' })).status, 403);
+    assert.equal((await ask({ authorization: `Bearer ${token}` })).status, 403, 'not without the Origin header either');
+    // Feedback on that answer, with the same session.
+    const post = (payload: unknown) =>
+      fetch(`${base}/v1/feedback`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, origin: PAGE }, body: JSON.stringify(payload) });
+    assert.equal((await post({ answerId: body.answerId, rating: 'up', comment: 'clear' })).status, 201);
+    assert.equal((await post({ answerId: '00000000-0000-4000-8000-000000000000', rating: 'up' })).status, 404);
+    assert.equal((await post({ answerId: body.answerId, rating: 'meh' })).status, 400);
+    const [record] = feedback.listFeedback();
+    assert.deepEqual([record?.answerId, record?.rating, record?.comment], [body.answerId, 'up', 'clear']);
+  });
+
+  it('allows CORS only for configured origins', async () => {
+    const preflight = (origin: string) => fetch(`${base}/v1/ask`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    assert.equal((await preflight(PAGE)).headers.get('access-control-allow-origin'), PAGE);
+    assert.equal((await preflight('https://evil.example')).headers.get('access-control-allow-origin'), null);
+  });
+
+  it('limits each session and key per minute with 429 and Retry-After', async () => {
+    const minted = (await (await session(PAGE)).json()) as { token: string };
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    let code = '';
+    for (let attempt = 0; attempt < 7; attempt++) {
+      const response = await fetch(`${base}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${minted.token}`, origin: PAGE }, body: JSON.stringify({ query: 'vpn' }) });
+      statuses.push(response.status);
+      if (response.status === 429) {
+        retryAfter = response.headers.get('retry-after');
+        code = ((await response.json()) as { error: { code: string } }).error.code;
+      } else await response.arrayBuffer();
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    assert.ok(Number(retryAfter) > 0);
+    assert.equal(code, 'KB_ERR_RATE_LIMITED');
+    // Another session has its own budget.
+    const other = (await (await session(PAGE)).json()) as { token: string };
+    const fresh = await fetch(`${base}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${other.token}`, origin: PAGE }, body: JSON.stringify({ query: 'vpn' }) });
+    assert.equal(fresh.status, 200);
+  });
+});
+
+describe('OpenAI-compatible endpoint with the official openai client', () => {
+  let knowledgeBase: KnowledgeBase;
+  let app: FastifyInstance;
+  let client: OpenAI;
+
+  before(async () => {
+    knowledgeBase = await corpusKnowledgeBase();
+    const config = testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_API_KEYS: API_KEY, KB_RATE_LIMIT_PER_MINUTE: '1000' });
+    app = await buildApp({ config, knowledgeBase });
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    client = new OpenAI({ baseURL: `${base}/v1`, apiKey: API_KEY, maxRetries: 0 });
+  });
+  after(() => app.close());
+
+  it('lists the knowledge base as a model', async () => {
+    const models = await client.models.list();
+    assert.deepEqual(models.data.map((model) => model.id), ['kb-default']);
+  });
+
+  it('answers without streaming, with [n] markers and citations', async () => {
+    const completion = await client.chat.completions.create({ model: 'kb-default', messages: [{ role: 'user', content: 'What torque for an M12 bolt of property class 10.9?' }] });
+    const content = completion.choices[0]!.message.content ?? '';
+    assert.match(content, /120/);
+    assert.match(content, /\[\d\]/);
+    const citations = (completion as unknown as { citations: { n: number; source: string }[] }).citations;
+    assert.equal(citations[0]?.source, 'docs-corpus/maintenance/torque-specifications.md');
+    assert.equal(completion.choices[0]!.finish_reason, 'stop');
+  });
+
+  it('streams, with the citations on the last chunk, and follows the conversation', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'kb-default',
+      stream: true,
+      messages: [
+        { role: 'system', content: 'You are helpful.' },
+        { role: 'user', content: '注塑机报警 M-05 是什么意思？' },
+        { role: 'assistant', content: 'M-05 表示油温过高。[1]' },
+        { role: 'user', content: '那 M-12 呢？' },
+      ],
+    });
+    let text = '';
+    let chunks = 0;
+    let citations: { source: string }[] = [];
+    for await (const chunk of stream) {
+      chunks++;
+      text += chunk.choices[0]?.delta?.content ?? '';
+      const extra = (chunk as unknown as { citations?: { source: string }[] }).citations;
+      if (extra) citations = extra;
+    }
+    assert.ok(chunks > 3, `${chunks} chunks`);
+    assert.match(text, /模具保护/);
+    assert.equal(citations[0]?.source, 'docs-corpus/manuals/注塑机-IM-160-操作手册.pdf');
+  });
+
+  it('refuses an unknown model and a missing key the way OpenAI clients expect', async () => {
+    await assert.rejects(client.chat.completions.create({ model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => error instanceof OpenAI.APIError && error.status === 404);
+    const anonymous = new OpenAI({ baseURL: client.baseURL, apiKey: 'not-a-key-0123456789', maxRetries: 0 });
+    await assert.rejects(anonymous.models.list(), (error: unknown) => error instanceof OpenAI.APIError && error.status === 401);
+  });
+});
