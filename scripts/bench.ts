@@ -10,6 +10,8 @@ import { readQuestions } from '../src/evaluation/questions.ts';
 import { percentile } from '../src/evaluation/metrics.ts';
 import { parseFile } from '../src/ingest/parsers/index.ts';
 import { KnowledgeBase } from '../src/knowledge-base.ts';
+import { buildApp } from '../src/server/app.ts';
+import { buildWidget } from '../src/server/widget-bundle.ts';
 import { rankBm25 } from '../src/retrieve/bm25.ts';
 import { termFrequencies, tokenize } from '../src/text/tokenize.ts';
 
@@ -124,9 +126,63 @@ function print(report: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(report)) process.stdout.write(`  ${key.padEnd(width)}  ${typeof value === 'number' ? (Number.isInteger(value) ? value : value.toFixed(3)) : value}\n`);
 }
 
+/**
+ * Time to the first streamed token of /v1/ask over real HTTP (extractive answerer), p50 over 20 asks, against the
+ * full JSON answer in the same process; and the widget's size.
+ */
+async function benchHttp(questions: string[]): Promise<Record<string, unknown>> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kb-bench-http-'));
+  const config = loadConfig({ ...process.env, KB_DATA_DIR: dataDir, KB_LLM_BASE_URL: '', KB_LOG_LEVEL: 'silent', KB_RATE_LIMIT_PER_MINUTE: '100000' });
+  const knowledgeBase = await KnowledgeBase.open(config, silent);
+  await knowledgeBase.ingest(['docs-corpus']);
+  const app = await buildApp({ config, knowledgeBase });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const firstToken: number[] = [];
+    const complete: number[] = [];
+    const sample = questions.slice(0, 20);
+    for (const question of [sample[0]!, ...sample]) {
+      let started = performance.now();
+      const response = await fetch(`${base}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ question }) });
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      let first: number | undefined;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        if (first === undefined && text.includes('event: delta')) first = performance.now() - started;
+      }
+      started = performance.now();
+      await (await fetch(`${base}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) })).json();
+      const whole = performance.now() - started;
+      firstToken.push(first ?? Number.NaN);
+      complete.push(whole);
+    }
+    // The first round warmed up the JIT and is not counted.
+    firstToken.shift();
+    complete.shift();
+    const bundle = await buildWidget();
+    return {
+      asks: firstToken.length,
+      timeToFirstToken: stats(firstToken),
+      jsonAnswer: stats(complete),
+      firstTokenToJsonRatio: percentile(firstToken, 0.5) / percentile(complete, 0.5),
+      widgetBytes: bundle.code.length,
+      widgetGzipBytes: bundle.gzipBytes,
+    };
+  } finally {
+    await app.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 const questions = readQuestions('docs-corpus/eval/questions.jsonl').map((item) => item.question);
 process.stdout.write('docs-corpus (built-in embedder, extractive answers)\n');
 print(await benchFolder('docs-corpus', questions));
+process.stdout.write('\nHTTP streaming on docs-corpus and the widget\n');
+print(await benchHttp(questions));
 const extra = process.argv[2];
 if (extra) {
   process.stdout.write(`\n${extra}\n`);
