@@ -282,7 +282,17 @@ export class KbChatElement extends HTMLElement {
         },
       }),
     );
-    if (message.stopped) box.append(create('p', { textContent: t.stopped }));
+    if (message.stopped) {
+      box.append(create('p', { textContent: t.stopped }));
+      if (message.retryQuestion) {
+        const retry = create('button', { type: 'button', textContent: t.retry });
+        retry.addEventListener('click', () => {
+          this.messages = this.messages.filter((item) => item !== message);
+          this.submit(message.retryQuestion!, true);
+        });
+        box.append(retry);
+      }
+    }
     if (message.answerable === false) {
       const help = create('p');
       const helpUrl = this.settings.helpdeskUrl ? safeUrl(this.settings.helpdeskUrl) : null;
@@ -429,6 +439,7 @@ export class KbChatElement extends HTMLElement {
     } catch (error) {
       if (controller.signal.aborted) {
         answer.stopped = true;
+        answer.retryQuestion = question;
         this.status.textContent = '';
       } else {
         this.messages = this.messages.filter((message) => message !== answer);

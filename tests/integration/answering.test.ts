@@ -7,6 +7,8 @@ import { evaluateQuestions, readQuestions } from '../../src/evaluation/questions
 import type { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { FakeOpenAi } from '../helpers/fake-openai.ts';
 import { corpusKnowledgeBase } from '../helpers/knowledge-base.ts';
+import { temporaryDirectory } from '../helpers/temp.ts';
+import { writeTinyModel } from '../helpers/tiny-model.ts';
 
 describe('retrieval and extractive answers on docs-corpus', () => {
   let knowledgeBase: KnowledgeBase;
@@ -167,5 +169,38 @@ describe('answers from an OpenAI-compatible LLM', () => {
     });
     assert.equal(result.retrieval.query, 'What does fault code E-207 mean on the HL-400 lathe?');
     assert.equal(result.citations[0]?.source, 'docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf');
+  });
+});
+
+describe('dense retrieval in fusion', () => {
+  it('fuses the vector list when it has weight', async () => {
+    const knowledgeBase = await corpusKnowledgeBase({ environment: { KB_FUSION_DENSE_WEIGHT: '1' } });
+    try {
+      // Misspelled words match no index term: every result comes from the vectors (character trigrams).
+      const misspelled = await knowledgeBase.search('spindel overheeting', 5);
+      assert.equal(misspelled.chunks.length, 5);
+      assert.ok(misspelled.chunks.every((chunk) => chunk.denseRank !== undefined && chunk.keywordRank === undefined));
+      const both = await knowledgeBase.search('spindle motor overheat', 10);
+      assert.ok(both.chunks.some((chunk) => chunk.denseRank !== undefined && chunk.keywordRank !== undefined));
+    } finally {
+      knowledgeBase.close();
+    }
+  });
+
+  it('gives a transformers.js model weight in fusion by default, and the built-in embedder none', async () => {
+    const modelsDir = temporaryDirectory();
+    writeTinyModel(modelsDir, 'test/tiny-bert');
+    const withModel = await corpusKnowledgeBase({ environment: { KB_MODELS_DIR: modelsDir, KB_EMBEDDING_MODEL: 'test/tiny-bert' } });
+    const builtin = await corpusKnowledgeBase();
+    try {
+      assert.match(withModel.embedder.id, /^transformers:test\/tiny-bert:/);
+      const dense = await withModel.search('vpn password reset', 5);
+      assert.ok(dense.chunks.some((chunk) => chunk.denseRank !== undefined));
+      const keywordOnly = await builtin.search('vpn password reset', 5);
+      assert.ok(keywordOnly.chunks.every((chunk) => chunk.denseRank === undefined));
+    } finally {
+      withModel.close();
+      builtin.close();
+    }
   });
 });
