@@ -40,6 +40,10 @@ export const settingDescriptions: Record<string, string> = {
   KB_FUSION_KEYWORD_WEIGHT: 'weight of the BM25 list in reciprocal-rank fusion (0..2)',
   KB_FUSION_DENSE_WEIGHT: 'weight of the vector list in reciprocal-rank fusion (0..2; 0 turns dense retrieval off); auto: 1 with a transformers.js model, 0 with the built-in embedder',
   KB_PAIR_WEIGHT: 'weight of adjacent English word pairs in BM25 queries, relative to single words (0..1)',
+  KB_RERANKER_MODEL: 'cross-encoder model id under KB_MODELS_DIR, used to rerank when installed (empty: never)',
+  KB_RERANK_CANDIDATES: 'fused candidates the reranker reads (5..100)',
+  KB_MMR_LAMBDA: 'maximal-marginal-relevance trade-off for the context: 1 keeps the relevance order, lower values push near-duplicates down (0.5..1)',
+  KB_CJK_TOKENIZER: 'bigram | jieba | segmenter | jieba+bigram: how Chinese text becomes keyword terms (rebuild the index after a change)',
   KB_RM3: 'RM3 pseudo-relevance feedback on the keyword search of English queries: off, or "documents,terms,originalWeight" (1..50, 5..100, 0..1)',
   KB_CANDIDATES: 'candidates taken from each of BM25 and dense retrieval before fusion (10..1000)',
   KB_ANSWER_THRESHOLD: 'confidence below which the answer is "not in the knowledge base" (0..1)',
@@ -79,6 +83,10 @@ const configSchema = z
     KB_FUSION_KEYWORD_WEIGHT: decimal(0, 2, 1),
     KB_FUSION_DENSE_WEIGHT: z.union([z.literal('auto'), z.coerce.number().min(0).max(2)]).default('auto'),
     KB_PAIR_WEIGHT: decimal(0, 1, 0),
+    KB_RERANKER_MODEL: z.string().default('Xenova/bge-reranker-base'),
+    KB_RERANK_CANDIDATES: integer(5, 100, 20),
+    KB_MMR_LAMBDA: decimal(0.5, 1, 1),
+    KB_CJK_TOKENIZER: z.enum(['bigram', 'jieba', 'segmenter', 'jieba+bigram']).default('bigram'),
     KB_RM3: z
       .string()
       .default('5,30,0.6')
@@ -144,6 +152,9 @@ export interface Config {
   llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string; timeoutMs: number; maxTokens: number };
   retrieval: { topK: number; bm25K1: number; bm25B: number; rrfK: number; keywordWeight: number; denseWeight: number | 'auto'; candidates: number; answerThreshold: number; pairWeight: number; feedback: { documents: number; terms: number; originalWeight: number } | undefined };
   chunking: { maxTokens: number; overlapTokens: number };
+  cjkTokenizer: 'bigram' | 'jieba' | 'segmenter' | 'jieba+bigram';
+  reranker: { model: string | undefined; candidates: number };
+  mmrLambda: number;
   hnsw: { m: number; efConstruction: number; efSearch: number };
   embedBatch: number;
   bodyLimit: number;
@@ -200,6 +211,9 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       pairWeight: raw.KB_PAIR_WEIGHT,
     },
     chunking: { maxTokens: raw.KB_CHUNK_TOKENS, overlapTokens: raw.KB_CHUNK_OVERLAP },
+    cjkTokenizer: raw.KB_CJK_TOKENIZER,
+    reranker: { model: raw.KB_RERANKER_MODEL.trim() || undefined, candidates: raw.KB_RERANK_CANDIDATES },
+    mmrLambda: raw.KB_MMR_LAMBDA,
     hnsw: { m: raw.KB_HNSW_M, efConstruction: raw.KB_HNSW_EF_CONSTRUCTION, efSearch: raw.KB_HNSW_EF_SEARCH },
     embedBatch: raw.KB_EMBED_BATCH,
     bodyLimit: raw.KB_BODY_LIMIT,

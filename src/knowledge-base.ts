@@ -10,6 +10,8 @@ import type { Embedder } from './embed/types.ts';
 import { ingestPaths, ingestTexts, type IngestOptions, type IngestSummary, type TextDocument } from './ingest/pipeline.ts';
 import { EVIDENCE_CHUNKS, Retriever, type RetrievalResult, type SearchFilters } from './retrieve/retriever.ts';
 import { LocalStore } from './store/local-store.ts';
+import { CrossEncoderReranker, isRerankerInstalled, type Reranker } from './retrieve/reranker.ts';
+import { setCjkTokenizer } from './text/tokenize.ts';
 
 export interface AskInput {
   question: string;
@@ -37,6 +39,7 @@ export class KnowledgeBase {
     readonly embedder: Embedder,
     readonly model: LanguageModel | undefined,
     private readonly logger: Logger,
+    readonly reranker: Reranker | undefined,
   ) {
     this.retriever = new Retriever(store, embedder, {
       bm25: { k1: config.retrieval.bm25K1, b: config.retrieval.bm25B },
@@ -49,12 +52,15 @@ export class KnowledgeBase {
       denseWeight: config.retrieval.denseWeight === 'auto' ? (embedder.id.startsWith('builtin:') ? 0 : 1) : config.retrieval.denseWeight,
       evidenceChunks: EVIDENCE_CHUNKS,
       pairWeight: config.retrieval.pairWeight,
+      mmrLambda: config.mmrLambda,
+      ...(reranker ? { rerank: { reranker, candidates: config.reranker.candidates } } : {}),
       ...(config.retrieval.feedback ? { feedback: config.retrieval.feedback } : {}),
     });
     this.answerer = new Answerer({ model, maxTokens: config.llm.maxTokens });
   }
 
   static async open(config: Readonly<Config>, logger: Logger, options: { model?: LanguageModel; embedder?: Embedder } = {}): Promise<KnowledgeBase> {
+    await setCjkTokenizer(config.cjkTokenizer);
     const embedder = options.embedder ?? (await createEmbedder(config, logger));
     const store = LocalStore.open(config.dataDir, embedder, config.hnsw);
     const model =
@@ -62,8 +68,13 @@ export class KnowledgeBase {
       (config.llm.baseUrl
         ? new OpenAiCompatibleModel({ baseUrl: config.llm.baseUrl, model: config.llm.model, timeoutMs: config.llm.timeoutMs, ...(config.llm.apiKey ? { apiKey: config.llm.apiKey } : {}) })
         : undefined);
+    let reranker: Reranker | undefined;
+    if (config.reranker.model && isRerankerInstalled(config.modelsDir, config.reranker.model)) {
+      reranker = await CrossEncoderReranker.load({ modelsDir: config.modelsDir, modelId: config.reranker.model, allowRemoteModels: config.allowRemoteModels });
+      logger.info(`reranking: cross-encoder ${config.reranker.model} over the top ${config.reranker.candidates} candidates`);
+    }
     logger.info(model ? `answers: LLM ${config.llm.model} at ${config.llm.baseUrl}` : 'answers: built-in extractive answerer (set KB_LLM_BASE_URL for generated answers)');
-    return new KnowledgeBase(config, store, embedder, model, logger);
+    return new KnowledgeBase(config, store, embedder, model, logger, reranker);
   }
 
   ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir'> = {}): Promise<IngestSummary> {

@@ -7,6 +7,9 @@ import { contentWords, queryTerms as queryTermWeights } from '../text/tokenize.t
 import { sentenceEvidence, weighWords, type SentenceEvidence, type WordWeight } from './answerability.ts';
 import { rankBm25, type Bm25Parameters } from './bm25.ts';
 import { relevanceModelQuery, type FeedbackParameters } from './feedback.ts';
+import { jaccard, maximalMarginalRelevance } from './diversity.ts';
+import type { Reranker } from './reranker.ts';
+import { indexableText } from '../ingest/chunker.ts';
 import { maximumRrfScore, reciprocalRankFusion, type RankedList } from './fusion.ts';
 
 export interface RetrievalParameters {
@@ -24,9 +27,16 @@ export interface RetrievalParameters {
   evidenceChunks: number;
   /** Weight of an adjacent query word pair relative to a word, 0..1 (0: no proximity feature). */
   pairWeight: number;
+  /** Cross-encoder reranking of the top fused candidates; off when undefined. */
+  rerank?: { reranker: Reranker; candidates: number };
+  /** MMR trade-off between relevance and novelty, 0.5..1 (1: off). */
+  mmrLambda: number;
   /** RM3 pseudo-relevance feedback on the keyword list; off when undefined. */
   feedback?: FeedbackParameters;
 }
+
+/** Positions at the head of the ranking that MMR reorders (5..50). */
+const MMR_WINDOW = 10;
 
 /** Top chunks whose sentences decide answerability and feed the extractive answer (1..10). */
 export const EVIDENCE_CHUNKS = 3;
@@ -40,6 +50,8 @@ export interface SearchFilters {
 export interface RetrievedChunk extends ChunkRecord {
   /** Fused score in 0..1 (1 = first in both lists). */
   score: number;
+  /** The cross-encoder's score, when a reranker is installed. */
+  rerankScore?: number;
   keywordRank: number | undefined;
   denseRank: number | undefined;
 }
@@ -53,7 +65,7 @@ export interface RetrievalResult {
   weights: WordWeight[];
   /** Sentences of the top chunks that state part of the query, with their coverage; best first. */
   evidence: SentenceEvidence[];
-  timings: { keywordMs: number; denseMs: number; totalMs: number };
+  timings: { keywordMs: number; denseMs: number; rerankMs: number; totalMs: number };
 }
 
 export class Retriever {
@@ -62,6 +74,32 @@ export class Retriever {
     private readonly embedder: Embedder,
     private readonly parameters: RetrievalParameters,
   ) {}
+
+  /** Cross-encoder reranking, then MMR, over the fused candidates; returns the final top k. */
+  private async reorder(query: string, candidates: ScoredChunk[], records: Map<number, ChunkRecord>, topK: number, maximum: number): Promise<{ ordered: ScoredChunk[]; rerankScores: Map<number, number> }> {
+    const rerankScores = new Map<number, number>();
+    let ordered = candidates.filter(([id]) => records.has(id));
+    if (this.parameters.rerank && ordered.length > 1) {
+      const pool = ordered.slice(0, this.parameters.rerank.candidates);
+      const scores = await this.parameters.rerank.reranker.score(query, pool.map(([id]) => indexableText(records.get(id)!.title, records.get(id)!)));
+      pool.forEach(([id], index) => rerankScores.set(id, scores[index]!));
+      const reranked = pool.map((entry, index) => ({ entry, score: scores[index]! })).sort((left, right) => right.score - left.score || right.entry[1] - left.entry[1]).map((item) => item.entry);
+      ordered = [...reranked, ...ordered.slice(pool.length)];
+    }
+    if (this.parameters.mmrLambda >= 1) return { ordered: ordered.slice(0, topK), rerankScores };
+    // MMR orders the head of the list, where the answer's context comes from; its cost grows with the square of the
+    // window, so the tail (deep search results) keeps the relevance order.
+    const window = Math.min(topK, MMR_WINDOW);
+    const head = ordered.slice(0, window * 3);
+    const terms = this.store.chunkTerms(head.map(([id]) => id));
+    const sets = new Map([...terms].map(([id, frequencies]) => [id, new Set(frequencies.keys())]));
+    const relevance = head.map(([id], index) => ({ id, relevance: 1 - index / head.length }));
+    const picked = maximalMarginalRelevance(relevance, (left, right) => jaccard(sets.get(left) ?? new Set(), sets.get(right) ?? new Set()), window, this.parameters.mmrLambda);
+    const pickedIds = new Set(picked.map((item) => item.id));
+    const chosen = [...picked, ...ordered.filter(([id]) => !pickedIds.has(id)).map(([id]) => ({ id, relevance: 0 }))].slice(0, topK);
+    const scores = new Map(ordered);
+    return { ordered: chosen.map((item) => [item.id, scores.get(item.id) ?? maximum] as ScoredChunk), rerankScores };
+  }
 
   /** The query's content words with their evidence weights (see answerability.ts). */
   weighQuery(query: string): WordWeight[] {
@@ -111,10 +149,14 @@ export class Retriever {
       { results: dense, weight: this.parameters.denseWeight },
     ];
     const maximum = maximumRrfScore(lists, this.parameters.rrfK);
-    const fused = reciprocalRankFusion(lists, this.parameters.rrfK).slice(0, topK);
+    const pool = Math.max(topK, this.parameters.rerank ? this.parameters.rerank.candidates : 0, this.parameters.mmrLambda < 1 ? Math.min(topK, MMR_WINDOW) * 3 : 0);
+    const candidates = reciprocalRankFusion(lists, this.parameters.rrfK).slice(0, pool);
     const keywordRanks = new Map(keyword.map(([id], index) => [id, index + 1]));
     const denseRanks = new Map(dense.map(([id], index) => [id, index + 1]));
-    const records = this.store.getChunks(fused.map(([id]) => id));
+    const records = this.store.getChunks(candidates.map(([id]) => id));
+    const rerankStarted = performance.now();
+    const { ordered: fused, rerankScores } = await this.reorder(query, candidates, records, topK, maximum);
+    const rerankMs = performance.now() - rerankStarted;
 
     const weights = this.weighQuery(query);
 
@@ -122,7 +164,7 @@ export class Retriever {
     for (const [id, score] of fused) {
       const record = records.get(id);
       if (!record) continue; // deleted by a concurrent writer between ranking and loading
-      chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id) });
+      chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id), ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}) });
     }
     const evidence = sentenceEvidence(chunks.slice(0, this.parameters.evidenceChunks), weights).sort(
       (left, right) => right.coverage - left.coverage || left.chunkIndex - right.chunkIndex || left.position - right.position,
@@ -135,7 +177,7 @@ export class Retriever {
       answerable: chunks.length > 0 && confidence >= this.parameters.answerThreshold,
       weights,
       evidence,
-      timings: { keywordMs, denseMs, totalMs: performance.now() - started },
+      timings: { keywordMs, denseMs, rerankMs, totalMs: performance.now() - started },
     };
   }
 }

@@ -32,11 +32,40 @@ function cjkTerms(run: string, output: string[]): void {
   for (let index = 0; index + 1 < characters.length; index++) output.push(characters[index]! + characters[index + 1]!);
 }
 
+/**
+ * How CJK runs become index terms. bigram (default): overlapping character bigrams. jieba: the words of jieba's
+ * search mode (@node-rs/jieba, its bundled dictionary). segmenter: ICU's dictionary words (Intl.Segmenter).
+ * jieba+bigram: both. Measured on cmrc2018 and docs-corpus (docs/EVALUATION.md); an index must be rebuilt after a change.
+ */
+export type CjkTokenizer = 'bigram' | 'jieba' | 'segmenter' | 'jieba+bigram';
+let cjkTokenizer: CjkTokenizer = 'bigram';
+let jieba: { cutForSearch(text: string, hmm: boolean): string[] } | undefined;
+const icuWords = new Intl.Segmenter('zh', { granularity: 'word' });
+
+export async function setCjkTokenizer(mode: CjkTokenizer): Promise<void> {
+  if (mode.startsWith('jieba') && !jieba) {
+    const { Jieba } = await import('@node-rs/jieba');
+    const { dict } = await import('@node-rs/jieba/dict.js');
+    jieba = Jieba.withDict(dict);
+  }
+  cjkTokenizer = mode;
+}
+
+function cjkIndexTerms(run: string, output: string[]): void {
+  if (cjkTokenizer === 'bigram') return cjkTerms(run, output);
+  if (cjkTokenizer === 'segmenter') {
+    for (const segment of icuWords.segment(run)) if (segment.isWordLike) output.push(segment.segment);
+    return;
+  }
+  for (const word of jieba!.cutForSearch(run, true)) if (word.trim()) output.push(word);
+  if (cjkTokenizer === 'jieba+bigram') cjkTerms(run, output);
+}
+
 /** Terms of a text for the BM25 index, in order, with repetitions. */
 export function tokenize(text: string): string[] {
   const output: string[] = [];
   for (const match of normalize(text).matchAll(runPattern())) {
-    if (match[1] !== undefined) cjkTerms(match[1], output);
+    if (match[1] !== undefined) cjkIndexTerms(match[1], output);
     else if (match[2] !== undefined) latinTerms(match[2], output);
   }
   return output;

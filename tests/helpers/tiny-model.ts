@@ -92,3 +92,46 @@ export function writeTinyModel(modelsDir: string, modelId: string): { folder: st
   );
   return { folder, vocabulary, table };
 }
+
+/**
+ * A tiny BERT-shaped cross-encoder: logits = mean over the tokens of (1 if the token is "vpn" else 0), so a pair
+ * whose passage mentions VPN scores higher. Real ONNX graph (Gather → ReduceMean → MatMul), real tokenizer.
+ */
+export function writeTinyReranker(modelsDir: string, modelId: string): void {
+  const { folder, vocabulary } = writeTinyModel(modelsDir, modelId);
+  const hidden = 2;
+  const table = new Float32Array(vocabulary.length * hidden);
+  table[vocabulary.indexOf('vpn') * hidden] = 1;
+  const weights = new Float32Array([1, 0]);
+  const tensorType = (elemType: number, dims: (string | number)[]) => ({
+    tensorType: { elemType, shape: { dim: dims.map((dim) => (typeof dim === 'string' ? { dimParam: dim } : { dimValue: dim })) } },
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'kb-qa tests',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'tiny-cross-encoder',
+      node: [
+        { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['hidden'], name: 'lookup', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
+        { opType: 'ReduceMean', input: ['hidden'], output: ['pooled'], name: 'pool', attribute: [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] }, { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
+        { opType: 'MatMul', input: ['pooled', 'classifier'], output: ['logits'], name: 'classify' },
+      ],
+      initializer: [
+        { name: 'embeddings', dataType: onnx.TensorProto.DataType.FLOAT, dims: [vocabulary.length, hidden], rawData: new Uint8Array(table.buffer) },
+        { name: 'classifier', dataType: onnx.TensorProto.DataType.FLOAT, dims: [hidden, 1], rawData: new Uint8Array(weights.buffer) },
+      ],
+      input: [
+        { name: 'input_ids', type: tensorType(onnx.TensorProto.DataType.INT64, ['batch', 'sequence']) },
+        { name: 'attention_mask', type: tensorType(onnx.TensorProto.DataType.INT64, ['batch', 'sequence']) },
+        { name: 'token_type_ids', type: tensorType(onnx.TensorProto.DataType.INT64, ['batch', 'sequence']) },
+      ],
+      output: [{ name: 'logits', type: tensorType(onnx.TensorProto.DataType.FLOAT, ['batch', 1]) }],
+    },
+  });
+  writeFileSync(path.join(folder, 'onnx', 'model.onnx'), onnx.ModelProto.encode(model).finish());
+  writeFileSync(
+    path.join(folder, 'config.json'),
+    JSON.stringify({ model_type: 'bert', architectures: ['BertForSequenceClassification'], hidden_size: hidden, vocab_size: vocabulary.length, num_labels: 1, id2label: { '0': 'LABEL_0' }, label2id: { LABEL_0: 0 }, max_position_embeddings: 512, pad_token_id: 0 }),
+  );
+}

@@ -8,7 +8,7 @@ import type { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { FakeOpenAi } from '../helpers/fake-openai.ts';
 import { corpusKnowledgeBase } from '../helpers/knowledge-base.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
-import { writeTinyModel } from '../helpers/tiny-model.ts';
+import { writeTinyModel, writeTinyReranker } from '../helpers/tiny-model.ts';
 
 describe('retrieval and extractive answers on docs-corpus', () => {
   let knowledgeBase: KnowledgeBase;
@@ -201,6 +201,54 @@ describe('dense retrieval in fusion', () => {
     } finally {
       withModel.close();
       builtin.close();
+    }
+  });
+});
+
+describe('reranking and diversity', () => {
+  it('reranks the fused candidates with an installed cross-encoder', async () => {
+    const modelsDir = temporaryDirectory();
+    writeTinyReranker(modelsDir, 'test/tiny-reranker');
+    const knowledgeBase = await corpusKnowledgeBase({ environment: { KB_MODELS_DIR: modelsDir, KB_RERANKER_MODEL: 'test/tiny-reranker' } });
+    try {
+      assert.equal(knowledgeBase.reranker?.id, 'transformers:test/tiny-reranker');
+      // The tiny reranker prefers passages that say "VPN": the password question's VPN chunks rise to the top.
+      const result = await knowledgeBase.search('password reset', 5);
+      assert.ok(result.chunks.every((chunk) => chunk.rerankScore !== undefined));
+      const scores = result.chunks.map((chunk) => chunk.rerankScore!);
+      assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+      assert.match(result.chunks[0]!.text + result.chunks[0]!.title, /VPN/);
+    } finally {
+      knowledgeBase.close();
+    }
+  });
+
+  it('pushes a duplicated document down the context with MMR', async () => {
+    const root = temporaryDirectory();
+    const { mkdirSync, writeFileSync, readFileSync } = await import('node:fs');
+    mkdirSync(`${root}/docs`);
+    const text = readFileSync('docs-corpus/it/vpn-faq.md', 'utf8');
+    writeFileSync(`${root}/docs/vpn-faq.md`, text);
+    writeFileSync(`${root}/docs/vpn-faq-copy.md`, text);
+    writeFileSync(`${root}/docs/password.md`, readFileSync('docs-corpus/it/password-policy.md', 'utf8'));
+    const open = async (lambda: string) => {
+      const { KnowledgeBase } = await import('../../src/knowledge-base.ts');
+      const { testConfig } = await import('../helpers/knowledge-base.ts');
+      const knowledgeBase = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: `${root}/data-${lambda}`, KB_MMR_LAMBDA: lambda }), { info: () => {}, warn: () => {} });
+      await knowledgeBase.ingest([`${root}/docs`], { baseDir: root });
+      return knowledgeBase;
+    };
+    const plain = await open('1');
+    const diverse = await open('0.6');
+    try {
+      const query = 'VPN error 809 password';
+      const plainTop = (await plain.search(query, 2)).chunks.map((chunk) => chunk.text);
+      const diverseTop = (await diverse.search(query, 2)).chunks.map((chunk) => chunk.text);
+      assert.equal(plainTop[0], plainTop[1], 'without MMR the two copies fill the context');
+      assert.notEqual(diverseTop[0], diverseTop[1], 'with MMR the second place goes to something new');
+    } finally {
+      plain.close();
+      diverse.close();
     }
   });
 });

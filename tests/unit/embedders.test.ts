@@ -5,7 +5,8 @@ import { BuiltinEmbedder, BUILTIN_DIMENSIONS } from '../../src/embed/builtin.ts'
 import { createEmbedder } from '../../src/embed/index.ts';
 import { TransformersEmbedder, isModelInstalled } from '../../src/embed/transformers.ts';
 import { KbError } from '../../src/errors.ts';
-import { TINY_HIDDEN_SIZE, writeTinyModel } from '../helpers/tiny-model.ts';
+import { CrossEncoderReranker, isRerankerInstalled } from '../../src/retrieve/reranker.ts';
+import { TINY_HIDDEN_SIZE, writeTinyModel, writeTinyReranker } from '../helpers/tiny-model.ts';
 import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
 
 const dot = (left: Float32Array, right: Float32Array) => left.reduce((sum, value, index) => sum + value * right[index]!, 0);
@@ -89,5 +90,20 @@ describe('transformers.js embedder with a generated ONNX model', () => {
       createEmbedder({ embedder: 'transformers', modelsDir: path.join(modelsDir, 'none'), embeddingModel: modelId, allowRemoteModels: false, embedBatch: 8 }, silentLogger),
       (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_EMBEDDER' && /not installed/.test(error.message),
     );
+  });
+});
+
+describe('cross-encoder reranker with a generated ONNX model', () => {
+  it('scores query–passage pairs through transformers.js', async () => {
+    const modelsDir = temporaryDirectory();
+    writeTinyReranker(modelsDir, 'test/tiny-reranker');
+    assert.ok(isRerankerInstalled(modelsDir, 'test/tiny-reranker'));
+    const reranker = await CrossEncoderReranker.load({ modelsDir, modelId: 'test/tiny-reranker', allowRemoteModels: false, batchSize: 2 });
+    // The tiny model's logit is the share of "vpn" tokens in [CLS] query [SEP] passage [SEP].
+    const scores = await reranker.score('reset my password', ['printer toner', 'vpn password reset', 'vpn vpn']);
+    assert.equal(scores.length, 3);
+    assert.equal(scores[0], 0);
+    assert.ok(Math.abs(scores[1]! - 1 / 9) < 1e-6, String(scores[1]));
+    assert.ok(Math.abs(scores[2]! - 2 / 8) < 1e-6, String(scores[2]));
   });
 });

@@ -66,3 +66,19 @@ describe('evaluation metrics', () => {
     close(tokenF1('年假十五天', '十五天'), 0.75);
   });
 });
+
+describe('maximal marginal relevance', () => {
+  it('keeps relevance order at λ = 1 and pushes a near-duplicate down at λ < 1', async () => {
+    const { maximalMarginalRelevance, jaccard } = await import('../../src/retrieve/diversity.ts');
+    const terms = new Map([
+      [1, new Set(['a', 'b', 'c'])],
+      [2, new Set(['a', 'b', 'c'])],
+      [3, new Set(['x', 'y'])],
+    ]);
+    const similarity = (left: number, right: number) => jaccard(terms.get(left)!, terms.get(right)!);
+    const candidates = [{ id: 1, relevance: 1 }, { id: 2, relevance: 0.95 }, { id: 3, relevance: 0.8 }];
+    assert.deepEqual(maximalMarginalRelevance(candidates, similarity, 3, 1).map((item) => item.id), [1, 2, 3]);
+    assert.deepEqual(maximalMarginalRelevance(candidates, similarity, 3, 0.7).map((item) => item.id), [1, 3, 2]);
+    close(jaccard(new Set(['a', 'b']), new Set(['b', 'c'])), 1 / 3);
+  });
+});
