@@ -8,6 +8,8 @@ import { describeError, isKbError } from './errors.ts';
 import { formatSummary, type IngestSummary } from './ingest/pipeline.ts';
 import { KnowledgeBase } from './knowledge-base.ts';
 import { buildApp } from './server/app.ts';
+import { isLoopback } from './server/access/access.ts';
+import { KeyStore, scopes, type Scope } from './keys/key-store.ts';
 
 const usage = `Usage: kb <command> [options]
 
@@ -16,12 +18,17 @@ Commands:
   ingest [paths…]    index documents (PDF, DOCX, HTML, Markdown, text) into KB_DATA_DIR; incremental
   serve              serve the HTTP API over the existing index
   ask "question"     answer one question from the command line
+  keys create --scope admin|query|widget [--origins "https://a https://b"] [--collection NAME] [--label TEXT]
+                     create an API key (printed once; stored hashed in KB_DATA_DIR/keys.json)
+  keys list          list keys (id, scope, origins, created, revoked)
+  keys revoke ID     revoke a key at once (running servers stop accepting it)
 
 Options:
   --data-dir DIR     same as KB_DATA_DIR
   --port N           same as PORT
   --host HOST        same as HOST
-  --json             (ask, ingest) print JSON
+  --json             (ask, ingest, keys list) print JSON
+  --demo             (serve, start) allow listening on a non-loopback interface without any admin key
   -h, --help         this text
 
 Settings (environment variables; a .env file in the working directory is read too):
@@ -70,7 +77,51 @@ async function runIngest(config: Readonly<Config>, paths: string[], json: boolea
   }
 }
 
-async function runServe(config: Readonly<Config>): Promise<void> {
+/** A server reachable from other machines must have an admin key, unless started explicitly as a demo. */
+function refuseUnprotectedExposure(config: Readonly<Config>, demo: boolean): void {
+  if (isLoopback(config.host)) return;
+  const keys = new KeyStore(config.dataDir);
+  const hasAdmin = config.access.apiKeys.length > 0 || keys.active().some((key) => key.scope === 'admin');
+  if (hasAdmin) return;
+  if (demo) {
+    process.stderr.write(`warning: demo mode: listening on ${config.host} without any admin key; query routes need a key once one exists\n`);
+    return;
+  }
+  throw new Error(`refusing to listen on ${config.host} without an admin key: create one with \`npm run kb -- keys create --scope admin\`, or start with --demo`);
+}
+
+function runKeys(config: Readonly<Config>, args: string[], options: { scope: string | undefined; origins: string | undefined; collection: string | undefined; label: string | undefined; json: boolean }): number {
+  const keys = new KeyStore(config.dataDir);
+  const [action, id] = args;
+  if (action === 'create') {
+    const scope = options.scope as Scope | undefined;
+    if (!scope || !scopes.includes(scope)) throw new Error(`keys create needs --scope ${scopes.join('|')}`);
+    const origins = options.origins?.split(/[\s,]+/).filter(Boolean);
+    const { key, record } = keys.create({ scope, ...(origins ? { origins } : {}), ...(options.collection ? { collection: options.collection } : {}), ...(options.label ? { label: options.label } : {}) });
+    if (options.json) process.stdout.write(JSON.stringify({ key, id: record.id, scope: record.scope }) + '\n');
+    else process.stdout.write(`${key}\n(id ${record.id}, scope ${record.scope}${record.origins ? `, origins ${record.origins.join(' ')}` : ''}) — shown once, store it now.\n`);
+    return 0;
+  }
+  if (action === 'list') {
+    const all = keys.all().map(({ hash: _hash, ...rest }) => rest);
+    if (options.json) process.stdout.write(JSON.stringify(all) + '\n');
+    else for (const key of all) process.stdout.write(`${key.id}  ${key.scope.padEnd(6)}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}  created ${key.createdAt}${key.origins ? `  origins ${key.origins.join(' ')}` : ''}${key.label ? `  ${key.label}` : ''}\n`);
+    return 0;
+  }
+  if (action === 'revoke') {
+    if (!id) throw new Error('keys revoke needs the key id (see keys list)');
+    if (!keys.revoke(id)) {
+      process.stderr.write(`no active key with id ${id}\n`);
+      return 1;
+    }
+    process.stdout.write(`revoked ${id}\n`);
+    return 0;
+  }
+  throw new Error('keys needs create, list or revoke');
+}
+
+async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
+  refuseUnprotectedExposure(config, demo);
   const logger = pino({ level: config.logLevel });
   const knowledgeBase = KnowledgeBase.open(config, { info: (message) => logger.info(message), warn: (message) => logger.warn(message) });
   const app = await buildApp({ config, knowledgeBase, logger });
@@ -129,6 +180,11 @@ export async function main(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       port: { type: 'string' },
       host: { type: 'string' },
+      demo: { type: 'boolean' },
+      scope: { type: 'string' },
+      origins: { type: 'string' },
+      collection: { type: 'string' },
+      label: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -149,14 +205,17 @@ export async function main(argv: string[]): Promise<number> {
       return summary.failed.length > 0 ? 1 : 0;
     }
     case 'start': {
+      refuseUnprotectedExposure(config, values.demo ?? false);
       const summary = await runIngest(config, rest, false);
       if (summary.failed.length > 0) process.stderr.write(`${summary.failed.length} file(s) could not be indexed (see above); serving the rest.\n`);
-      await runServe(config);
+      await runServe(config, values.demo ?? false);
       return -1;
     }
     case 'serve':
-      await runServe(config);
+      await runServe(config, values.demo ?? false);
       return -1;
+    case 'keys':
+      return runKeys(config, rest, { scope: values.scope, origins: values.origins, collection: values.collection, label: values.label, json });
     case 'ask':
       if (rest.length === 0) throw new Error('ask needs a question: kb ask "How do I reset my VPN password?"');
       await runAsk(config, rest.join(' '), json);
@@ -167,9 +226,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
-if (isEntryPoint) {
-  main(process.argv.slice(2)).then(
+/** Runs the command line and sets the exit code (used by `tsx src/cli.ts` and by the `kb` bin). */
+export function run(argv: string[]): void {
+  main(argv).then(
     (code) => {
       if (code >= 0) process.exitCode = code;
     },
@@ -179,3 +238,6 @@ if (isEntryPoint) {
     },
   );
 }
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/').split('/').pop()!);
+if (isEntryPoint) run(process.argv.slice(2));

@@ -5,12 +5,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
 import { FeedbackStore } from '../feedback/feedback-store.ts';
+import { KeyStore } from '../keys/key-store.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import { Access, accessPlugin } from './access/access.ts';
 import { errorsPlugin } from './plugins/errors.ts';
 import { KnowledgeBaseHolder } from './knowledge-base-holder.ts';
 import { askRoutes } from './routes/ask.ts';
-import { feedbackRoutes } from './routes/feedback.ts';
+import { feedbackAdminRoutes, feedbackRoutes } from './routes/feedback.ts';
+import { Metrics, metricsPlugin } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { openAiRoutes } from './routes/openai.ts';
 import { searchRoutes } from './routes/search.ts';
@@ -28,6 +30,8 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Answers and feedback; by default feedback.sqlite in config.dataDir. */
   feedback?: FeedbackStore;
+  /** API keys; by default keys.json in config.dataDir. */
+  keys?: KeyStore;
 }
 
 let widgetBundle: Promise<WidgetBundle> | undefined;
@@ -49,7 +53,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const holder = new KnowledgeBaseHolder(options.knowledgeBase);
   const feedback = options.feedback ?? new FeedbackStore(config.dataDir);
-  const access = new Access(config);
+  const access = new Access(config, options.keys ?? new KeyStore(config.dataDir));
   app.addHook('onClose', async () => {
     await holder.ready;
     if (options.closeKnowledgeBase !== false) holder.peek()?.close();
@@ -60,6 +64,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(errorsPlugin);
+  const metrics = new Metrics(holder);
+  await app.register(metricsPlugin, { metrics });
   await app.register(accessPlugin, { access, config });
   await app.register(swagger, {
     openapi: {
@@ -86,12 +92,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(widgetRoutes, { bundle: await widgetBundle });
   await app.register(healthRoutes, { holder });
   await app.register(searchRoutes, { holder });
-  await app.register(askRoutes, { holder, feedback });
+  await app.register(askRoutes, { holder, feedback, metrics });
   await app.register(feedbackRoutes, { feedback });
+  await app.register(feedbackAdminRoutes, { feedback });
   await app.register(widgetSessionRoutes, { access });
   await app.register(openAiRoutes, { holder, feedback });
   app.addHook('onReady', async () => {
-    if (access.openLocally) app.log.warn('no API key configured (KB_API_KEYS): the API is open to clients without an Origin header; set keys before exposing it');
+    if (access.openLocally) app.log.warn('no API key exists: the API is open to local clients without an Origin header (create keys with `npm run kb -- keys create`)');
   });
   return app;
 }

@@ -1,12 +1,17 @@
-// Temporary folders that remove themselves after the test file.
+// Temporary folders, removed when the test process exits. (Not with node:test's after(): called inside a before()
+// hook, that runs as soon as the hook ends and would delete a folder the tests are about to use.)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after } from 'node:test';
+
+const created: string[] = [];
+process.on('exit', () => {
+  for (const directory of created) rmSync(directory, { recursive: true, force: true });
+});
 
 export function temporaryDirectory(prefix = 'kb-test-'): string {
   const directory = mkdtempSync(path.join(os.tmpdir(), prefix));
-  after(() => rmSync(directory, { recursive: true, force: true }));
+  created.push(directory);
   return directory;
 }
 

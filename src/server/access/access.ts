@@ -1,10 +1,11 @@
 // Who may call what. Three kinds of caller:
 //   - a widget in a browser: presents a session token minted for its page origin (POST /v1/widget/session with the
-//     public widget key); the token only works with that Origin header;
-//   - a server-side client: presents an API key (KB_API_KEYS); an API key is refused when it comes with an Origin
-//     header, so a key pasted into a web page is useless;
-//   - a local client with no key at all: allowed only while no API key is configured and the request carries no
-//     Origin header (a browser always sends one on these requests).
+//     public widget key); the token only works with that Origin header, and only on query routes;
+//   - a server-side client: presents an API key (`kb keys create`, or KB_API_KEYS, which count as admin keys) whose
+//     scope must cover the route (admin ⊃ query); an API key is refused when it comes with an Origin header, so a
+//     key pasted into a web page is useless;
+//   - a local client with no key at all: allowed only while no admin or query key exists, the server listens on a
+//     loopback interface, and the request carries no Origin header (a browser always sends one on these requests).
 // CORS allows exactly the origins of the configured widget keys.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -15,16 +16,18 @@ import type { Config } from '../../config.ts';
 import { KbError } from '../../errors.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { SessionTokens, type SessionClaims } from './session-token.ts';
+import type { KeyStore, Scope } from '../../keys/key-store.ts';
 
-export type Principal = { kind: 'session'; claims: SessionClaims } | { kind: 'api-key'; keyId: string } | { kind: 'local' };
+export type RouteAccess = 'query' | 'admin';
+export type Principal = { kind: 'session'; claims: SessionClaims } | { kind: 'api-key'; keyId: string; scope: Scope; collection?: string } | { kind: 'local' };
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
   interface FastifyContextConfig {
-    /** Route needs a caller: a widget session, an API key, or the local no-key mode. */
-    authenticate?: boolean;
+    /** Who may call the route: query (widget sessions, query and admin keys) or admin (admin keys). */
+    access?: RouteAccess;
   }
 }
 
@@ -33,33 +36,61 @@ export function selfOrigin(request: FastifyRequest): string {
   return `${request.protocol}://${request.headers.host ?? ''}`;
 }
 
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
+
 export class Access {
   readonly tokens: SessionTokens;
   private readonly apiKeyHashes: Buffer[];
 
-  constructor(private readonly config: Readonly<Config>) {
+  constructor(
+    private readonly config: Readonly<Config>,
+    readonly keys: KeyStore,
+  ) {
     this.tokens = new SessionTokens(config.access.sessionSecret, config.access.sessionTtlSeconds);
     this.apiKeyHashes = config.access.apiKeys.map((key) => createHash('sha256').update(key).digest());
   }
 
+  /** No admin or query key exists and the server is reachable from this machine only. */
   get openLocally(): boolean {
-    return this.apiKeyHashes.length === 0;
+    return this.apiKeyHashes.length === 0 && !this.keys.active().some((key) => key.scope !== 'widget') && isLoopback(this.config.host);
   }
 
-  /** Origins a widget key may be used from, with "self" resolved for this request. */
+  get hasAdminKey(): boolean {
+    return this.apiKeyHashes.length > 0 || this.keys.active().some((key) => key.scope === 'admin');
+  }
+
+  /** Origins a public widget key may be used from ("self" resolved for this request); undefined for unknown keys. */
   originsFor(key: string, request: FastifyRequest): string[] | undefined {
-    return this.config.access.widgetKeys.get(key)?.map((origin) => (origin === 'self' ? selfOrigin(request) : origin));
+    const configured = this.config.access.widgetKeys.get(key);
+    const stored = configured ? undefined : this.keys.match(key);
+    const origins = configured ?? (stored?.scope === 'widget' ? stored.origins : undefined);
+    return origins?.map((origin) => (origin === 'self' ? selfOrigin(request) : origin));
   }
 
   isAllowedOrigin(origin: string, request: FastifyRequest): boolean {
     for (const key of this.config.access.widgetKeys.keys()) if (this.originsFor(key, request)!.includes(origin)) return true;
-    return false;
+    return this.keys.active().some((key) => key.scope === 'widget' && key.origins?.includes(origin));
   }
 
-  private matchApiKey(candidate: string): string | undefined {
+  private matchApiKey(candidate: string): { keyId: string; scope: Scope; collection?: string } | undefined {
     const hash = createHash('sha256').update(candidate).digest();
     const index = this.apiKeyHashes.findIndex((known) => timingSafeEqual(known, hash));
-    return index < 0 ? undefined : `key-${index + 1}`;
+    if (index >= 0) return { keyId: `env-${index + 1}`, scope: 'admin' };
+    const stored = this.keys.match(candidate);
+    return stored ? { keyId: stored.id, scope: stored.scope, ...(stored.collection ? { collection: stored.collection } : {}) } : undefined;
+  }
+
+  /** Who is calling, and whether they may call a route of this access level. */
+  authorize(request: FastifyRequest, level: RouteAccess): Principal {
+    const principal = this.authenticate(request);
+    if (principal.kind === 'session' && level !== 'query') throw new KbError('KB_ERR_FORBIDDEN', { details: 'A widget session can ask and search, nothing else.' });
+    if (principal.kind === 'api-key') {
+      if (principal.scope === 'widget') throw new KbError('KB_ERR_FORBIDDEN', { details: 'A widget key only mints widget sessions (POST /v1/widget/session); use a query or admin key.' });
+      if (level === 'admin' && principal.scope !== 'admin') throw new KbError('KB_ERR_FORBIDDEN', { details: `This route needs an admin key; this key's scope is ${principal.scope}.` });
+    }
+    return principal;
   }
 
   authenticate(request: FastifyRequest): Principal {
@@ -73,13 +104,13 @@ export class Access {
         if (origin !== claims.origin) throw new KbError('KB_ERR_FORBIDDEN', { details: `This session token belongs to ${claims.origin}, not to ${origin ?? 'a request without an Origin header'}.` });
         return { kind: 'session', claims };
       }
-      const keyId = this.matchApiKey(bearer);
-      if (!keyId) throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'The API key is not valid.' });
+      const matched = this.matchApiKey(bearer);
+      if (!matched) throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'The API key is not valid (or was revoked).' });
       if (origin !== undefined) throw new KbError('KB_ERR_FORBIDDEN', { details: 'API keys cannot be used from a browser page; a widget uses a session token from POST /v1/widget/session.' });
-      return { kind: 'api-key', keyId };
+      return { kind: 'api-key', ...matched };
     }
     if (origin !== undefined) throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'Requests from a web page need a widget session token (POST /v1/widget/session with the public widget key).' });
-    if (!this.openLocally) throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'This API needs "Authorization: Bearer <API key>".' });
+    if (!this.openLocally) throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'This API needs "Authorization: Bearer <API key>" (create one with `npm run kb -- keys create --scope query`).' });
     return { kind: 'local' };
   }
 
@@ -106,7 +137,8 @@ export const accessPlugin = fp(async (app: FastifyInstance, options: { access: A
     },
   });
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config?.authenticate) request.principal = access.authenticate(request);
+    const level = request.routeOptions.config?.access;
+    if (level) request.principal = access.authorize(request, level);
   });
   await app.register(rateLimit, {
     max: config.access.rateLimitPerMinute,

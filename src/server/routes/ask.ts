@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { citationOf } from '../../answer/answerer.ts';
 import type { FeedbackStore } from '../../feedback/feedback-store.ts';
+import type { Metrics } from '../metrics.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
 import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
@@ -14,11 +15,11 @@ function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore }> = async (app, { holder, feedback }) => {
+export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore; metrics: Metrics }> = async (app, { holder, feedback, metrics }) => {
   app.post(
     '/v1/ask',
     {
-      config: { authenticate: true },
+      config: { access: 'query' as const },
       schema: {
         tags: ['query'],
         summary: 'Ask a question; get a cited answer (JSON, or SSE events sources/delta/done/error)',
@@ -45,6 +46,15 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
 
       const answerId = randomUUID();
       const principal = request.principal;
+      const observe = (result: { answeredBy: string; fallback?: unknown }, timings: { retrieveMs: number; generateMs: number } | undefined) => {
+        metrics.answers.inc({ answered_by: result.answeredBy, fallback: result.fallback ? 'yes' : 'no' });
+        if (timings) {
+          metrics.stage.observe({ stage: 'retrieve' }, timings.retrieveMs / 1000);
+          metrics.stage.observe({ stage: 'generate' }, timings.generateMs / 1000);
+          // Stage timings in the request log; never the question or the answer at info level.
+          request.log.info({ retrieveMs: timings.retrieveMs, generateMs: timings.generateMs, answeredBy: result.answeredBy }, 'answered');
+        }
+      };
       const record = (answer: string, answerable: boolean) =>
         feedback.recordAnswer({
           id: answerId,
@@ -59,6 +69,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
         const result = await knowledgeBase.ask(input);
         const { retrieval, ...response } = result;
         record(response.answer, response.answerable);
+        observe(response, response.timings);
         return { answerId, ...response, query: retrieval.query };
       }
 
@@ -84,6 +95,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
             reply.raw.write(sseEvent('delta', { text: part.text }));
           } else {
             record(part.result.answer, part.result.answerable);
+            observe(part.result, part.timings);
             reply.raw.write(sseEvent('done', { answerId, ...part.result, query, timings: part.timings }));
           }
         }

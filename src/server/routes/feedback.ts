@@ -1,5 +1,6 @@
-// POST /v1/feedback: a thumbs up or down (and an optional comment) on an answer, by its answerId.
+// POST /v1/feedback: a thumbs up or down (and an optional comment) on an answer, by its answerId; GET lists them.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { KbError } from '../../errors.ts';
 import type { FeedbackStore } from '../../feedback/feedback-store.ts';
 import { errorResponseSchema, feedbackBodySchema, feedbackResponseSchema } from '../schemas.ts';
@@ -8,7 +9,7 @@ export const feedbackRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackStore }> 
   app.post(
     '/v1/feedback',
     {
-      config: { authenticate: true },
+      config: { access: 'query' as const },
       schema: {
         tags: ['feedback'],
         summary: 'Rate an answer (thumbs up or down, optional comment)',
@@ -22,5 +23,27 @@ export const feedbackRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackStore }> 
       feedback.recordFeedback(answerId, rating, comment);
       return reply.status(201).send({ status: 'recorded' as const });
     },
+  );
+};
+
+export const feedbackAdminRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackStore }> = async (app, { feedback }) => {
+  app.get(
+    '/v1/feedback',
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['feedback'],
+        summary: 'List feedback on answers, newest first (admin)',
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), offset: z.coerce.number().int().min(0).max(1_000_000).default(0) }),
+        response: {
+          200: z.object({
+            feedback: z.array(z.object({ answerId: z.string(), rating: z.enum(['up', 'down']), comment: z.string().optional(), createdAt: z.string(), question: z.string(), answer: z.string() })),
+          }),
+          401: errorResponseSchema,
+          403: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => ({ feedback: feedback.listFeedback(request.query.limit, request.query.offset) }),
   );
 };

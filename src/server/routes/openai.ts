@@ -50,14 +50,14 @@ function textOf(content: z.infer<typeof contentSchema> | null | undefined): stri
 export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore }> = async (app, { holder, feedback }) => {
   app.get(
     '/v1/models',
-    { config: { authenticate: true }, schema: { tags: ['openai'], summary: 'Knowledge bases available as OpenAI models', response: { 200: modelsResponseSchema, 401: errorResponseSchema } } },
+    { config: { access: 'query' as const }, schema: { tags: ['openai'], summary: 'Knowledge bases available as OpenAI models', response: { 200: modelsResponseSchema, 401: errorResponseSchema } } },
     async () => ({ object: 'list' as const, data: [{ id: KNOWLEDGE_BASE_MODEL, object: 'model' as const, created: 0, owned_by: 'kb-qa' }] }),
   );
 
   app.post(
     '/v1/chat/completions',
     {
-      config: { authenticate: true },
+      config: { access: 'query' as const },
       schema: {
         tags: ['openai'],
         summary: 'OpenAI-compatible chat completions answered from the knowledge base (stream or not)',

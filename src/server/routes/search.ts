@@ -11,7 +11,7 @@ export const searchRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
   app.post(
     '/v1/search',
     {
-      config: { authenticate: true },
+      config: { access: 'query' as const },
       schema: {
         tags: ['query'],
         summary: 'Search the knowledge base (BM25 + vectors, fused)',

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { KeyStore } from '../../src/keys/key-store.ts';
+import type { KnowledgeBase } from '../../src/knowledge-base.ts';
+import { buildApp } from '../../src/server/app.ts';
+import { corpusKnowledgeBase, testConfig } from '../helpers/knowledge-base.ts';
+import { temporaryDirectory } from '../helpers/temp.ts';
+
+const kb = path.resolve('bin/kb.js');
+const runKb = (args: string[], environment: Record<string, string>) => spawnSync(process.execPath, [kb, ...args], { encoding: 'utf8', env: { ...process.env, ...environment }, timeout: 60_000 });
+
+describe('kb keys', () => {
+  it('creates a key shown once and stored hashed, lists and revokes it', () => {
+    const dataDir = temporaryDirectory();
+    const created = runKb(['keys', 'create', '--scope', 'query', '--label', 'crm', '--json'], { KB_DATA_DIR: dataDir });
+    assert.equal(created.status, 0, created.stderr);
+    const { key, id } = JSON.parse(created.stdout) as { key: string; id: string };
+    assert.match(key, /^kb_query_/);
+    const store = new KeyStore(dataDir);
+    assert.equal(store.match(key)?.id, id);
+    assert.ok(!JSON.stringify(store.all()).includes(key), 'the key itself is not stored');
+    const listed = runKb(['keys', 'list', '--json'], { KB_DATA_DIR: dataDir });
+    assert.deepEqual((JSON.parse(listed.stdout) as { id: string; label: string }[]).map((item) => [item.id, item.label]), [[id, 'crm']]);
+    assert.equal(runKb(['keys', 'revoke', id], { KB_DATA_DIR: dataDir }).status, 0);
+    assert.equal(store.match(key), undefined);
+    assert.equal(runKb(['keys', 'revoke', id], { KB_DATA_DIR: dataDir }).status, 1);
+    const widgetWithoutOrigins = runKb(['keys', 'create', '--scope', 'widget'], { KB_DATA_DIR: dataDir });
+    assert.equal(widgetWithoutOrigins.status, 2);
+    assert.match(widgetWithoutOrigins.stderr, /needs --origins/);
+  });
+
+  it('refuses to listen on a non-loopback interface without an admin key, unless started as a demo', () => {
+    const dataDir = temporaryDirectory();
+    const refused = runKb(['serve'], { KB_DATA_DIR: dataDir, HOST: '0.0.0.0', PORT: '0' });
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /refusing to listen on 0\.0\.0\.0 without an admin key/);
+  });
+});
+
+describe('scopes, revocation and admin routes over HTTP', () => {
+  let knowledgeBase: KnowledgeBase;
+  let app: FastifyInstance;
+  let base: string;
+  let keys: KeyStore;
+  let admin: string;
+  let query: string;
+  let widget: string;
+
+  before(async () => {
+    const dataDir = temporaryDirectory();
+    keys = new KeyStore(dataDir);
+    admin = keys.create({ scope: 'admin' }).key;
+    query = keys.create({ scope: 'query' }).key;
+    widget = keys.create({ scope: 'widget', origins: ['https://portal.example'] }).key;
+    knowledgeBase = await corpusKnowledgeBase();
+    app = await buildApp({ config: testConfig({ KB_DATA_DIR: dataDir, KB_WIDGET_KEYS: '' }), knowledgeBase, keys });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(() => app.close());
+
+  const call = (method: string, url: string, key: string | undefined, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(base + url, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+
+  it('once keys exist, nothing under /v1 but health works without one', async () => {
+    assert.equal((await call('POST', '/v1/search', undefined, { query: 'vpn' })).status, 401);
+    assert.equal((await call('GET', '/healthz', undefined)).status, 200);
+  });
+
+  it('lets query keys ask but not administer, and admin keys do both', async () => {
+    assert.equal((await call('POST', '/v1/search', query, { query: 'vpn' })).status, 200);
+    const asked = await call('POST', '/v1/ask', query, { question: 'How long can a VPN session last?' });
+    const { answerId } = (await asked.json()) as { answerId: string };
+    assert.equal((await call('POST', '/v1/feedback', query, { answerId, rating: 'up' })).status, 201);
+    const forbidden = await call('GET', '/v1/feedback', query);
+    assert.equal(forbidden.status, 403);
+    assert.match(((await forbidden.json()) as { error: { message: string } }).error.message, /needs an admin key/);
+    const listed = await call('GET', '/v1/feedback?limit=10', admin);
+    assert.equal(listed.status, 200);
+    const { feedback } = (await listed.json()) as { feedback: { answerId: string; rating: string; question: string }[] };
+    assert.deepEqual(feedback.map((item) => [item.answerId, item.rating, item.question]), [[answerId, 'up', 'How long can a VPN session last?']]);
+    assert.equal((await call('GET', '/v1/feedback?limit=0', admin)).status, 400);
+  });
+
+  it('uses a stored widget key only to mint sessions from its origins', async () => {
+    assert.equal((await call('POST', '/v1/search', widget, { query: 'vpn' })).status, 403);
+    const minted = await call('POST', '/v1/widget/session', undefined, { key: widget }, { origin: 'https://portal.example' });
+    assert.equal(minted.status, 201);
+    const { token } = (await minted.json()) as { token: string };
+    assert.equal((await call('POST', '/v1/search', token, { query: 'vpn' }, { origin: 'https://portal.example' })).status, 200);
+    assert.equal((await call('GET', '/v1/feedback', token, undefined, { origin: 'https://portal.example' })).status, 403, 'a session is not an admin');
+    assert.equal((await call('POST', '/v1/widget/session', undefined, { key: widget }, { origin: 'https://other.example' })).status, 403);
+  });
+
+  it('stops accepting a key as soon as it is revoked, without a restart', async () => {
+    const { key, record } = keys.create({ scope: 'query' });
+    assert.equal((await call('POST', '/v1/search', key, { query: 'vpn' })).status, 200);
+    keys.revoke(record.id);
+    assert.equal((await call('POST', '/v1/search', key, { query: 'vpn' })).status, 401);
+  });
+
+  it('exposes Prometheus metrics', async () => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    assert.match(text, /kb_http_requests_total\{method="POST",route="\/v1\/search",status="200"\} \d+/);
+    assert.match(text, /kb_answers_total\{answered_by="extractive",fallback="no"\} \d+/);
+    assert.match(text, /kb_index_documents 33/);
+    assert.match(text, /kb_stage_duration_seconds_bucket\{le="0.001",stage="retrieve"\}/);
+  });
+});
