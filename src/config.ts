@@ -57,6 +57,9 @@ export const settingDescriptions: Record<string, string> = {
   KB_SESSION_SECRET: 'secret that signs widget session tokens (empty: a random one per start, so sessions end with a restart)',
   KB_SESSION_TTL_SECONDS: 'lifetime of a widget session token (60..86400)',
   KB_RATE_LIMIT_PER_MINUTE: 'requests per minute per widget session, API key or client IP (1..100000)',
+  KB_UPLOAD_MAX_BYTES: 'largest file accepted by POST /v1/collections/:c/documents, in bytes',
+  KB_UPLOAD_MAX_FILES: 'most files in one upload request (1..100)',
+  KB_JOB_QUEUE: 'ingestion jobs that may wait while one runs; more are refused with 503 (1..1000)',
   KB_LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent',
 };
 
@@ -132,6 +135,9 @@ const configSchema = z
     KB_SESSION_SECRET: optionalText.pipe(z.string().min(32, 'must have at least 32 characters').optional()),
     KB_SESSION_TTL_SECONDS: integer(60, 86400, 3600),
     KB_RATE_LIMIT_PER_MINUTE: integer(1, 100000, 60),
+    KB_UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024, 50 * 1024 * 1024),
+    KB_UPLOAD_MAX_FILES: integer(1, 100, 20),
+    KB_JOB_QUEUE: integer(1, 1000, 10),
     KB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((value) => value.KB_CHUNK_OVERLAP * 2 < value.KB_CHUNK_TOKENS, {
@@ -158,6 +164,7 @@ export interface Config {
   hnsw: { m: number; efConstruction: number; efSearch: number };
   embedBatch: number;
   bodyLimit: number;
+  uploads: { maxBytes: number; maxFiles: number; maxQueuedJobs: number };
   access: {
     apiKeys: string[];
     /** Public widget key → origins it may be used from ("self": the server's own origin). */
@@ -217,6 +224,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     hnsw: { m: raw.KB_HNSW_M, efConstruction: raw.KB_HNSW_EF_CONSTRUCTION, efSearch: raw.KB_HNSW_EF_SEARCH },
     embedBatch: raw.KB_EMBED_BATCH,
     bodyLimit: raw.KB_BODY_LIMIT,
+    uploads: { maxBytes: raw.KB_UPLOAD_MAX_BYTES, maxFiles: raw.KB_UPLOAD_MAX_FILES, maxQueuedJobs: raw.KB_JOB_QUEUE },
     access: {
       apiKeys: raw.KB_API_KEYS,
       widgetKeys: raw.KB_WIDGET_KEYS,

@@ -77,7 +77,7 @@ export class KnowledgeBase {
     return new KnowledgeBase(config, store, embedder, model, logger, reranker);
   }
 
-  ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir'> = {}): Promise<IngestSummary> {
+  ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir' | 'force'> = {}): Promise<IngestSummary> {
     return ingestPaths(paths, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options });
   }
 

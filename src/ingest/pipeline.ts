@@ -49,6 +49,8 @@ export interface IngestOptions {
   onProgress?: (progress: IngestProgress) => void;
   /** Base for the stored source paths (default: the working directory). */
   baseDir?: string;
+  /** Re-ingest even files whose content hash is unchanged (a reindex). */
+  force?: boolean;
 }
 
 /** The stored identity of a file: its path relative to the base, with forward slashes. */
@@ -99,7 +101,7 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
   const bytes = readFileSync(file);
   const hash = fingerprint(bytes, options.chunking);
   const existing = store.getDocumentBySource(source);
-  if (existing && existing.contentHash === hash) return 'unchanged' as const;
+  if (existing && existing.contentHash === hash && !options.force) return 'unchanged' as const;
   const parsed = await parseFile({ path: source, bytes });
   const chunks = chunkSections(parsed.sections, options.chunking);
   if (chunks.length === 0) throw new KbError('KB_ERR_PARSE', { file: source, reason: 'the document has no text' });

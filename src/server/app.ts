@@ -12,6 +12,8 @@ import { errorsPlugin } from './plugins/errors.ts';
 import { KnowledgeBaseHolder } from './knowledge-base-holder.ts';
 import { askRoutes } from './routes/ask.ts';
 import { feedbackAdminRoutes, feedbackRoutes } from './routes/feedback.ts';
+import { documentRoutes } from './routes/documents.ts';
+import { JobQueue } from '../jobs/jobs.ts';
 import { Metrics, metricsPlugin } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { openAiRoutes } from './routes/openai.ts';
@@ -32,6 +34,8 @@ export interface BuildAppOptions {
   feedback?: FeedbackStore;
   /** API keys; by default keys.json in config.dataDir. */
   keys?: KeyStore;
+  /** Background ingestion jobs; by default one queue over config.dataDir. */
+  jobs?: JobQueue;
 }
 
 let widgetBundle: Promise<WidgetBundle> | undefined;
@@ -56,6 +60,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const access = new Access(config, options.keys ?? new KeyStore(config.dataDir));
   app.addHook('onClose', async () => {
     await holder.ready;
+    await (app as unknown as { jobs?: JobQueue }).jobs?.idle();
     if (options.closeKnowledgeBase !== false) holder.peek()?.close();
     if (!options.feedback) feedback.close();
   });
@@ -77,6 +82,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       tags: [
         { name: 'query', description: 'Questions and search' },
         { name: 'feedback', description: 'Ratings of answers' },
+        { name: 'documents', description: 'Documents and ingestion jobs (admin)' },
         { name: 'widget', description: 'Sessions for the embeddable chat widget' },
         { name: 'openai', description: 'OpenAI-compatible endpoint' },
         { name: 'health', description: 'Liveness and readiness' },
@@ -97,6 +103,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(feedbackAdminRoutes, { feedback });
   await app.register(widgetSessionRoutes, { access });
   await app.register(openAiRoutes, { holder, feedback });
+  const jobs = options.jobs ?? new JobQueue(config.dataDir, config.uploads.maxQueuedJobs);
+  app.decorate('jobs', jobs);
+  await app.register(documentRoutes, { holder, jobs, config });
   app.addHook('onReady', async () => {
     if (access.openLocally) app.log.warn('no API key exists: the API is open to local clients without an Origin header (create keys with `npm run kb -- keys create`)');
   });

@@ -8,6 +8,7 @@ import { parseHtml } from './html.ts';
 import { parseMarkdown } from './markdown.ts';
 import { parsePdf } from './pdf.ts';
 import { parseText } from './text.ts';
+import { decodeText } from './encoding.ts';
 
 const parsers: Record<DocumentFormat, Parser> = {
   pdf: parsePdf,
@@ -51,6 +52,16 @@ export function detectFormat(file: SourceFile): DocumentFormat {
     throw new KbError('KB_ERR_PARSE', { file: file.path, reason: `the content is not a ${byExtension.toUpperCase()} file` });
   }
   return byExtension;
+}
+
+/**
+ * The content check made on uploads before they are accepted: the format by magic bytes and extension, and for
+ * text formats, that the bytes are text. Throws the same typed errors as parsing.
+ */
+export function checkContent(file: SourceFile): DocumentFormat {
+  const format = detectFormat(file);
+  if (format === 'markdown' || format === 'text' || format === 'html') decodeText(file.bytes, file.path);
+  return format;
 }
 
 export async function parseFile(file: SourceFile): Promise<ParsedDocument> {

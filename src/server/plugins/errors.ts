@@ -24,7 +24,9 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     const prepared = (error as { kbBody?: unknown }).kbBody;
     if (prepared && typeof error.statusCode === 'number') return reply.status(error.statusCode).send(prepared);
     if (error instanceof KbError) {
-      if (error.status >= 500) request.log.error({ err: error }, error.message);
+      if (error.status >= 500 && error.code !== 'KB_ERR_BUSY') request.log.error({ err: error }, error.message);
+      const retryAfter = error.extra?.['retryAfter'];
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       return reply.status(error.status).send(errorBody(error.code, error.message, request.id, error.extra?.['details'] as never));
     }
     switch (error.code) {

@@ -1,0 +1,241 @@
+// Documents over HTTP: upload files (multipart) or text (JSON), list, read, delete, reindex; ingestion runs as a
+// background job (GET /v1/jobs/:id) while the server keeps answering. Uploads are checked by content (magic bytes),
+// not only by name, and kept in KB_DATA_DIR/files so that a reindex can parse them again.
+// One collection, "default", exists until collections are added (issue 5).
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import multipart from '@fastify/multipart';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../../config.ts';
+import { KbError, describeError, isKbError } from '../../errors.ts';
+import { checkContent, formatByExtension } from '../../ingest/parsers/index.ts';
+import type { Job, JobQueue } from '../../jobs/jobs.ts';
+import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+import { errorResponseSchema } from '../schemas.ts';
+
+export const DEFAULT_COLLECTION = 'default';
+/** Retry-After given when the job queue is full (seconds). */
+const BUSY_RETRY_SECONDS = 30;
+
+const collectionParams = z.object({ collection: z.string().min(1).max(64) });
+const documentParams = collectionParams.extend({ documentId: z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters') });
+const textBodySchema = z.strictObject({
+  title: z.string().trim().min(1).max(300),
+  text: z.string().refine((value) => value.trim().length > 0, 'must not be empty').pipe(z.string().max(5_000_000)),
+});
+const documentSchema = z.object({
+  id: z.string(),
+  source: z.string(),
+  title: z.string(),
+  format: z.string(),
+  language: z.enum(['zh', 'en']),
+  chunkCount: z.number().int(),
+  pageCount: z.number().int().optional(),
+  contentHash: z.string(),
+  updatedAt: z.string(),
+});
+const jobSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['upload', 'reindex']),
+  collection: z.string(),
+  state: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  progress: z.object({ done: z.number().int(), total: z.number().int() }),
+  files: z.array(z.object({ name: z.string(), status: z.string(), error: z.string().optional() })),
+  error: z.string().optional(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+
+/** A stored file name: the upload's base name, without path parts or control characters. */
+export function safeFileName(name: string): string {
+  const base = path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f<>:"|?*]/g, '_').trim();
+  if (!base || base === '.' || base === '..' || base.startsWith('.')) throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: `"${name}" is not a usable file name` });
+  return base.slice(0, 200);
+}
+
+export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; config: Readonly<Config> }> = async (app, { holder, jobs, config }) => {
+  const filesDir = path.join(config.dataDir, 'files');
+  mkdirSync(filesDir, { recursive: true });
+  await app.register(multipart, { limits: { fileSize: config.uploads.maxBytes, files: config.uploads.maxFiles, fields: 10, parts: config.uploads.maxFiles + 10 } });
+
+  const knowledgeBaseFor = (collection: string) => {
+    if (collection !== DEFAULT_COLLECTION) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection });
+    return holder.get();
+  };
+  const refuseWhenBusy = () => {
+    if (jobs.isFull()) throw new KbError('KB_ERR_BUSY', { details: `${jobs.queued} ingestion jobs are waiting.`, retryAfter: BUSY_RETRY_SECONDS }, { extra: { retryAfter: BUSY_RETRY_SECONDS } });
+  };
+
+  /** Ingests stored files one by one, recording each file's outcome on the job. */
+  const ingestFiles = (names: string[], force: boolean) => async (job: Job, update: () => void) => {
+    const knowledgeBase = holder.get();
+    for (const [index, name] of names.entries()) {
+      const entry = job.files[index]!;
+      try {
+        const summary = await knowledgeBase.ingest([path.join(filesDir, name)], { baseDir: filesDir, force });
+        if (summary.failed.length > 0) Object.assign(entry, { status: 'failed', error: summary.failed[0]!.reason });
+        else entry.status = summary.added > 0 ? 'added' : summary.updated > 0 ? 'updated' : 'unchanged';
+      } catch (error) {
+        Object.assign(entry, { status: 'failed', error: describeError(error) });
+        if (isKbError(error) && error.status >= 500) throw error;
+      }
+      job.progress.done = index + 1;
+      update();
+    }
+  };
+
+  app.post(
+    '/v1/collections/:collection/documents',
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['documents'],
+        summary: 'Add or replace documents: multipart files, or JSON { title, text }. Returns a job.',
+        params: collectionParams,
+        response: { 202: z.object({ job: jobSchema }), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 413: errorResponseSchema, 415: errorResponseSchema, 503: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      knowledgeBaseFor(request.params.collection);
+      refuseWhenBusy();
+      const names: string[] = [];
+      if (request.isMultipart()) {
+        const saved: string[] = [];
+        try {
+          for await (const part of request.files()) {
+            const name = safeFileName(part.filename);
+            const extension = path.extname(name).toLowerCase();
+            if (!(extension in formatByExtension)) throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: `${name}: the extension "${extension || '(none)'}" is not one of ${Object.keys(formatByExtension).join(', ')}` });
+            const temporary = path.join(filesDir, `.${name}.${request.id}.partial`);
+            saved.push(temporary);
+            await pipeline(part.file, createWriteStream(temporary));
+            if (part.file.truncated) throw new KbError('KB_ERR_BODY_TOO_LARGE', { limit: config.uploads.maxBytes });
+            // The content must be what the name says: a PDF named .md, a ZIP named .docx or binary text are refused.
+            checkContent({ path: name, bytes: readFileSync(temporary) });
+            names.push(name);
+          }
+          if (names.length === 0) throw new KbError('KB_ERR_VALIDATION', { details: 'the multipart request has no file' });
+          names.forEach((name, index) => renameSync(saved[index]!, path.join(filesDir, name)));
+        } catch (error) {
+          for (const file of saved) rmSync(file, { force: true });
+          if (isKbError(error) && (error.code === 'KB_ERR_UNSUPPORTED_FORMAT' || error.code === 'KB_ERR_PARSE')) throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: error.message });
+          if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new KbError('KB_ERR_BODY_TOO_LARGE', { limit: config.uploads.maxBytes });
+          if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_FILES_LIMIT') throw new KbError('KB_ERR_VALIDATION', { details: `at most ${config.uploads.maxFiles} files per request` });
+          throw error;
+        }
+      } else {
+        const parsed = textBodySchema.safeParse(request.body);
+        if (!parsed.success) {
+          const details = parsed.error.issues.map((issue) => ({ path: ['body', ...issue.path].join('.'), message: issue.message }));
+          throw new KbError('KB_ERR_VALIDATION', { details: details.map((detail) => `${detail.path}: ${detail.message}`).join('; ') }, { extra: { details } });
+        }
+        // Text documents are kept as files too, so that they reindex like any other.
+        const name = safeFileName(`${parsed.data.title.replace(/[/\\]/g, '-').slice(0, 120)}.txt`);
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(path.join(filesDir, name), `${parsed.data.title}\n\n${parsed.data.text}\n`);
+        names.push(name);
+      }
+      const job = jobs.submit({ kind: 'upload', collection: request.params.collection, files: names }, ingestFiles(names, false));
+      return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
+    },
+  );
+
+  app.get(
+    '/v1/collections/:collection/documents',
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['documents'],
+        summary: 'List documents (paged)',
+        params: collectionParams,
+        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).max(10_000_000).default(0) }),
+        response: { 200: z.object({ documents: z.array(documentSchema), total: z.number().int() }), 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const all = knowledgeBaseFor(request.params.collection).store.listDocuments();
+      const page = all.slice(request.query.offset, request.query.offset + request.query.limit);
+      return {
+        total: all.length,
+        documents: page.map((document) => ({
+          id: document.key,
+          source: document.source,
+          title: document.title,
+          format: document.format,
+          language: document.language,
+          chunkCount: document.chunkCount,
+          ...(document.pageCount ? { pageCount: document.pageCount } : {}),
+          contentHash: document.contentHash,
+          updatedAt: document.updatedAt,
+        })),
+      };
+    },
+  );
+
+  const findDocument = (collection: string, documentId: string) => {
+    const document = knowledgeBaseFor(collection).store.listDocuments().find((item) => item.key === documentId);
+    if (!document) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
+    return document;
+  };
+
+  app.get(
+    '/v1/collections/:collection/documents/:documentId',
+    { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'One document', params: documentParams, response: { 200: documentSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
+    async (request) => {
+      const document = findDocument(request.params.collection, request.params.documentId);
+      return {
+        id: document.key,
+        source: document.source,
+        title: document.title,
+        format: document.format,
+        language: document.language,
+        chunkCount: document.chunkCount,
+        ...(document.pageCount ? { pageCount: document.pageCount } : {}),
+        contentHash: document.contentHash,
+        updatedAt: document.updatedAt,
+      };
+    },
+  );
+
+  app.delete(
+    '/v1/collections/:collection/documents/:documentId',
+    { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'Delete a document, its chunks and vectors', params: documentParams, response: { 204: z.null().describe('deleted'), 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
+    async (request, reply) => {
+      const document = findDocument(request.params.collection, request.params.documentId);
+      holder.get().store.deleteDocument(document.source);
+      holder.get().store.flush();
+      // An uploaded file goes too; a file ingested from elsewhere on disk is not ours to delete.
+      const stored = path.join(filesDir, document.source);
+      if (path.dirname(stored) === filesDir && existsSync(stored) && statSync(stored).isFile()) rmSync(stored);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    '/v1/collections/:collection/reindex',
+    { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'Parse and embed every uploaded document again (a job)', params: collectionParams, response: { 202: z.object({ job: jobSchema }), 401: errorResponseSchema, 404: errorResponseSchema, 503: errorResponseSchema } } },
+    async (request, reply) => {
+      const store = knowledgeBaseFor(request.params.collection).store;
+      refuseWhenBusy();
+      const names = store
+        .listDocuments()
+        .map((document) => document.source)
+        .filter((source) => !source.includes('/') && existsSync(path.join(filesDir, source)));
+      const job = jobs.submit({ kind: 'reindex', collection: request.params.collection, files: names }, ingestFiles(names, true));
+      return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
+    },
+  );
+
+  app.get(
+    '/v1/jobs/:jobId',
+    { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'An ingestion job: state, progress, per-file outcome', params: z.object({ jobId: z.uuid() }), response: { 200: jobSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
+    async (request) => {
+      const job = jobs.get(request.params.jobId);
+      if (!job) throw new KbError('KB_ERR_UNKNOWN_JOB', { jobId: request.params.jobId });
+      return job;
+    },
+  );
+};

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../src/config.ts';
+import { JobQueue, type Job } from '../../src/jobs/jobs.ts';
+import { KeyStore } from '../../src/keys/key-store.ts';
+import { KnowledgeBase } from '../../src/knowledge-base.ts';
+import { buildApp } from '../../src/server/app.ts';
+import { binaryGarbage } from '../helpers/fixtures.ts';
+import { testConfig } from '../helpers/knowledge-base.ts';
+import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
+
+describe('documents over HTTP', () => {
+  let app: FastifyInstance;
+  let base: string;
+  let admin: string;
+  let query: string;
+
+  before(async () => {
+    const dataDir = temporaryDirectory();
+    const keys = new KeyStore(dataDir);
+    admin = keys.create({ scope: 'admin' }).key;
+    query = keys.create({ scope: 'query' }).key;
+    const config = testConfig({ KB_DATA_DIR: dataDir, KB_UPLOAD_MAX_BYTES: String(200 * 1024), KB_RATE_LIMIT_PER_MINUTE: '10000' });
+    const knowledgeBase = await KnowledgeBase.open(config, silentLogger);
+    app = await buildApp({ config, knowledgeBase, keys });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(() => app.close());
+
+  const headers = (key = admin) => ({ authorization: `Bearer ${key}` });
+  const upload = (files: { name: string; bytes: Buffer | string }[], key = admin) => {
+    const form = new FormData();
+    for (const file of files) form.append('file', new Blob([typeof file.bytes === 'string' ? file.bytes : new Uint8Array(file.bytes)]), file.name);
+    return fetch(`${base}/v1/collections/default/documents`, { method: 'POST', headers: headers(key), body: form });
+  };
+  async function finished(response: Response): Promise<Job> {
+    assert.equal(response.status, 202, await response.clone().text());
+    const { job } = (await response.json()) as { job: Job };
+    assert.equal(response.headers.get('location'), `/v1/jobs/${job.id}`);
+    for (let attempt = 0; attempt < 400; attempt++) {
+      const current = (await (await fetch(`${base}/v1/jobs/${job.id}`, { headers: headers() })).json()) as Job;
+      if (current.state === 'succeeded' || current.state === 'failed') return current;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.fail('the job did not finish');
+  }
+  const search = async (text: string) =>
+    ((await (await fetch(`${base}/v1/search`, { method: 'POST', headers: { ...headers(query), 'content-type': 'application/json' }, body: JSON.stringify({ query: text }) })).json()) as { results: { source: string; documentId: string }[] }).results;
+
+  it('ingests uploaded files in a background job and serves them', async () => {
+    const job = await finished(
+      await upload([
+        { name: 'lathe.pdf', bytes: readFileSync('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf') },
+        { name: 'VPN使用指南.md', bytes: readFileSync('docs-corpus/it/VPN使用指南.md') },
+      ]),
+    );
+    assert.equal(job.state, 'succeeded');
+    assert.deepEqual(job.files.map((file) => [file.name, file.status]), [['lathe.pdf', 'added'], ['VPN使用指南.md', 'added']]);
+    assert.deepEqual(job.progress, { done: 2, total: 2 });
+    assert.equal((await search('spindle encoder E-104'))[0]?.source, 'lathe.pdf');
+    const listed = (await (await fetch(`${base}/v1/collections/default/documents?limit=1`, { headers: headers() })).json()) as { total: number; documents: { id: string; chunkCount: number }[] };
+    assert.equal(listed.total, 2);
+    assert.equal(listed.documents.length, 1);
+    const one = await fetch(`${base}/v1/collections/default/documents/${listed.documents[0]!.id}`, { headers: headers() });
+    assert.equal(((await one.json()) as { chunkCount: number }).chunkCount, listed.documents[0]!.chunkCount);
+    const again = await finished(await upload([{ name: 'lathe.pdf', bytes: readFileSync('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf') }]));
+    assert.equal(again.files[0]?.status, 'unchanged');
+  });
+
+  it('accepts text as JSON, deletes documents for real, and reindexes', async () => {
+    const job = await finished(
+      await fetch(`${base}/v1/collections/default/documents`, {
+        method: 'POST',
+        headers: { ...headers(), 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Canteen hours', text: 'The canteen opens at 11:30 and closes at 13:30. 食堂中午 11:30 开饭。' }),
+      }),
+    );
+    assert.equal(job.files[0]?.status, 'added');
+    const hit = (await search('canteen opens'))[0];
+    assert.equal(hit?.source, 'Canteen hours.txt');
+    const removed = await fetch(`${base}/v1/collections/default/documents/${hit!.documentId}`, { method: 'DELETE', headers: headers() });
+    assert.equal(removed.status, 204);
+    assert.ok(!(await search('canteen opens')).some((result) => result.source === 'Canteen hours.txt'));
+    assert.equal((await fetch(`${base}/v1/collections/default/documents/${hit!.documentId}`, { method: 'DELETE', headers: headers() })).status, 404);
+    const reindex = await finished(await fetch(`${base}/v1/collections/default/reindex`, { method: 'POST', headers: headers() }));
+    assert.deepEqual(reindex.files.map((file) => file.status).sort(), ['updated', 'updated']);
+  });
+
+  it('refuses uploads whose content is not what their name says, too large, or not a document', async () => {
+    const cases: [{ name: string; bytes: Buffer | string }, number, RegExp][] = [
+      [{ name: 'notes.md', bytes: binaryGarbage() }, 415, /binary/],
+      [{ name: 'manual.docx', bytes: 'plain text pretending to be Word' }, 415, /not a DOCX/],
+      [{ name: 'archive.zip', bytes: 'PK' }, 415, /extension/],
+      [{ name: '../../etc/passwd.md', bytes: '# x\n\nok' }, 202, /./],
+      [{ name: 'big.txt', bytes: 'x '.repeat(150 * 1024) }, 413, /larger than/],
+    ];
+    for (const [file, status, message] of cases) {
+      const response = await upload([file]);
+      const body = await response.text();
+      assert.equal(response.status, status, `${file.name}: ${body}`);
+      assert.match(body, message);
+    }
+    const listed = (await (await fetch(`${base}/v1/collections/default/documents`, { headers: headers() })).json()) as { documents: { source: string }[] };
+    assert.ok(listed.documents.every((document) => !document.source.includes('..')), 'path traversal is neutralised to a plain file name');
+  });
+
+  it('keeps document administration to admin keys and known collections and jobs', async () => {
+    assert.equal((await upload([{ name: 'a.md', bytes: '# a\n\ntext' }], query)).status, 403);
+    assert.equal((await fetch(`${base}/v1/collections/other/documents`, { headers: headers() })).status, 404);
+    assert.equal((await fetch(`${base}/v1/jobs/00000000-0000-4000-8000-000000000000`, { headers: headers() })).status, 404);
+    assert.equal((await fetch(`${base}/v1/jobs/not-a-uuid`, { headers: headers() })).status, 400);
+    assert.equal((await fetch(`${base}/v1/collections/default/documents/xyz`, { headers: headers() })).status, 400);
+  });
+});
+
+describe('job queue', () => {
+  it('runs one job at a time in order, refuses beyond the queue, and reports jobs a crash cut short', async () => {
+    const dataDir = temporaryDirectory();
+    const queue = new JobQueue(dataDir, 1);
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const first = queue.submit({ kind: 'upload', collection: 'default', files: ['a'] }, async (job) => {
+      order.push('first');
+      await gate;
+      job.files[0]!.status = 'added';
+    });
+    const second = queue.submit({ kind: 'upload', collection: 'default', files: ['b'] }, async (job) => {
+      order.push('second');
+      job.files[0]!.status = 'added';
+    });
+    assert.equal(queue.isFull(), true);
+    release();
+    await queue.idle();
+    assert.deepEqual(order, ['first', 'second']);
+    assert.equal(queue.get(first.id)?.state, 'succeeded');
+    assert.equal(queue.get(second.id)?.state, 'succeeded');
+
+    // A job file left "running" by a process that died is reported as failed by the next one.
+    mkdirSync(path.join(dataDir, 'jobs'), { recursive: true });
+    const stale: Job = { id: '11111111-1111-4111-8111-111111111111', kind: 'upload', collection: 'default', state: 'running', progress: { done: 1, total: 3 }, files: [], createdAt: new Date().toISOString() };
+    writeFileSync(path.join(dataDir, 'jobs', `${stale.id}.json`), JSON.stringify(stale));
+    const restarted = new JobQueue(dataDir, 1);
+    assert.equal(restarted.get(stale.id)?.state, 'failed');
+    assert.match(restarted.get(stale.id)?.error ?? '', /stopped before this job finished/);
+    assert.ok(loadConfig({}).uploads.maxQueuedJobs >= 1);
+  });
+});
