@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -70,11 +70,15 @@ describe('incremental ingestion', () => {
     writeFileSync(path.join(root, 'good.md'), '# Good\n\nUseful text.\n');
     writeFileSync(path.join(root, 'garbage.md'), binaryGarbage());
     writeFileSync(path.join(root, 'empty.txt'), '');
+    // A 200 MB file (sparse on disk): refused by size before it is read.
+    const huge = path.join(root, 'huge.txt');
+    writeFileSync(huge, '');
+    truncateSync(huge, 200 * 1024 * 1024);
     const embedder = new CountingEmbedder();
     const store = LocalStore.open(path.join(root, 'data'), embedder, hnsw);
     const summary = await ingestPaths([root], { store, embedder, chunking, baseDir: root });
     assert.equal(summary.added, 1);
-    assert.deepEqual(summary.failed.map((failure) => [failure.path, /binary|empty/.test(failure.reason)]), [['empty.txt', true], ['garbage.md', true]]);
+    assert.deepEqual(summary.failed.map((failure) => [failure.path, /binary|empty|over the \d+-byte limit/.test(failure.reason)]), [['empty.txt', true], ['garbage.md', true], ['huge.txt', true]]);
     store.close();
   });
 });

@@ -121,6 +121,9 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
           names.forEach((name, index) => renameSync(saved[index]!, path.join(filesDir, name)));
         } catch (error) {
           for (const file of saved) rmSync(file, { force: true });
+          // The client may still be sending the rest of a refused upload: close the connection after the answer
+          // rather than leave a half-read request on it.
+          reply.header('connection', 'close');
           if (isKbError(error) && (error.code === 'KB_ERR_UNSUPPORTED_FORMAT' || error.code === 'KB_ERR_PARSE')) throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: error.message });
           if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new KbError('KB_ERR_BODY_TOO_LARGE', { limit: config.uploads.maxBytes });
           if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_FILES_LIMIT') throw new KbError('KB_ERR_VALIDATION', { details: `at most ${config.uploads.maxFiles} files per request` });
