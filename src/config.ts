@@ -30,6 +30,9 @@ export const settingDescriptions: Record<string, string> = {
   KB_LLM_API_KEY: 'API key for the LLM endpoint',
   KB_LLM_MODEL: 'model name sent to the LLM endpoint',
   KB_LLM_TIMEOUT_MS: 'time allowed for one LLM call before falling back to the extractive answer (1000..600000)',
+  KB_LLM_CONCURRENCY: 'LLM calls at once (1..256); more wait in a queue',
+  KB_LLM_QUEUE: 'LLM calls that may wait (0..10000); beyond it questions get 503 with Retry-After',
+  KB_REQUEST_TIMEOUT_MS: 'longest time a request may take before the server answers 408/closes it (1000..3600000)',
   KB_LLM_MAX_TOKENS: 'maximum tokens of a generated answer (16..8192)',
   KB_TOP_K: 'chunks cited per answer by default (1..50)',
   KB_CHUNK_TOKENS: 'chunk size in tokens; a CJK character or a Latin word counts as one (50..2000)',
@@ -77,6 +80,9 @@ const configSchema = z
     KB_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
     KB_LLM_TIMEOUT_MS: integer(1000, 600000, 30000),
     KB_LLM_MAX_TOKENS: integer(16, 8192, 600),
+    KB_LLM_CONCURRENCY: integer(1, 256, 4),
+    KB_LLM_QUEUE: integer(0, 10000, 32),
+    KB_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 120_000),
     KB_TOP_K: integer(1, 50, 5),
     KB_CHUNK_TOKENS: integer(50, 2000, 300),
     KB_CHUNK_OVERLAP: integer(0, 500, 40),
@@ -155,7 +161,8 @@ export interface Config {
   embedder: 'auto' | 'builtin' | 'transformers';
   embeddingModel: string;
   allowRemoteModels: boolean;
-  llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string; timeoutMs: number; maxTokens: number };
+  llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string; timeoutMs: number; maxTokens: number; concurrency: number; queue: number };
+  requestTimeoutMs: number;
   retrieval: { topK: number; bm25K1: number; bm25B: number; rrfK: number; keywordWeight: number; denseWeight: number | 'auto'; candidates: number; answerThreshold: number; pairWeight: number; feedback: { documents: number; terms: number; originalWeight: number } | undefined };
   chunking: { maxTokens: number; overlapTokens: number };
   cjkTokenizer: 'bigram' | 'jieba' | 'segmenter' | 'jieba+bigram';
@@ -204,7 +211,10 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       model: raw.KB_LLM_MODEL,
       timeoutMs: raw.KB_LLM_TIMEOUT_MS,
       maxTokens: raw.KB_LLM_MAX_TOKENS,
+      concurrency: raw.KB_LLM_CONCURRENCY,
+      queue: raw.KB_LLM_QUEUE,
     },
+    requestTimeoutMs: raw.KB_REQUEST_TIMEOUT_MS,
     retrieval: {
       topK: raw.KB_TOP_K,
       bm25K1: raw.KB_BM25_K1,

@@ -1,6 +1,7 @@
 // The knowledge base as one object: the store, embedder, retriever and answerer wired from the configuration.
 // The HTTP server, the CLI, the evaluation and the benchmarks all go through it.
 import type { Config } from './config.ts';
+import { ConcurrencyLimit } from './limits.ts';
 import { condenseQuestion } from './answer/condense.ts';
 import { Answerer } from './answer/answerer.ts';
 import { OpenAiCompatibleModel } from './answer/openai-compatible.ts';
@@ -32,6 +33,8 @@ export type AskPart = { type: 'sources'; retrieval: RetrievalResult } | AnswerPa
 export class KnowledgeBase {
   readonly retriever: Retriever;
   readonly answerer: Answerer;
+  /** LLM calls (condensing and answering) at once, with a bounded queue. */
+  readonly modelLimit: ConcurrencyLimit;
 
   private constructor(
     readonly config: Readonly<Config>,
@@ -57,6 +60,7 @@ export class KnowledgeBase {
       ...(config.retrieval.feedback ? { feedback: config.retrieval.feedback } : {}),
     });
     this.answerer = new Answerer({ model, maxTokens: config.llm.maxTokens });
+    this.modelLimit = new ConcurrencyLimit(config.llm.concurrency, config.llm.queue, 'questions to the language model');
   }
 
   static async open(config: Readonly<Config>, logger: Logger, options: { model?: LanguageModel; embedder?: Embedder } = {}): Promise<KnowledgeBase> {
@@ -90,7 +94,21 @@ export class KnowledgeBase {
   }
 
   /** The whole ask flow as a stream of parts: sources first, then answer deltas, then the final result. */
+  /** True when an ask that needs the LLM would be refused right now (the HTTP layer answers 503 before streaming). */
+  get modelBusy(): boolean {
+    return this.model !== undefined && this.modelLimit.full;
+  }
+
   async *askStream(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
+    const release = this.model ? await this.modelLimit.acquire() : undefined;
+    try {
+      yield* this.askStreamUnlimited(input);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async *askStreamUnlimited(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
     const started = performance.now();
     const history = input.history ?? [];
     const query = await condenseQuestion(input.question, history, this.model, (message) => this.logger.warn(message));

@@ -30,6 +30,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
     async (request, reply) => {
       const knowledgeBase = holder.get();
       const { question, history, topK, filters, stream } = request.body;
+      if (knowledgeBase.modelBusy) await knowledgeBase.modelLimit.acquire().then((release) => release());
       const wantsStream = stream ?? /text\/event-stream/.test(request.headers.accept ?? '');
       const abort = new AbortController();
       // The response closing before it finished means the client went away: stop generating (and paying for) text.
