@@ -10,6 +10,7 @@ import { KnowledgeBase } from './knowledge-base.ts';
 import { buildApp } from './server/app.ts';
 import { isLoopback } from './server/access/access.ts';
 import { KeyStore, scopes, type Scope } from './keys/key-store.ts';
+import { CollectionRegistry, DEFAULT_COLLECTION } from './collections/registry.ts';
 
 const usage = `Usage: kb <command> [options]
 
@@ -27,6 +28,7 @@ Options:
   --data-dir DIR     same as KB_DATA_DIR
   --port N           same as PORT
   --host HOST        same as HOST
+  --collection NAME  (ingest, ask) the collection to use (default: default); ingest creates it if needed
   --json             (ask, ingest, keys list) print JSON
   --demo             (serve, start) allow listening on a non-loopback interface without any admin key
   -h, --help         this text
@@ -46,8 +48,19 @@ function consoleLogger(quiet = false) {
   };
 }
 
-async function runIngest(config: Readonly<Config>, paths: string[], json: boolean): Promise<IngestSummary> {
-  const knowledgeBase = await KnowledgeBase.open(config, consoleLogger(json));
+/** The knowledge base of a collection; ingesting into a collection that does not exist yet creates it. */
+async function openCollection(config: Readonly<Config>, collection: string | undefined, logger: ReturnType<typeof consoleLogger>, create: boolean): Promise<KnowledgeBase> {
+  if (!collection || collection === DEFAULT_COLLECTION) return KnowledgeBase.open(config, logger);
+  const registry = new CollectionRegistry(config, logger);
+  if (!registry.find(collection)) {
+    if (!create) throw new Error(`no collection "${collection}" (ingest into it to create it)`);
+    await registry.create(collection, {});
+  }
+  return registry.get(collection);
+}
+
+async function runIngest(config: Readonly<Config>, paths: string[], json: boolean, collection?: string): Promise<IngestSummary> {
+  const knowledgeBase = await openCollection(config, collection, consoleLogger(json), true);
   const bar = process.stderr.isTTY && !json
     ? new cliProgress.SingleBar(
         { format: 'ingest [{bar}] {value}/{total} files | ETA {eta_formatted} | {file}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
@@ -150,8 +163,8 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
   );
 }
 
-async function runAsk(config: Readonly<Config>, question: string, json: boolean): Promise<void> {
-  const knowledgeBase = await KnowledgeBase.open(config, consoleLogger(true));
+async function runAsk(config: Readonly<Config>, question: string, json: boolean, collection?: string): Promise<void> {
+  const knowledgeBase = await openCollection(config, collection, consoleLogger(true), false);
   try {
     const result = await knowledgeBase.ask({ question });
     if (json) {
@@ -201,7 +214,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = values.json ?? false;
   switch (command) {
     case 'ingest': {
-      const summary = await runIngest(config, rest, json);
+      const summary = await runIngest(config, rest, json, values.collection);
       return summary.failed.length > 0 ? 1 : 0;
     }
     case 'start': {
@@ -218,7 +231,7 @@ export async function main(argv: string[]): Promise<number> {
       return runKeys(config, rest, { scope: values.scope, origins: values.origins, collection: values.collection, label: values.label, json });
     case 'ask':
       if (rest.length === 0) throw new Error('ask needs a question: kb ask "How do I reset my VPN password?"');
-      await runAsk(config, rest.join(' '), json);
+      await runAsk(config, rest.join(' '), json, values.collection);
       return 0;
     default:
       process.stderr.write(`Unknown command "${command}".\n\n${usage}`);

@@ -12,6 +12,7 @@ export const errorCatalogue = {
   KB_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests: at most {max} per minute. Retry in {retryAfter} seconds.' },
   KB_ERR_UNKNOWN_ANSWER: { status: 404, message: 'No answer with id {answerId}: feedback refers to the answerId of a /v1/ask response.' },
   KB_ERR_UNKNOWN_MODEL: { status: 404, message: 'No model "{model}": GET /v1/models lists the knowledge bases available as models.' },
+  KB_ERR_CONFLICT: { status: 409, message: '{details}' },
   KB_ERR_UNKNOWN_COLLECTION: { status: 404, message: 'No collection "{collection}".' },
   KB_ERR_UNKNOWN_DOCUMENT: { status: 404, message: 'No document {documentId} in collection "{collection}".' },
   KB_ERR_UNKNOWN_JOB: { status: 404, message: 'No job {jobId}.' },

@@ -19,6 +19,8 @@ const SECONDARY_SENTENCE_RATIO = 0.75;
 const MIN_ANSWER_TOKENS = 40;
 /** Score lost per rank of the chunk a sentence comes from (0..0.2): earlier chunks are more trusted. */
 const CHUNK_RANK_PENALTY = 0.04;
+/** Weight of the sentence's own coverage (0..0.5): under a heading that names the topic, the row that names it too wins. */
+const OWN_COVERAGE_BONUS = 0.1;
 /** Score lost by a sentence of more than 60 tokens (0..0.2): short answers read better. */
 const LONG_SENTENCE_PENALTY = 0.05;
 
@@ -36,7 +38,7 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
     chunkIndex: item.chunkIndex,
     position: item.position,
     text: item.text,
-    score: item.coverage - item.chunkIndex * CHUNK_RANK_PENALTY - (countTokens(item.text) > 60 ? LONG_SENTENCE_PENALTY : 0),
+    score: item.coverage + OWN_COVERAGE_BONUS * item.ownCoverage - item.chunkIndex * CHUNK_RANK_PENALTY - (countTokens(item.text) > 60 ? LONG_SENTENCE_PENALTY : 0),
   }));
   if (candidates.length === 0) {
     const first = context[0];

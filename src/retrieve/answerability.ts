@@ -67,6 +67,8 @@ export interface SentenceEvidence {
   text: string;
   /** Weighted share of the question found in the sentence or the title and headings above it (0..1). */
   coverage: number;
+  /** The same share counting the sentence alone: among sentences under one heading, it tells them apart. */
+  ownCoverage: number;
 }
 
 const isTableRow = (line: string) => line.includes(' | ');
@@ -112,7 +114,7 @@ export function sentenceEvidence(chunks: readonly EvidenceChunk[], weights: read
         ownFound += item.weight * presence;
         found += item.weight * Math.max(presence, aroundPresence[index]!);
       });
-      if (ownFound > 0) evidence.push({ chunkIndex, position: sentence.start, text, coverage: found / total });
+      if (ownFound > 0) evidence.push({ chunkIndex, position: sentence.start, text, coverage: found / total, ownCoverage: ownFound / total });
     }
   });
   return evidence;

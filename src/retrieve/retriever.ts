@@ -167,7 +167,7 @@ export class Retriever {
       chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id), ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}) });
     }
     const evidence = sentenceEvidence(chunks.slice(0, this.parameters.evidenceChunks), weights).sort(
-      (left, right) => right.coverage - left.coverage || left.chunkIndex - right.chunkIndex || left.position - right.position,
+      (left, right) => right.coverage - left.coverage || right.ownCoverage - left.ownCoverage || left.chunkIndex - right.chunkIndex || left.position - right.position,
     );
     const confidence = evidence[0]?.coverage ?? 0;
     return {

@@ -13,6 +13,8 @@ import { KnowledgeBaseHolder } from './knowledge-base-holder.ts';
 import { askRoutes } from './routes/ask.ts';
 import { feedbackAdminRoutes, feedbackRoutes } from './routes/feedback.ts';
 import { documentRoutes } from './routes/documents.ts';
+import { collectionRoutes } from './routes/collections.ts';
+import { CollectionRegistry } from '../collections/registry.ts';
 import { JobQueue } from '../jobs/jobs.ts';
 import { Metrics, metricsPlugin } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -36,6 +38,8 @@ export interface BuildAppOptions {
   keys?: KeyStore;
   /** Background ingestion jobs; by default one queue over config.dataDir. */
   jobs?: JobQueue;
+  /** Collections; by default the ones listed in config.dataDir, with the given knowledge base as "default". */
+  registry?: CollectionRegistry;
 }
 
 let widgetBundle: Promise<WidgetBundle> | undefined;
@@ -57,11 +61,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setSerializerCompiler(serializerCompiler);
 
   const holder = new KnowledgeBaseHolder(options.knowledgeBase);
+  const registry = options.registry ?? new CollectionRegistry(config, { info: (message) => app.log.info(message), warn: (message) => app.log.warn(message) }, options.knowledgeBase);
+  holder.registry = registry;
   const feedback = options.feedback ?? new FeedbackStore(config.dataDir);
   const access = new Access(config, options.keys ?? new KeyStore(config.dataDir));
   app.addHook('onClose', async () => {
     await holder.ready;
     await (app as unknown as { jobs?: JobQueue }).jobs?.idle();
+    await registry.closeAll();
     if (options.closeKnowledgeBase !== false) holder.peek()?.close();
     if (!options.feedback) feedback.close();
   });
@@ -84,6 +91,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         { name: 'query', description: 'Questions and search' },
         { name: 'feedback', description: 'Ratings of answers' },
         { name: 'documents', description: 'Documents and ingestion jobs (admin)' },
+        { name: 'collections', description: 'Named knowledge bases (admin)' },
         { name: 'widget', description: 'Sessions for the embeddable chat widget' },
         { name: 'openai', description: 'OpenAI-compatible endpoint' },
         { name: 'health', description: 'Liveness and readiness' },
@@ -103,10 +111,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(feedbackRoutes, { feedback });
   await app.register(feedbackAdminRoutes, { feedback });
   await app.register(widgetSessionRoutes, { access });
-  await app.register(openAiRoutes, { holder, feedback });
+  await app.register(openAiRoutes, { holder, feedback, registry });
   const jobs = options.jobs ?? new JobQueue(config.dataDir, config.uploads.maxQueuedJobs);
   app.decorate('jobs', jobs);
   await app.register(documentRoutes, { holder, jobs, config });
+  await app.register(collectionRoutes, { registry });
   app.addHook('onReady', async () => {
     if (access.openLocally) app.log.warn('no API key exists: the API is open to local clients without an Origin header (create keys with `npm run kb -- keys create`)');
   });

@@ -2,11 +2,13 @@
 // the knowledge base and answer 503 with the reason while it is loading or if it failed to load.
 import { KbError, describeError } from '../errors.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
+import { DEFAULT_COLLECTION, type CollectionRegistry } from '../collections/registry.ts';
 
 export class KnowledgeBaseHolder {
   private value: KnowledgeBase | undefined;
   private failure: unknown;
   readonly ready: Promise<void>;
+  registry: CollectionRegistry | undefined;
 
   constructor(source: KnowledgeBase | Promise<KnowledgeBase>) {
     this.ready = Promise.resolve(source).then(
@@ -34,5 +36,12 @@ export class KnowledgeBaseHolder {
   get(): KnowledgeBase {
     if (this.value) return this.value;
     throw new KbError('KB_ERR_NOT_READY', { details: this.failureMessage ?? 'the index is still loading, retry in a moment' });
+  }
+
+  /** The knowledge base of a collection ("default" when not given). */
+  async forCollection(name: string | undefined): Promise<KnowledgeBase> {
+    if (name === undefined || name === DEFAULT_COLLECTION) return this.get();
+    if (!this.registry) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name });
+    return this.registry.get(name);
   }
 }

@@ -21,7 +21,10 @@ const question = z
   .max(MAX_QUESTION_CHARACTERS)
   .refine((value) => value.trim().length > 0, 'must not be empty or only white space');
 
+const collectionField = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a collection name: lower-case letters, digits, - and _').optional().describe('collection to search (default "default")');
+
 export const askBodySchema = z.strictObject({
+  collection: collectionField,
   question: question.describe('the question, in Chinese or English'),
   history: z.array(historyMessageSchema).max(20).optional().describe('previous turns of the conversation, oldest first'),
   topK: z.number().int().min(1).max(50).optional().describe('how many chunks to use as context (default KB_TOP_K)'),
@@ -56,6 +59,7 @@ export const askResponseSchema = z.object({
 });
 
 export const searchBodySchema = z.strictObject({
+  collection: collectionField,
   query: question.describe('search text, in Chinese or English'),
   topK: z.number().int().min(1).max(100).optional().describe('number of results (default 10)'),
   filters: filtersSchema.optional(),

@@ -41,6 +41,7 @@ interface Settings {
   helpdeskText: string | undefined;
   helpdeskUrl: string | undefined;
   userToken: string | undefined;
+  collection: string | undefined;
 }
 
 /** Turns of the conversation sent with a follow-up question. */
@@ -77,6 +78,7 @@ function readSettings(element: Element): Settings {
     helpdeskText: attribute(element, 'helpdesk-text'),
     helpdeskUrl: attribute(element, 'helpdesk-url'),
     userToken: attribute(element, 'user-token'),
+    collection: attribute(element, 'collection'),
   };
 }
 
@@ -419,7 +421,7 @@ export class KbChatElement extends HTMLElement {
       });
     };
     try {
-      const response = await this.call('/v1/ask', { question, history, stream: true }, controller.signal, 'text/event-stream');
+      const response = await this.call('/v1/ask', { question, history, stream: true, ...(this.settings.collection ? { collection: this.settings.collection } : {}) }, controller.signal, 'text/event-stream');
       if (!response.body) throw new RequestFailure('server');
       for await (const event of readEvents(response.body)) {
         const data = JSON.parse(event.data) as Record<string, unknown>;

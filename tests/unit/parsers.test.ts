@@ -105,7 +105,7 @@ describe('Markdown and text parsers', () => {
     const document = await parseFile({ path: 'front.md', bytes: Buffer.from(markdown) });
     assert.equal(document.title, 'Front Title');
     assert.equal(document.sections.length, 1);
-    assert.equal(document.sections[0]!.text, 'A | B\n\nx | link\n\n# not a heading');
+    assert.equal(document.sections[0]!.text, 'A | B\nx | link\n\n# not a heading');
   });
 
   it('decodes GBK text files', async () => {

@@ -60,6 +60,8 @@ export const parseMarkdown: Parser = async (file) => {
       continue;
     }
     const row = inFence ? undefined : tableRow(line);
+    // The |---|---| separator row is dropped: a blank line there would cut the header off from its rows.
+    if (row === '') continue;
     buffer.push(row ?? (inFence ? line : stripInline(line.replace(/^\s*([-*+]|\d+[.)])\s+/, (marker) => (/\d/.test(marker) ? marker.trim() + ' ' : '- ')))));
   }
   flush();

@@ -153,3 +153,11 @@ export const accessPlugin = fp(async (app: FastifyInstance, options: { access: A
     },
   });
 });
+
+/** A key created for one collection (`kb keys create --collection NAME`) works only there. */
+export function assertCollectionAllowed(request: FastifyRequest, collection: string): void {
+  const principal = request.principal;
+  if (principal?.kind === 'api-key' && principal.collection && principal.collection !== collection) {
+    throw new KbError('KB_ERR_FORBIDDEN', { details: `This key is limited to the collection "${principal.collection}".` });
+  }
+}

@@ -8,6 +8,8 @@ import type { Metrics } from '../metrics.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
 import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+import { assertCollectionAllowed } from '../access/access.ts';
+import { DEFAULT_COLLECTION } from '../../collections/registry.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { toRetrievalFilters } from './filters.ts';
 
@@ -28,8 +30,9 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
       },
     },
     async (request, reply) => {
-      const knowledgeBase = holder.get();
-      const { question, history, topK, filters, stream } = request.body;
+      const { question, history, topK, filters, stream, collection } = request.body;
+      assertCollectionAllowed(request, collection ?? DEFAULT_COLLECTION);
+      const knowledgeBase = await holder.forCollection(collection);
       if (knowledgeBase.modelBusy) await knowledgeBase.modelLimit.acquire().then((release) => release());
       const wantsStream = stream ?? /text\/event-stream/.test(request.headers.accept ?? '');
       const abort = new AbortController();
@@ -41,7 +44,10 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
         question,
         ...(history ? { history } : {}),
         ...(topK ? { topK } : {}),
-        ...(filters ? { filters: toRetrievalFilters(filters)! } : {}),
+        ...(() => {
+          const retrievalFilters = toRetrievalFilters(filters, holder.registry?.find(collection ?? DEFAULT_COLLECTION)?.settings.languages);
+          return retrievalFilters ? { filters: retrievalFilters } : {};
+        })(),
         signal: abort.signal,
       };
 

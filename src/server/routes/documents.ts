@@ -1,12 +1,14 @@
 // Documents over HTTP: upload files (multipart) or text (JSON), list, read, delete, reindex; ingestion runs as a
 // background job (GET /v1/jobs/:id) while the server keeps answering. Uploads are checked by content (magic bytes),
 // not only by name, and kept in KB_DATA_DIR/files so that a reindex can parse them again.
-// One collection, "default", exists until collections are added (issue 5).
 import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { KnowledgeBase } from '../../knowledge-base.ts';
+import { assertCollectionAllowed } from '../access/access.ts';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
@@ -15,7 +17,6 @@ import type { Job, JobQueue } from '../../jobs/jobs.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { errorResponseSchema } from '../schemas.ts';
 
-export const DEFAULT_COLLECTION = 'default';
 /** Retry-After given when the job queue is full (seconds). */
 const BUSY_RETRY_SECONDS = 30;
 
@@ -57,21 +58,25 @@ export function safeFileName(name: string): string {
 }
 
 export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; config: Readonly<Config> }> = async (app, { holder, jobs, config }) => {
-  const filesDir = path.join(config.dataDir, 'files');
-  mkdirSync(filesDir, { recursive: true });
   await app.register(multipart, { limits: { fileSize: config.uploads.maxBytes, files: config.uploads.maxFiles, fields: 10, parts: config.uploads.maxFiles + 10 } });
 
-  const knowledgeBaseFor = (collection: string) => {
-    if (collection !== DEFAULT_COLLECTION) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection });
-    return holder.get();
+  /** Uploaded files of a collection, kept for reindexing. */
+  const filesDirOf = (knowledgeBase: KnowledgeBase) => {
+    const directory = path.join(knowledgeBase.config.dataDir, 'files');
+    mkdirSync(directory, { recursive: true });
+    return directory;
+  };
+  const knowledgeBaseFor = async (request: FastifyRequest, collection: string) => {
+    assertCollectionAllowed(request, collection);
+    return holder.forCollection(collection);
   };
   const refuseWhenBusy = () => {
     if (jobs.isFull()) throw new KbError('KB_ERR_BUSY', { details: `${jobs.queued} ingestion jobs are waiting.`, retryAfter: BUSY_RETRY_SECONDS }, { extra: { retryAfter: BUSY_RETRY_SECONDS } });
   };
 
   /** Ingests stored files one by one, recording each file's outcome on the job. */
-  const ingestFiles = (names: string[], force: boolean) => async (job: Job, update: () => void) => {
-    const knowledgeBase = holder.get();
+  const ingestFiles = (knowledgeBase: KnowledgeBase, names: string[], force: boolean) => async (job: Job, update: () => void) => {
+    const filesDir = filesDirOf(knowledgeBase);
     for (const [index, name] of names.entries()) {
       const entry = job.files[index]!;
       try {
@@ -99,7 +104,8 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       },
     },
     async (request, reply) => {
-      knowledgeBaseFor(request.params.collection);
+      const knowledgeBase = await knowledgeBaseFor(request, request.params.collection);
+      const filesDir = filesDirOf(knowledgeBase);
       refuseWhenBusy();
       const names: string[] = [];
       if (request.isMultipart()) {
@@ -141,7 +147,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         writeFileSync(path.join(filesDir, name), `${parsed.data.title}\n\n${parsed.data.text}\n`);
         names.push(name);
       }
-      const job = jobs.submit({ kind: 'upload', collection: request.params.collection, files: names }, ingestFiles(names, false));
+      const job = jobs.submit({ kind: 'upload', collection: request.params.collection, files: names }, ingestFiles(knowledgeBase, names, false));
       return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
     },
   );
@@ -159,7 +165,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       },
     },
     async (request) => {
-      const all = knowledgeBaseFor(request.params.collection).store.listDocuments();
+      const all = (await knowledgeBaseFor(request, request.params.collection)).store.listDocuments();
       const page = all.slice(request.query.offset, request.query.offset + request.query.limit);
       return {
         total: all.length,
@@ -178,17 +184,18 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     },
   );
 
-  const findDocument = (collection: string, documentId: string) => {
-    const document = knowledgeBaseFor(collection).store.listDocuments().find((item) => item.key === documentId);
+  const findDocument = async (request: FastifyRequest, collection: string, documentId: string) => {
+    const knowledgeBase = await knowledgeBaseFor(request, collection);
+    const document = knowledgeBase.store.listDocuments().find((item) => item.key === documentId);
     if (!document) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
-    return document;
+    return { knowledgeBase, document };
   };
 
   app.get(
     '/v1/collections/:collection/documents/:documentId',
     { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'One document', params: documentParams, response: { 200: documentSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
     async (request) => {
-      const document = findDocument(request.params.collection, request.params.documentId);
+      const { document } = await findDocument(request, request.params.collection, request.params.documentId);
       return {
         id: document.key,
         source: document.source,
@@ -207,10 +214,11 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     '/v1/collections/:collection/documents/:documentId',
     { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'Delete a document, its chunks and vectors', params: documentParams, response: { 204: z.null().describe('deleted'), 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
     async (request, reply) => {
-      const document = findDocument(request.params.collection, request.params.documentId);
-      holder.get().store.deleteDocument(document.source);
-      holder.get().store.flush();
+      const { knowledgeBase, document } = await findDocument(request, request.params.collection, request.params.documentId);
+      knowledgeBase.store.deleteDocument(document.source);
+      knowledgeBase.store.flush();
       // An uploaded file goes too; a file ingested from elsewhere on disk is not ours to delete.
+      const filesDir = filesDirOf(knowledgeBase);
       const stored = path.join(filesDir, document.source);
       if (path.dirname(stored) === filesDir && existsSync(stored) && statSync(stored).isFile()) rmSync(stored);
       return reply.status(204).send(null);
@@ -221,13 +229,14 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     '/v1/collections/:collection/reindex',
     { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'Parse and embed every uploaded document again (a job)', params: collectionParams, response: { 202: z.object({ job: jobSchema }), 401: errorResponseSchema, 404: errorResponseSchema, 503: errorResponseSchema } } },
     async (request, reply) => {
-      const store = knowledgeBaseFor(request.params.collection).store;
+      const knowledgeBase = await knowledgeBaseFor(request, request.params.collection);
+      const filesDir = filesDirOf(knowledgeBase);
       refuseWhenBusy();
-      const names = store
+      const names = knowledgeBase.store
         .listDocuments()
         .map((document) => document.source)
         .filter((source) => !source.includes('/') && existsSync(path.join(filesDir, source)));
-      const job = jobs.submit({ kind: 'reindex', collection: request.params.collection, files: names }, ingestFiles(names, true));
+      const job = jobs.submit({ kind: 'reindex', collection: request.params.collection, files: names }, ingestFiles(knowledgeBase, names, true));
       return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
     },
   );

@@ -3,8 +3,14 @@ import type { z } from 'zod';
 import type { SearchFilters } from '../../retrieve/retriever.ts';
 import type { filtersSchema } from '../schemas.ts';
 
-export function toRetrievalFilters(filters: z.infer<typeof filtersSchema> | undefined): SearchFilters | undefined {
-  if (!filters) return undefined;
+/**
+ * API filters → retrieval filters; a collection restricted to one language (its `languages` setting) searches only
+ * that language unless the request says otherwise.
+ */
+export function toRetrievalFilters(filters: z.infer<typeof filtersSchema> | undefined, collectionLanguages?: readonly ('zh' | 'en')[]): SearchFilters | undefined {
+  const defaultLanguage = collectionLanguages?.length === 1 ? collectionLanguages[0] : undefined;
+  if (!filters) return defaultLanguage ? { language: defaultLanguage } : undefined;
+  if (!filters.language && defaultLanguage) filters = { ...filters, language: defaultLanguage };
   return {
     ...(filters.documentIds ? { documentIds: filters.documentIds } : {}),
     ...(filters.source ? { sourcePrefix: filters.source } : {}),

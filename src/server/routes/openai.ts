@@ -1,7 +1,8 @@
 // An OpenAI-compatible face of the knowledge base: POST /v1/chat/completions (plain and streamed) and GET /v1/models,
 // so any tool that speaks the OpenAI API can ask it. The knowledge base is the model "kb-default"; the last user
 // message is the question and earlier turns are the history; answers carry [n] markers in the text and the sources
-// in an extra `citations` field (on the response, and on the last chunk of a stream).
+// in an extra `citations` field (on the response, and on the last chunk of a stream). Each collection is a model:
+// "kb-<collection>".
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,9 +10,9 @@ import { KbError, isKbError } from '../../errors.ts';
 import type { FeedbackStore } from '../../feedback/feedback-store.ts';
 import { countTokens } from '../../text/tokenize.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+import type { CollectionRegistry } from '../../collections/registry.ts';
+import { assertCollectionAllowed } from '../access/access.ts';
 import { citationSchema, errorResponseSchema } from '../schemas.ts';
-
-export const KNOWLEDGE_BASE_MODEL = 'kb-default';
 
 const contentSchema = z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).loose())]);
 const chatRequestSchema = z
@@ -47,11 +48,11 @@ function textOf(content: z.infer<typeof contentSchema> | null | undefined): stri
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
 }
 
-export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore }> = async (app, { holder, feedback }) => {
+export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore; registry: CollectionRegistry }> = async (app, { holder, feedback, registry }) => {
   app.get(
     '/v1/models',
     { config: { access: 'query' as const }, schema: { tags: ['openai'], summary: 'Knowledge bases available as OpenAI models', response: { 200: modelsResponseSchema, 401: errorResponseSchema } } },
-    async () => ({ object: 'list' as const, data: [{ id: KNOWLEDGE_BASE_MODEL, object: 'model' as const, created: 0, owned_by: 'kb-qa' }] }),
+    async () => ({ object: 'list' as const, data: registry.list().map((collection) => ({ id: `kb-${collection.name}`, object: 'model' as const, created: collection.createdAt ? Math.floor(Date.parse(collection.createdAt) / 1000) : 0, owned_by: 'kb-qa' })) }),
   );
 
   app.post(
@@ -67,13 +68,15 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
     },
     async (request, reply) => {
       const body = request.body;
-      if (body.model !== KNOWLEDGE_BASE_MODEL) throw new KbError('KB_ERR_UNKNOWN_MODEL', { model: body.model });
+      const collection = body.model.startsWith('kb-') ? body.model.slice(3) : '';
+      if (!registry.find(collection)) throw new KbError('KB_ERR_UNKNOWN_MODEL', { model: body.model });
+      assertCollectionAllowed(request, collection);
       const turns = body.messages.filter((message) => message.role === 'user' || message.role === 'assistant').map((message) => ({ role: message.role as 'user' | 'assistant', content: textOf(message.content) }));
       const last = turns.at(-1);
       if (!last || last.role !== 'user' || !last.content.trim()) throw new KbError('KB_ERR_VALIDATION', { details: 'messages: the last message must be a non-empty user message' });
       const question = last.content.slice(0, 4000);
       const history = turns.slice(0, -1).filter((turn) => turn.content.trim()).slice(-20).map((turn) => ({ ...turn, content: turn.content.slice(0, 8000) }));
-      const knowledgeBase = holder.get();
+      const knowledgeBase = await holder.forCollection(collection);
       const id = `chatcmpl-${randomUUID()}`;
       const answerId = randomUUID();
       const created = Math.floor(Date.now() / 1000);
@@ -92,7 +95,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           id,
           object: 'chat.completion' as const,
           created,
-          model: KNOWLEDGE_BASE_MODEL,
+          model: body.model,
           choices: [{ index: 0, message: { role: 'assistant' as const, content: result.answer }, finish_reason: 'stop' }],
           usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
           citations: result.citations,
@@ -104,7 +107,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string);
       reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-request-id': request.id });
       const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: KNOWLEDGE_BASE_MODEL, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
       reply.raw.write(chunk({ role: 'assistant', content: '' }, null));
       try {
         for await (const part of knowledgeBase.askStream(input)) {

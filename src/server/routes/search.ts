@@ -2,6 +2,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorResponseSchema, searchBodySchema, searchResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+import { assertCollectionAllowed } from '../access/access.ts';
+import { DEFAULT_COLLECTION } from '../../collections/registry.ts';
 import { toRetrievalFilters } from './filters.ts';
 
 /** Results returned when the request does not say (1..100). */
@@ -20,9 +22,10 @@ export const searchRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
       },
     },
     async (request) => {
-      const knowledgeBase = holder.get();
-      const { query, topK, filters } = request.body;
-      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, toRetrievalFilters(filters));
+      const { query, topK, filters, collection } = request.body;
+      assertCollectionAllowed(request, collection ?? DEFAULT_COLLECTION);
+      const knowledgeBase = await holder.forCollection(collection);
+      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, toRetrievalFilters(filters, holder.registry?.find(collection ?? DEFAULT_COLLECTION)?.settings.languages));
       return {
         results: retrieval.chunks.map((chunk) => ({
           chunkId: `${chunk.documentKey}:${chunk.ordinal}`,

@@ -1,0 +1,126 @@
+// Several named knowledge bases in one service. "default" lives in KB_DATA_DIR itself (the layout a single-
+// collection install always had); every other collection has its own folder KB_DATA_DIR/collections/<name> with
+// its own index, uploaded files and settings (chunk size, embedder, languages). The list is a versioned JSON file,
+// replaced atomically.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Config } from '../config.ts';
+import type { Logger } from '../embed/index.ts';
+import { KbError } from '../errors.ts';
+import { KnowledgeBase } from '../knowledge-base.ts';
+
+export const COLLECTIONS_FORMAT_VERSION = 1;
+export const DEFAULT_COLLECTION = 'default';
+export const collectionNamePattern = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export const collectionSettingsSchema = z.strictObject({
+  chunkTokens: z.number().int().min(50).max(2000).optional().describe('chunk size (KB_CHUNK_TOKENS for this collection)'),
+  chunkOverlap: z.number().int().min(0).max(500).optional(),
+  embedder: z.enum(['auto', 'builtin', 'transformers']).optional(),
+  embeddingModel: z.string().min(1).max(200).optional(),
+  languages: z.array(z.enum(['zh', 'en'])).min(1).max(2).optional().describe('restrict retrieval to chunks in these languages'),
+});
+export type CollectionSettings = z.infer<typeof collectionSettingsSchema>;
+
+const fileSchema = z.object({
+  formatVersion: z.literal(COLLECTIONS_FORMAT_VERSION),
+  collections: z.array(z.object({ name: z.string().regex(collectionNamePattern), settings: collectionSettingsSchema, createdAt: z.string() })),
+});
+
+export interface CollectionInfo {
+  name: string;
+  settings: CollectionSettings;
+  createdAt: string | undefined;
+}
+
+export class CollectionRegistry {
+  private readonly file: string;
+  private readonly open = new Map<string, Promise<KnowledgeBase>>();
+
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly logger: Logger,
+    defaultKnowledgeBase?: KnowledgeBase | Promise<KnowledgeBase>,
+  ) {
+    this.file = path.join(config.dataDir, 'collections.json');
+    if (defaultKnowledgeBase) this.open.set(DEFAULT_COLLECTION, Promise.resolve(defaultKnowledgeBase));
+  }
+
+  private read(): CollectionInfo[] {
+    if (!existsSync(this.file)) return [];
+    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
+    if (!parsed.success) throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir: this.config.dataDir, details: `collections.json: ${parsed.error.issues[0]?.message}` });
+    return parsed.data.collections;
+  }
+
+  private write(collections: CollectionInfo[]): void {
+    mkdirSync(this.config.dataDir, { recursive: true });
+    const temporary = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ formatVersion: COLLECTIONS_FORMAT_VERSION, collections }, null, 2) + '\n');
+    renameSync(temporary, this.file);
+  }
+
+  list(): CollectionInfo[] {
+    return [{ name: DEFAULT_COLLECTION, settings: {}, createdAt: undefined }, ...this.read()];
+  }
+
+  find(name: string): CollectionInfo | undefined {
+    return this.list().find((collection) => collection.name === name);
+  }
+
+  dataDirOf(name: string): string {
+    return name === DEFAULT_COLLECTION ? this.config.dataDir : path.join(this.config.dataDir, 'collections', name);
+  }
+
+  configOf(info: CollectionInfo): Readonly<Config> {
+    const settings = info.settings;
+    return Object.freeze({
+      ...this.config,
+      dataDir: this.dataDirOf(info.name),
+      chunking: { maxTokens: settings.chunkTokens ?? this.config.chunking.maxTokens, overlapTokens: settings.chunkOverlap ?? this.config.chunking.overlapTokens },
+      embedder: settings.embedder ?? this.config.embedder,
+      embeddingModel: settings.embeddingModel ?? this.config.embeddingModel,
+    });
+  }
+
+  /** The collection's knowledge base, opened on first use. */
+  get(name: string): Promise<KnowledgeBase> {
+    const cached = this.open.get(name);
+    if (cached) return cached;
+    const info = this.find(name);
+    if (!info) return Promise.reject(new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name }));
+    const opening = KnowledgeBase.open(this.configOf(info), this.logger);
+    opening.catch(() => this.open.delete(name));
+    this.open.set(name, opening);
+    return opening;
+  }
+
+  async create(name: string, settings: CollectionSettings): Promise<CollectionInfo> {
+    if (!collectionNamePattern.test(name)) throw new KbError('KB_ERR_VALIDATION', { details: 'name: lower-case letters, digits, - and _, starting with a letter or digit, at most 64' });
+    if (this.find(name)) throw new KbError('KB_ERR_CONFLICT', { details: `collection "${name}" exists already` });
+    const info: CollectionInfo = { name, settings, createdAt: new Date().toISOString() };
+    this.write([...this.read(), info]);
+    await this.get(name);
+    return info;
+  }
+
+  async delete(name: string): Promise<boolean> {
+    if (name === DEFAULT_COLLECTION) throw new KbError('KB_ERR_FORBIDDEN', { details: 'the default collection cannot be deleted (delete its documents instead)' });
+    if (!this.find(name)) return false;
+    const opening = this.open.get(name);
+    this.open.delete(name);
+    if (opening) (await opening.catch(() => undefined))?.close();
+    this.write(this.read().filter((collection) => collection.name !== name));
+    rmSync(this.dataDirOf(name), { recursive: true, force: true });
+    return true;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const [name, opening] of this.open) {
+      if (name === DEFAULT_COLLECTION) continue; // the app's holder owns the default one
+      (await opening.catch(() => undefined))?.close();
+    }
+    this.open.clear();
+  }
+}
