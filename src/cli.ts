@@ -19,7 +19,7 @@ Commands:
   ingest [paths…]    index documents (PDF, DOCX, HTML, Markdown, text) into KB_DATA_DIR; incremental
   serve              serve the HTTP API over the existing index
   ask "question"     answer one question from the command line
-  keys create --scope admin|query|widget [--origins "https://a https://b"] [--collection NAME] [--label TEXT]
+  keys create --scope admin|query|widget [--origins "https://a https://b"] [--collection NAME] [--groups "hr,it"] [--label TEXT]
                      create an API key (printed once; stored hashed in KB_DATA_DIR/keys.json)
   keys list          list keys (id, scope, origins, created, revoked)
   keys revoke ID     revoke a key at once (running servers stop accepting it)
@@ -103,14 +103,19 @@ function refuseUnprotectedExposure(config: Readonly<Config>, demo: boolean): voi
   throw new Error(`refusing to listen on ${config.host} without an admin key: create one with \`npm run kb -- keys create --scope admin\`, or start with --demo`);
 }
 
-function runKeys(config: Readonly<Config>, args: string[], options: { scope: string | undefined; origins: string | undefined; collection: string | undefined; label: string | undefined; json: boolean }): number {
+function runKeys(
+  config: Readonly<Config>,
+  args: string[],
+  options: { scope: string | undefined; origins: string | undefined; collection: string | undefined; label: string | undefined; groups: string | undefined; json: boolean },
+): number {
   const keys = new KeyStore(config.dataDir);
   const [action, id] = args;
   if (action === 'create') {
     const scope = options.scope as Scope | undefined;
     if (!scope || !scopes.includes(scope)) throw new Error(`keys create needs --scope ${scopes.join('|')}`);
     const origins = options.origins?.split(/[\s,]+/).filter(Boolean);
-    const { key, record } = keys.create({ scope, ...(origins ? { origins } : {}), ...(options.collection ? { collection: options.collection } : {}), ...(options.label ? { label: options.label } : {}) });
+    const groups = options.groups?.split(/[\s,]+/).filter(Boolean);
+    const { key, record } = keys.create({ scope, ...(origins ? { origins } : {}), ...(groups ? { groups } : {}), ...(options.collection ? { collection: options.collection } : {}), ...(options.label ? { label: options.label } : {}) });
     if (options.json) process.stdout.write(JSON.stringify({ key, id: record.id, scope: record.scope }) + '\n');
     else process.stdout.write(`${key}\n(id ${record.id}, scope ${record.scope}${record.origins ? `, origins ${record.origins.join(' ')}` : ''}) — shown once, store it now.\n`);
     return 0;
@@ -198,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
       origins: { type: 'string' },
       collection: { type: 'string' },
       label: { type: 'string' },
+      groups: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -228,7 +234,7 @@ export async function main(argv: string[]): Promise<number> {
       await runServe(config, values.demo ?? false);
       return -1;
     case 'keys':
-      return runKeys(config, rest, { scope: values.scope, origins: values.origins, collection: values.collection, label: values.label, json });
+      return runKeys(config, rest, { scope: values.scope, origins: values.origins, collection: values.collection, label: values.label, groups: values.groups, json });
     case 'ask':
       if (rest.length === 0) throw new Error('ask needs a question: kb ask "How do I reset my VPN password?"');
       await runAsk(config, rest.join(' '), json, values.collection);

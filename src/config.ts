@@ -58,6 +58,7 @@ export const settingDescriptions: Record<string, string> = {
   KB_API_KEYS: 'comma-separated API keys for server-to-server clients (empty: the API is open to clients without an Origin header, for local use)',
   KB_WIDGET_KEYS: 'public widget keys and the page origins each may be used from: "pk_a=https://help.example.com https://intranet.example.com;pk_b=…"; "self" means this server\'s own origin',
   KB_SESSION_SECRET: 'secret that signs widget session tokens (empty: a random one per start, so sessions end with a restart)',
+  KB_USER_TOKEN_SECRET: 'secret the host page backend signs end-user tokens (data-user-token) with; their groups decide what the user reads (empty: user ids are plain labels without groups)',
   KB_SESSION_TTL_SECONDS: 'lifetime of a widget session token (60..86400)',
   KB_RATE_LIMIT_PER_MINUTE: 'requests per minute per widget session, API key or client IP (1..100000000)',
   KB_UPLOAD_MAX_BYTES: 'largest file accepted by POST /v1/collections/:c/documents, in bytes',
@@ -139,6 +140,7 @@ const configSchema = z
         return keys;
       }),
     KB_SESSION_SECRET: optionalText.pipe(z.string().min(32, 'must have at least 32 characters').optional()),
+    KB_USER_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'must have at least 32 characters').optional()),
     KB_SESSION_TTL_SECONDS: integer(60, 86400, 3600),
     KB_RATE_LIMIT_PER_MINUTE: integer(1, 100_000_000, 60),
     KB_UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024, 50 * 1024 * 1024),
@@ -177,6 +179,7 @@ export interface Config {
     /** Public widget key → origins it may be used from ("self": the server's own origin). */
     widgetKeys: Map<string, string[]>;
     sessionSecret: string | undefined;
+    userTokenSecret: string | undefined;
     sessionTtlSeconds: number;
     rateLimitPerMinute: number;
   };
@@ -239,6 +242,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       apiKeys: raw.KB_API_KEYS,
       widgetKeys: raw.KB_WIDGET_KEYS,
       sessionSecret: raw.KB_SESSION_SECRET,
+      userTokenSecret: raw.KB_USER_TOKEN_SECRET,
       sessionTtlSeconds: raw.KB_SESSION_TTL_SECONDS,
       rateLimitPerMinute: raw.KB_RATE_LIMIT_PER_MINUTE,
     },

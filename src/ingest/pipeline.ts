@@ -51,6 +51,8 @@ export interface IngestOptions {
   baseDir?: string;
   /** Re-ingest even files whose content hash is unchanged (a reindex). */
   force?: boolean;
+  /** Metadata, reader groups and URL given to every document of this ingest (uploads carry them). */
+  documentDefaults?: Pick<DocumentInput, 'metadata' | 'groups' | 'url'>;
 }
 
 /** The stored identity of a file: its path relative to the base, with forward slashes. */
@@ -99,7 +101,8 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
   const size = statSync(file).size;
   if (size > MAX_FILE_BYTES) throw new KbError('KB_ERR_PARSE', { file: source, reason: `the file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit` });
   const bytes = readFileSync(file);
-  const hash = fingerprint(bytes, options.chunking);
+  // Metadata is part of the fingerprint: the same file uploaded with other tags or groups is written again.
+  const hash = fingerprint(Buffer.concat([bytes, Buffer.from(JSON.stringify(options.documentDefaults ?? {}))]), options.chunking);
   const existing = store.getDocumentBySource(source);
   if (existing && existing.contentHash === hash && !options.force) return 'unchanged' as const;
   const parsed = await parseFile({ path: source, bytes });
@@ -115,6 +118,7 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
     format: parsed.format,
     contentHash: hash,
     ...(parsed.pageCount ? { pageCount: parsed.pageCount } : {}),
+    ...(options.documentDefaults ?? {}),
   };
   const chunkInputs: ChunkInput[] = chunks.map((chunk, index) => ({ ...chunk, terms: indexTerms(texts[index]!), vector: vectors[index]! }));
   return { document, chunks: chunkInputs, replaces: existing !== undefined };

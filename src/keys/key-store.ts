@@ -19,6 +19,8 @@ const keySchema = z.object({
   scope: z.enum(scopes),
   collection: z.string().optional(),
   origins: z.array(z.string()).optional(),
+  /** Reader groups: a query key reads public documents and those of these groups. */
+  groups: z.array(z.string()).optional(),
   label: z.string().optional(),
   createdAt: z.string(),
   revokedAt: z.string().optional(),
@@ -64,7 +66,7 @@ export class KeyStore {
     return this.active().find((key) => key.hash === hash);
   }
 
-  create(input: { scope: Scope; collection?: string; origins?: string[]; label?: string }): { key: string; record: StoredKey } {
+  create(input: { scope: Scope; collection?: string; origins?: string[]; groups?: string[]; label?: string }): { key: string; record: StoredKey } {
     if (input.scope === 'widget' && (!input.origins || input.origins.length === 0)) throw new Error('a widget key needs --origins (the page origins it may be used from)');
     for (const origin of input.origins ?? []) if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`"${origin}" is not an origin like https://helpdesk.example.com`);
     const prefix = input.scope === 'widget' ? 'pk' : input.scope === 'admin' ? 'kb_admin' : 'kb_query';
@@ -76,6 +78,7 @@ export class KeyStore {
       scope: input.scope,
       ...(input.collection ? { collection: input.collection } : {}),
       ...(input.origins ? { origins: input.origins } : {}),
+      ...(input.groups && input.groups.length > 0 ? { groups: input.groups } : {}),
       ...(input.label ? { label: input.label } : {}),
       createdAt: new Date().toISOString(),
     };

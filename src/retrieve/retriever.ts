@@ -45,6 +45,10 @@ export interface SearchFilters {
   documentIds?: string[];
   sourcePrefix?: string;
   language?: Language;
+  tags?: string[];
+  department?: string;
+  /** The reader's groups (from the key or widget session); absent: no restriction. */
+  readerGroups?: string[];
 }
 
 export interface RetrievedChunk extends ChunkRecord {
@@ -121,6 +125,9 @@ export class Retriever {
       ...(filters.documentIds ? { documentKeys: filters.documentIds } : {}),
       ...(filters.sourcePrefix ? { sourcePrefix: filters.sourcePrefix } : {}),
       ...(filters.language ? { language: filters.language } : {}),
+      ...(filters.tags ? { tags: filters.tags } : {}),
+      ...(filters.department ? { department: filters.department } : {}),
+      ...(filters.readerGroups ? { readerGroups: filters.readerGroups } : {}),
     });
     const statistics = this.store.keywordStatistics();
 

@@ -8,6 +8,8 @@ export const filtersSchema = z
     documentIds: z.array(z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters')).min(1).max(100).optional().describe('only these documents'),
     source: z.string().min(1).max(1000).optional().describe('only documents whose source path starts with this prefix'),
     language: z.enum(['zh', 'en']).optional().describe('only chunks in this language'),
+    tags: z.array(z.string().min(1).max(100)).min(1).max(20).optional().describe('only documents with any of these tags'),
+    department: z.string().min(1).max(100).optional().describe('only documents of this department'),
   })
   .describe('optional restrictions on what is searched');
 
@@ -110,7 +112,7 @@ export const feedbackResponseSchema = z.object({ status: z.literal('recorded') }
 
 export const widgetSessionBodySchema = z.strictObject({
   key: z.string().min(1).max(100).describe('the public widget key from the script tag (data-key)'),
-  user: z.string().min(1).max(200).optional().describe('end-user id the host page vouches for (data-user-token)'),
+  user: z.string().min(1).max(4000).optional().describe('end user the host page vouches for (data-user-token): a signed token when KB_USER_TOKEN_SECRET is set, else a plain id'),
 });
 export const widgetSessionResponseSchema = z.object({
   token: z.string().describe('send as Authorization: Bearer <token> from the same page origin'),

@@ -19,6 +19,7 @@ import type {
   ChunkRecord,
   DocumentInput,
   DocumentRecord,
+  DocumentMetadata,
   KeywordStatistics,
   Posting,
   ScoredChunk,
@@ -26,7 +27,9 @@ import type {
 } from './types.ts';
 
 /** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
-export const STORE_FORMAT_VERSION = 1;
+export const STORE_FORMAT_VERSION = 2;
+/** Version 1 lacked document metadata and groups; it is migrated in place (two added columns). */
+const MIGRATABLE_FORMAT_VERSIONS = [1];
 
 export interface HnswSettings {
   /** Graph degree, 4..64: higher gives better recall and a larger index. */
@@ -89,6 +92,8 @@ interface DocumentRow {
   url: string | null;
   chunk_count: number;
   updated_at: string;
+  metadata: string | null;
+  groups: string | null;
 }
 
 function toDocumentRecord(row: DocumentRow): DocumentRecord {
@@ -104,6 +109,8 @@ function toDocumentRecord(row: DocumentRow): DocumentRecord {
     ...(row.url !== null ? { url: row.url } : {}),
     chunkCount: row.chunk_count,
     updatedAt: row.updated_at,
+    ...(row.metadata ? { metadata: JSON.parse(row.metadata) as DocumentMetadata } : {}),
+    ...(row.groups ? { groups: JSON.parse(row.groups) as string[] } : {}),
   };
 }
 
@@ -145,13 +152,17 @@ export class LocalStore implements Store {
   static open(dataDir: string, embedder: { id: string; dimensions: number }, hnsw: HnswSettings): LocalStore {
     const manifestFile = path.join(dataDir, MANIFEST);
     let manifest: Manifest;
+    let migrateManifest: (() => void) | undefined;
     if (existsSync(manifestFile)) {
       try {
         manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
       } catch (error) {
         throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir, details: `${MANIFEST} is not valid JSON` }, { cause: error });
       }
-      if (manifest.formatVersion !== STORE_FORMAT_VERSION) {
+      if (MIGRATABLE_FORMAT_VERSIONS.includes(manifest.formatVersion)) {
+        manifest = { ...manifest, formatVersion: STORE_FORMAT_VERSION };
+        migrateManifest = () => writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+      } else if (manifest.formatVersion !== STORE_FORMAT_VERSION) {
         throw new KbError('KB_ERR_INDEX_VERSION', { dataDir, found: manifest.formatVersion, expected: STORE_FORMAT_VERSION });
       }
       if (manifest.embedderId !== embedder.id || manifest.dimensions !== embedder.dimensions) {
@@ -166,6 +177,7 @@ export class LocalStore implements Store {
       writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
     }
     const store = new LocalStore(dataDir, manifest, hnsw);
+    migrateManifest?.();
     store.loadVectors();
     return store;
   }
@@ -211,6 +223,10 @@ export class LocalStore implements Store {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS postings_by_chunk ON postings(chunk_id);
     `);
+    // Format 1 → 2: document metadata and reader groups.
+    const columns = new Set(this.database.prepare<[], { name: string }>(`PRAGMA table_info(documents)`).all().map((column) => column.name));
+    if (!columns.has('metadata')) this.database.exec(`ALTER TABLE documents ADD COLUMN metadata TEXT`);
+    if (!columns.has('groups')) this.database.exec(`ALTER TABLE documents ADD COLUMN groups TEXT`);
   }
 
   private prepare() {
@@ -223,8 +239,8 @@ export class LocalStore implements Store {
       chunkIdsOfDocument: database.prepare<[number], { id: number }>(`SELECT id FROM chunks WHERE document_id = ?`),
       deleteDocument: database.prepare(`DELETE FROM documents WHERE id = ?`),
       insertDocument: database.prepare(
-        `INSERT INTO documents (source, document_key, title, language, format, content_hash, page_count, url, chunk_count, updated_at)
-         VALUES (@source, @documentKey, @title, @language, @format, @contentHash, @pageCount, @url, @chunkCount, @updatedAt)`,
+        `INSERT INTO documents (source, document_key, title, language, format, content_hash, page_count, url, chunk_count, updated_at, metadata, groups)
+         VALUES (@source, @documentKey, @title, @language, @format, @contentHash, @pageCount, @url, @chunkCount, @updatedAt, @metadata, @groups)`,
       ),
       insertChunk: database.prepare(
         `INSERT INTO chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash, vector)
@@ -354,6 +370,8 @@ export class LocalStore implements Store {
           url: document.url ?? null,
           chunkCount: chunks.length,
           updatedAt: new Date().toISOString(),
+          metadata: document.metadata ? JSON.stringify(document.metadata) : null,
+          groups: document.groups && document.groups.length > 0 ? JSON.stringify(document.groups) : null,
         }).lastInsertRowid,
       );
       for (const chunk of chunks) {
@@ -478,6 +496,19 @@ export class LocalStore implements Store {
     if (filters.language) {
       clauses.push(`c.language = ?`);
       values.push(filters.language);
+    }
+    if (filters.tags && filters.tags.length > 0) {
+      clauses.push(`EXISTS (SELECT 1 FROM json_each(d.metadata, '$.tags') WHERE value IN (${filters.tags.map(() => '?').join(',')}))`);
+      values.push(...filters.tags);
+    }
+    if (filters.department) {
+      clauses.push(`json_extract(d.metadata, '$.department') = ?`);
+      values.push(filters.department);
+    }
+    if (filters.readerGroups) {
+      const groups = filters.readerGroups;
+      clauses.push(groups.length > 0 ? `(d.groups IS NULL OR EXISTS (SELECT 1 FROM json_each(d.groups) WHERE value IN (${groups.map(() => '?').join(',')})))` : `d.groups IS NULL`);
+      values.push(...groups);
     }
     if (clauses.length === 0) return undefined;
     const rows = this.database

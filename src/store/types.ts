@@ -11,6 +11,15 @@ export interface DocumentInput {
   contentHash: string;
   pageCount?: number;
   url?: string;
+  /** Tags and department, usable in filters. */
+  metadata?: DocumentMetadata;
+  /** Groups allowed to read the document; absent: everyone. */
+  groups?: string[];
+}
+
+export interface DocumentMetadata {
+  tags?: string[];
+  department?: string;
 }
 
 export interface ChunkInput {
@@ -64,6 +73,11 @@ export interface ChunkFilters {
   documentKeys?: string[];
   sourcePrefix?: string;
   language?: Language;
+  /** Documents with any of these tags. */
+  tags?: string[];
+  department?: string;
+  /** The reader's groups: only documents open to everyone or to one of these groups. Absent: no restriction. */
+  readerGroups?: string[];
 }
 
 export type ScoredChunk = [chunkId: number, score: number];

@@ -19,7 +19,7 @@ import { SessionTokens, type SessionClaims } from './session-token.ts';
 import type { KeyStore, Scope } from '../../keys/key-store.ts';
 
 export type RouteAccess = 'query' | 'admin';
-export type Principal = { kind: 'session'; claims: SessionClaims } | { kind: 'api-key'; keyId: string; scope: Scope; collection?: string } | { kind: 'local' };
+export type Principal = { kind: 'session'; claims: SessionClaims } | { kind: 'api-key'; keyId: string; scope: Scope; collection?: string; groups?: string[] } | { kind: 'local' };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -57,6 +57,10 @@ export class Access {
     return this.apiKeyHashes.length === 0 && !this.keys.active().some((key) => key.scope !== 'widget') && isLoopback(this.config.host);
   }
 
+  get userTokenSecret(): string | undefined {
+    return this.config.access.userTokenSecret;
+  }
+
   get hasAdminKey(): boolean {
     return this.apiKeyHashes.length > 0 || this.keys.active().some((key) => key.scope === 'admin');
   }
@@ -74,12 +78,12 @@ export class Access {
     return this.keys.active().some((key) => key.scope === 'widget' && key.origins?.includes(origin));
   }
 
-  private matchApiKey(candidate: string): { keyId: string; scope: Scope; collection?: string } | undefined {
+  private matchApiKey(candidate: string): { keyId: string; scope: Scope; collection?: string; groups?: string[] } | undefined {
     const hash = createHash('sha256').update(candidate).digest();
     const index = this.apiKeyHashes.findIndex((known) => timingSafeEqual(known, hash));
     if (index >= 0) return { keyId: `env-${index + 1}`, scope: 'admin' };
     const stored = this.keys.match(candidate);
-    return stored ? { keyId: stored.id, scope: stored.scope, ...(stored.collection ? { collection: stored.collection } : {}) } : undefined;
+    return stored ? { keyId: stored.id, scope: stored.scope, ...(stored.collection ? { collection: stored.collection } : {}), ...(stored.groups ? { groups: stored.groups } : {}) } : undefined;
   }
 
   /** Who is calling, and whether they may call a route of this access level. */
@@ -160,4 +164,15 @@ export function assertCollectionAllowed(request: FastifyRequest, collection: str
   if (principal?.kind === 'api-key' && principal.collection && principal.collection !== collection) {
     throw new KbError('KB_ERR_FORBIDDEN', { details: `This key is limited to the collection "${principal.collection}".` });
   }
+}
+
+/**
+ * Which documents a caller may read: admin keys and the local no-key mode read everything; a query key or a widget
+ * session reads documents open to everyone plus those of its groups (a key's --groups, the groups in the end-user
+ * token the host page signed).
+ */
+export function readerGroupsOf(principal: Principal | undefined): string[] | undefined {
+  if (!principal || principal.kind === 'local') return undefined;
+  if (principal.kind === 'api-key') return principal.scope === 'admin' ? undefined : (principal.groups ?? []);
+  return principal.claims.groups ?? [];
 }

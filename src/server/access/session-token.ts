@@ -8,6 +8,7 @@ const claimsSchema = z.object({
   key: z.string(),
   origin: z.string(),
   user: z.string().optional(),
+  groups: z.array(z.string()).optional(),
   exp: z.number().int(),
 });
 export type SessionClaims = z.infer<typeof claimsSchema>;
@@ -21,8 +22,15 @@ export class SessionTokens {
     this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
   }
 
-  issue(input: { key: string; origin: string; user?: string }, now = Date.now()): { token: string; claims: SessionClaims } {
-    const claims: SessionClaims = { sid: randomUUID(), key: input.key, origin: input.origin, ...(input.user ? { user: input.user } : {}), exp: Math.floor(now / 1000) + this.ttlSeconds };
+  issue(input: { key: string; origin: string; user?: string; groups?: string[] }, now = Date.now()): { token: string; claims: SessionClaims } {
+    const claims: SessionClaims = {
+      sid: randomUUID(),
+      key: input.key,
+      origin: input.origin,
+      ...(input.user ? { user: input.user } : {}),
+      ...(input.groups && input.groups.length > 0 ? { groups: input.groups } : {}),
+      exp: Math.floor(now / 1000) + this.ttlSeconds,
+    };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     return { token: `${PREFIX}.${payload}.${this.sign(payload)}`, claims };
   }
@@ -51,5 +59,31 @@ export class SessionTokens {
 
   private sign(payload: string): string {
     return createHmac('sha256', this.secret).update(payload).digest('base64url');
+  }
+}
+
+/**
+ * End-user tokens signed by the host page's backend with KB_USER_TOKEN_SECRET: base64url(JSON { sub, groups, exp })
+ * "." base64url(HMAC-SHA256). The widget passes it as data-user-token; the groups in it decide what the user reads.
+ */
+const userClaimsSchema = z.object({ sub: z.string().min(1).max(200), groups: z.array(z.string().min(1).max(100)).max(50).default([]), exp: z.number().int() });
+export type UserClaims = z.infer<typeof userClaimsSchema>;
+
+export function signUserToken(claims: UserClaims, secret: string): string {
+  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`;
+}
+
+export function verifyUserToken(token: string, secret: string, now = Date.now()): UserClaims | undefined {
+  const [payload, signature, extra] = token.split('.');
+  if (!payload || !signature || extra !== undefined) return undefined;
+  const expected = Buffer.from(createHmac('sha256', secret).update(payload).digest('base64url'));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+  try {
+    const parsed = userClaimsSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
+    return parsed.success && parsed.data.exp * 1000 > now ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }

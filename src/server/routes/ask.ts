@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
 import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
-import { assertCollectionAllowed } from '../access/access.ts';
+import { assertCollectionAllowed, readerGroupsOf } from '../access/access.ts';
 import { DEFAULT_COLLECTION } from '../../collections/registry.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { toRetrievalFilters } from './filters.ts';
@@ -45,7 +45,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
         ...(history ? { history } : {}),
         ...(topK ? { topK } : {}),
         ...(() => {
-          const retrievalFilters = toRetrievalFilters(filters, holder.registry?.find(collection ?? DEFAULT_COLLECTION)?.settings.languages);
+          const retrievalFilters = toRetrievalFilters(filters, holder.registry?.find(collection ?? DEFAULT_COLLECTION)?.settings.languages, readerGroupsOf(request.principal));
           return retrievalFilters ? { filters: retrievalFilters } : {};
         })(),
         signal: abort.signal,

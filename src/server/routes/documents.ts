@@ -22,7 +22,14 @@ const BUSY_RETRY_SECONDS = 30;
 
 const collectionParams = z.object({ collection: z.string().min(1).max(64) });
 const documentParams = collectionParams.extend({ documentId: z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters') });
+const metadataSchema = z.strictObject({
+  tags: z.array(z.string().trim().min(1).max(100)).max(20).optional(),
+  department: z.string().trim().min(1).max(100).optional(),
+  groups: z.array(z.string().trim().min(1).max(100)).max(50).optional().describe('groups allowed to read the document; absent: everyone'),
+  url: z.url({ protocol: /^https?$/ }).optional(),
+});
 const textBodySchema = z.strictObject({
+  metadata: metadataSchema.optional(),
   title: z.string().trim().min(1).max(300),
   text: z.string().refine((value) => value.trim().length > 0, 'must not be empty').pipe(z.string().max(5_000_000)),
 });
@@ -36,6 +43,9 @@ const documentSchema = z.object({
   pageCount: z.number().int().optional(),
   contentHash: z.string(),
   updatedAt: z.string(),
+  metadata: z.object({ tags: z.array(z.string()).optional(), department: z.string().optional() }).optional(),
+  groups: z.array(z.string()).optional(),
+  url: z.string().optional(),
 });
 const jobSchema = z.object({
   id: z.string(),
@@ -75,12 +85,19 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
   };
 
   /** Ingests stored files one by one, recording each file's outcome on the job. */
-  const ingestFiles = (knowledgeBase: KnowledgeBase, names: string[], force: boolean) => async (job: Job, update: () => void) => {
+  const ingestFiles = (knowledgeBase: KnowledgeBase, names: string[], force: boolean, metadata?: z.infer<typeof metadataSchema>) => async (job: Job, update: () => void) => {
+    const documentDefaults = metadata
+      ? {
+          ...(metadata.tags || metadata.department ? { metadata: { ...(metadata.tags ? { tags: metadata.tags } : {}), ...(metadata.department ? { department: metadata.department } : {}) } } : {}),
+          ...(metadata.groups ? { groups: metadata.groups } : {}),
+          ...(metadata.url ? { url: metadata.url } : {}),
+        }
+      : undefined;
     const filesDir = filesDirOf(knowledgeBase);
     for (const [index, name] of names.entries()) {
       const entry = job.files[index]!;
       try {
-        const summary = await knowledgeBase.ingest([path.join(filesDir, name)], { baseDir: filesDir, force });
+        const summary = await knowledgeBase.ingest([path.join(filesDir, name)], { baseDir: filesDir, force, ...(documentDefaults ? { documentDefaults } : {}) });
         if (summary.failed.length > 0) Object.assign(entry, { status: 'failed', error: summary.failed[0]!.reason });
         else entry.status = summary.added > 0 ? 'added' : summary.updated > 0 ? 'updated' : 'unchanged';
       } catch (error) {
@@ -108,10 +125,25 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       const filesDir = filesDirOf(knowledgeBase);
       refuseWhenBusy();
       const names: string[] = [];
+      let metadata: z.infer<typeof metadataSchema> | undefined;
       if (request.isMultipart()) {
         const saved: string[] = [];
         try {
-          for await (const part of request.files()) {
+          for await (const part of request.parts()) {
+            if (part.type === 'field') {
+              // A "metadata" field (JSON) applies to every file of the request.
+              if (part.fieldname !== 'metadata') throw new KbError('KB_ERR_VALIDATION', { details: `unknown field "${part.fieldname}" (send files and an optional "metadata" JSON field)` });
+              let raw: unknown;
+              try {
+                raw = JSON.parse(String(part.value));
+              } catch {
+                throw new KbError('KB_ERR_VALIDATION', { details: 'metadata: not valid JSON' });
+              }
+              const parsed = metadataSchema.safeParse(raw);
+              if (!parsed.success) throw new KbError('KB_ERR_VALIDATION', { details: `metadata: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}` });
+              metadata = parsed.data;
+              continue;
+            }
             const name = safeFileName(part.filename);
             const extension = path.extname(name).toLowerCase();
             if (!(extension in formatByExtension)) throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: `${name}: the extension "${extension || '(none)'}" is not one of ${Object.keys(formatByExtension).join(', ')}` });
@@ -146,8 +178,9 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         const { writeFileSync } = await import('node:fs');
         writeFileSync(path.join(filesDir, name), `${parsed.data.title}\n\n${parsed.data.text}\n`);
         names.push(name);
+        metadata = parsed.data.metadata;
       }
-      const job = jobs.submit({ kind: 'upload', collection: request.params.collection, files: names }, ingestFiles(knowledgeBase, names, false));
+      const job = jobs.submit({ kind: 'upload', collection: request.params.collection, files: names }, ingestFiles(knowledgeBase, names, false, metadata));
       return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
     },
   );
@@ -179,6 +212,9 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
           ...(document.pageCount ? { pageCount: document.pageCount } : {}),
           contentHash: document.contentHash,
           updatedAt: document.updatedAt,
+          ...(document.metadata ? { metadata: document.metadata } : {}),
+          ...(document.groups ? { groups: document.groups } : {}),
+          ...(document.url ? { url: document.url } : {}),
         })),
       };
     },
@@ -206,6 +242,9 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         ...(document.pageCount ? { pageCount: document.pageCount } : {}),
         contentHash: document.contentHash,
         updatedAt: document.updatedAt,
+        ...(document.metadata ? { metadata: document.metadata } : {}),
+        ...(document.groups ? { groups: document.groups } : {}),
+        ...(document.url ? { url: document.url } : {}),
       };
     },
   );

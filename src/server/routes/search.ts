@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorResponseSchema, searchBodySchema, searchResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
-import { assertCollectionAllowed } from '../access/access.ts';
+import { assertCollectionAllowed, readerGroupsOf } from '../access/access.ts';
 import { DEFAULT_COLLECTION } from '../../collections/registry.ts';
 import { toRetrievalFilters } from './filters.ts';
 
@@ -25,7 +25,7 @@ export const searchRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
       const { query, topK, filters, collection } = request.body;
       assertCollectionAllowed(request, collection ?? DEFAULT_COLLECTION);
       const knowledgeBase = await holder.forCollection(collection);
-      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, toRetrievalFilters(filters, holder.registry?.find(collection ?? DEFAULT_COLLECTION)?.settings.languages));
+      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, toRetrievalFilters(filters, holder.registry?.find(collection ?? DEFAULT_COLLECTION)?.settings.languages, readerGroupsOf(request.principal)));
       return {
         results: retrieval.chunks.map((chunk) => ({
           chunkId: `${chunk.documentKey}:${chunk.ordinal}`,
