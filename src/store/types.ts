@@ -1,6 +1,6 @@
 // The Store seam: documents, chunks, keyword postings and vectors, written all or nothing per document.
 // Retrieval passes [chunkId, score] pairs around and loads chunk text only for the final top-k.
-import type { DocumentFormat } from '../ingest/types.ts';
+import type { Chunk, DocumentFormat } from '../ingest/types.ts';
 import type { Language } from '../text/language.ts';
 
 export interface DocumentInput {
@@ -22,16 +22,8 @@ export interface DocumentMetadata {
   department?: string;
 }
 
-export interface ChunkInput {
-  ordinal: number;
-  text: string;
-  headings: string[];
-  page: number | undefined;
-  startOffset: number;
-  endOffset: number;
-  language: Language;
-  tokenCount: number;
-  contentHash: string;
+/** A chunk as the chunker made it, with what the index needs. */
+export interface ChunkInput extends Chunk {
   /** BM25 term frequencies of the chunk's indexable text. */
   terms: Map<string, number>;
   vector: Float32Array;

@@ -251,14 +251,7 @@ export class KbChatElement extends HTMLElement {
     if (message.role === 'error') {
       const box = create('div', { className: 'message error' }, { role: 'alert' });
       box.append(create('p', { textContent: message.text }));
-      if (message.retryQuestion) {
-        const retry = create('button', { type: 'button', textContent: t.retry });
-        retry.addEventListener('click', () => {
-          this.messages = this.messages.filter((item) => item !== message);
-          this.submit(message.retryQuestion!, true);
-        });
-        box.append(retry);
-      }
+      if (message.retryQuestion) box.append(this.retryButton(message));
       return box;
     }
     const box = create('div', { className: `message assistant${message.answerable === false ? ' refusal' : ''}` });
@@ -286,14 +279,7 @@ export class KbChatElement extends HTMLElement {
     );
     if (message.stopped) {
       box.append(create('p', { textContent: t.stopped }));
-      if (message.retryQuestion) {
-        const retry = create('button', { type: 'button', textContent: t.retry });
-        retry.addEventListener('click', () => {
-          this.messages = this.messages.filter((item) => item !== message);
-          this.submit(message.retryQuestion!, true);
-        });
-        box.append(retry);
-      }
+      if (message.retryQuestion) box.append(this.retryButton(message));
     }
     if (message.answerable === false) {
       const help = create('p');
@@ -306,6 +292,16 @@ export class KbChatElement extends HTMLElement {
     box.append(cards);
     if (message.answerId) box.append(this.feedbackButtons(message));
     return box;
+  }
+
+  /** Asks a failed or stopped question again, in place of the message that reported it. */
+  private retryButton(message: ChatMessage): HTMLButtonElement {
+    const retry = create('button', { type: 'button', textContent: this.t.retry });
+    retry.addEventListener('click', () => {
+      this.messages = this.messages.filter((item) => item !== message);
+      this.submit(message.retryQuestion!, true);
+    });
+    return retry;
   }
 
   private sourceCard(citation: Citation): HTMLElement {

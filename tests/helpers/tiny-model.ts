@@ -24,6 +24,11 @@ function random(seed: number): () => number {
   };
 }
 
+/** An ONNX tensor type with named (dynamic) or fixed dimensions. */
+function tensorType(elemType: number, dims: (string | number)[]) {
+  return { tensorType: { elemType, shape: { dim: dims.map((dim) => (typeof dim === 'string' ? { dimParam: dim } : { dimValue: dim })) } } };
+}
+
 export function writeTinyModel(modelsDir: string, modelId: string): { folder: string; vocabulary: string[]; table: Float32Array } {
   const folder = path.join(modelsDir, modelId);
   mkdirSync(path.join(folder, 'onnx'), { recursive: true });
@@ -34,9 +39,6 @@ export function writeTinyModel(modelsDir: string, modelId: string): { folder: st
   const table = new Float32Array(vocabulary.length * TINY_HIDDEN_SIZE);
   for (let index = 0; index < table.length; index++) table[index] = next() * 2 - 1;
 
-  const tensorType = (elemType: number, dims: (string | number)[]) => ({
-    tensorType: { elemType, shape: { dim: dims.map((dim) => (typeof dim === 'string' ? { dimParam: dim } : { dimValue: dim })) } },
-  });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'kb-qa tests',
@@ -103,9 +105,6 @@ export function writeTinyReranker(modelsDir: string, modelId: string): void {
   const table = new Float32Array(vocabulary.length * hidden);
   table[vocabulary.indexOf('vpn') * hidden] = 1;
   const weights = new Float32Array([1, 0]);
-  const tensorType = (elemType: number, dims: (string | number)[]) => ({
-    tensorType: { elemType, shape: { dim: dims.map((dim) => (typeof dim === 'string' ? { dimParam: dim } : { dimValue: dim })) } },
-  });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'kb-qa tests',

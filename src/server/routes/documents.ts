@@ -8,6 +8,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { KnowledgeBase } from '../../knowledge-base.ts';
+import type { DocumentRecord } from '../../store/types.ts';
 import { assertCollectionAllowed } from '../access/access.ts';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
@@ -59,6 +60,23 @@ const jobSchema = z.object({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
 });
+
+function toDocumentResponse(document: DocumentRecord): z.infer<typeof documentSchema> {
+  return {
+    id: document.key,
+    source: document.source,
+    title: document.title,
+    format: document.format,
+    language: document.language,
+    chunkCount: document.chunkCount,
+    ...(document.pageCount ? { pageCount: document.pageCount } : {}),
+    contentHash: document.contentHash,
+    updatedAt: document.updatedAt,
+    ...(document.metadata ? { metadata: document.metadata } : {}),
+    ...(document.groups ? { groups: document.groups } : {}),
+    ...(document.url ? { url: document.url } : {}),
+  };
+}
 
 /** A stored file name: the upload's base name, without path parts or control characters. */
 export function safeFileName(name: string): string {
@@ -202,20 +220,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       const page = all.slice(request.query.offset, request.query.offset + request.query.limit);
       return {
         total: all.length,
-        documents: page.map((document) => ({
-          id: document.key,
-          source: document.source,
-          title: document.title,
-          format: document.format,
-          language: document.language,
-          chunkCount: document.chunkCount,
-          ...(document.pageCount ? { pageCount: document.pageCount } : {}),
-          contentHash: document.contentHash,
-          updatedAt: document.updatedAt,
-          ...(document.metadata ? { metadata: document.metadata } : {}),
-          ...(document.groups ? { groups: document.groups } : {}),
-          ...(document.url ? { url: document.url } : {}),
-        })),
+        documents: page.map(toDocumentResponse),
       };
     },
   );
@@ -232,20 +237,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'One document', params: documentParams, response: { 200: documentSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
     async (request) => {
       const { document } = await findDocument(request, request.params.collection, request.params.documentId);
-      return {
-        id: document.key,
-        source: document.source,
-        title: document.title,
-        format: document.format,
-        language: document.language,
-        chunkCount: document.chunkCount,
-        ...(document.pageCount ? { pageCount: document.pageCount } : {}),
-        contentHash: document.contentHash,
-        updatedAt: document.updatedAt,
-        ...(document.metadata ? { metadata: document.metadata } : {}),
-        ...(document.groups ? { groups: document.groups } : {}),
-        ...(document.url ? { url: document.url } : {}),
-      };
+      return toDocumentResponse(document);
     },
   );
 
