@@ -2,6 +2,7 @@
 // The HTTP server, the CLI, the evaluation and the benchmarks all go through it.
 import type { Config } from './config.ts';
 import { ConcurrencyLimit } from './limits.ts';
+import { mergeRetrievals } from './collections/merge.ts';
 import { condenseQuestion } from './answer/condense.ts';
 import { Answerer } from './answer/answerer.ts';
 import { OpenAiCompatibleModel } from './answer/openai-compatible.ts';
@@ -20,6 +21,8 @@ export interface AskInput {
   topK?: number;
   filters?: SearchFilters;
   signal?: AbortSignal;
+  /** Other knowledge bases searched together with this one (asking several collections at once). */
+  alsoSearch?: readonly KnowledgeBase[];
 }
 
 export interface AskTimings {
@@ -35,6 +38,8 @@ export class KnowledgeBase {
   readonly answerer: Answerer;
   /** LLM calls (condensing and answering) at once, with a bounded queue. */
   readonly modelLimit: ConcurrencyLimit;
+  /** Filters applied unless a request sets them itself (a collection's languages setting). */
+  defaultFilters: SearchFilters = {};
 
   private constructor(
     readonly config: Readonly<Config>,
@@ -89,8 +94,15 @@ export class KnowledgeBase {
     return ingestTexts(documents, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options });
   }
 
-  search(query: string, topK: number, filters?: SearchFilters): Promise<RetrievalResult> {
-    return this.retriever.retrieve(query, topK, filters);
+  /** Retrieval with this knowledge base's default filters under the request's own. */
+  retrieveWithDefaults(query: string, topK: number, filters?: SearchFilters): Promise<RetrievalResult> {
+    return this.retriever.retrieve(query, topK, { ...this.defaultFilters, ...filters });
+  }
+
+  async search(query: string, topK: number, filters?: SearchFilters, alsoSearch: readonly KnowledgeBase[] = []): Promise<RetrievalResult> {
+    if (alsoSearch.length === 0) return this.retrieveWithDefaults(query, topK, filters);
+    const results = await Promise.all([this, ...alsoSearch].map(async (knowledgeBase) => ({ collection: knowledgeBase.config.dataDir, retrieval: await knowledgeBase.retrieveWithDefaults(query, topK, filters) })));
+    return mergeRetrievals(results, topK, this.config.retrieval.answerThreshold);
   }
 
   /** The whole ask flow as a stream of parts: sources first, then answer deltas, then the final result. */
@@ -112,7 +124,14 @@ export class KnowledgeBase {
     const started = performance.now();
     const history = input.history ?? [];
     const query = await condenseQuestion(input.question, history, this.model, (message) => this.logger.warn(message));
-    const retrieval = await this.retriever.retrieve(query, input.topK ?? this.config.retrieval.topK, input.filters);
+    const topK = input.topK ?? this.config.retrieval.topK;
+    const retrieval = input.alsoSearch?.length
+      ? mergeRetrievals(
+          await Promise.all([this, ...input.alsoSearch].map(async (knowledgeBase) => ({ collection: knowledgeBase.config.dataDir, retrieval: await knowledgeBase.retrieveWithDefaults(query, topK, input.filters) }))),
+          topK,
+          this.config.retrieval.answerThreshold,
+        )
+      : await this.retrieveWithDefaults(query, topK, input.filters);
     const retrieveMs = performance.now() - started;
     yield { type: 'sources', retrieval };
     const generateStarted = performance.now();

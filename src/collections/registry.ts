@@ -90,7 +90,11 @@ export class CollectionRegistry {
     if (cached) return cached;
     const info = this.find(name);
     if (!info) return Promise.reject(new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name }));
-    const opening = KnowledgeBase.open(this.configOf(info), this.logger);
+    const opening = KnowledgeBase.open(this.configOf(info), this.logger).then((knowledgeBase) => {
+      // A collection restricted to one language searches only that language unless a request says otherwise.
+      if (info.settings.languages?.length === 1) knowledgeBase.defaultFilters = { language: info.settings.languages[0]! };
+      return knowledgeBase;
+    });
     opening.catch(() => this.open.delete(name));
     this.open.set(name, opening);
     return opening;

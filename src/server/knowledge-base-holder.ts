@@ -38,6 +38,17 @@ export class KnowledgeBaseHolder {
     throw new KbError('KB_ERR_NOT_READY', { details: this.failureMessage ?? 'the index is still loading, retry in a moment' });
   }
 
+  /**
+   * The knowledge bases a request names: `collections` (several, merged) or `collection` (one, "default" when
+   * neither is given). The first is the one that answers; the others are searched with it.
+   */
+  async forRequest(collection: string | undefined, collections: readonly string[] | undefined): Promise<{ primary: KnowledgeBase; others: KnowledgeBase[]; names: string[] }> {
+    if (collection !== undefined && collections !== undefined) throw new KbError('KB_ERR_VALIDATION', { details: 'give either collection or collections, not both' });
+    const names = [...new Set(collections ?? [collection ?? DEFAULT_COLLECTION])];
+    const knowledgeBases = await Promise.all(names.map((name) => this.forCollection(name)));
+    return { primary: knowledgeBases[0]!, others: knowledgeBases.slice(1), names };
+  }
+
   /** The knowledge base of a collection ("default" when not given). */
   async forCollection(name: string | undefined): Promise<KnowledgeBase> {
     if (name === undefined || name === DEFAULT_COLLECTION) return this.get();

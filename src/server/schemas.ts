@@ -25,8 +25,16 @@ const question = z
 
 const collectionField = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a collection name: lower-case letters, digits, - and _').optional().describe('collection to search (default "default")');
 
+const collectionsField = z
+  .array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/))
+  .min(1)
+  .max(10)
+  .optional()
+  .describe('several collections searched at once, their results merged by rank (instead of collection)');
+
 export const askBodySchema = z.strictObject({
   collection: collectionField,
+  collections: collectionsField,
   question: question.describe('the question, in Chinese or English'),
   history: z.array(historyMessageSchema).max(20).optional().describe('previous turns of the conversation, oldest first'),
   topK: z.number().int().min(1).max(50).optional().describe('how many chunks to use as context (default KB_TOP_K)'),
@@ -62,6 +70,7 @@ export const askResponseSchema = z.object({
 
 export const searchBodySchema = z.strictObject({
   collection: collectionField,
+  collections: collectionsField,
   query: question.describe('search text, in Chinese or English'),
   topK: z.number().int().min(1).max(100).optional().describe('number of results (default 10)'),
   filters: filtersSchema.optional(),

@@ -66,6 +66,22 @@ describe('collections', () => {
     assert.match(completion.choices[0]!.message.content ?? '', /10/);
   });
 
+  it('asks several collections at once and merges their results by rank', async () => {
+    assert.equal((await json('POST', '/v1/collections', { name: 'it' })).status, 201);
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync('docs-corpus/it/vpn-faq.md')]), 'vpn-faq.md');
+    assert.equal((await fetch(`${base}/v1/collections/it/documents`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form })).status, 202);
+    await (app as unknown as { jobs: { idle(): Promise<void> } }).jobs.idle();
+    const both = (await (await json('POST', '/v1/search', { query: '年假 VPN session', collections: ['hr', 'it'], topK: 6 })).json()) as { results: { source: string }[] };
+    const sources = new Set(both.results.map((result) => result.source));
+    assert.ok(sources.has('vpn-faq.md') && sources.has('员工手册-休假制度.md'), JSON.stringify([...sources]));
+    const answer = (await (await json('POST', '/v1/ask', { question: 'How long can a VPN session last?', collections: ['hr', 'it'] })).json()) as { answer: string; citations: { source: string }[] };
+    assert.match(answer.answer, /12 hours/);
+    assert.equal(answer.citations[0]?.source, 'vpn-faq.md');
+    assert.equal((await json('POST', '/v1/search', { query: 'x', collection: 'hr', collections: ['it'] })).status, 400);
+    assert.equal((await json('POST', '/v1/search', { query: 'vpn', collections: ['hr', 'it'] }, hrOnly)).status, 403, 'a key limited to hr cannot reach it');
+  });
+
   it('deletes a collection with its index', async () => {
     assert.equal((await json('DELETE', '/v1/collections/default')).status, 403);
     assert.equal((await json('DELETE', '/v1/collections/hr')).status, 204);

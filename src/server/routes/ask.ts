@@ -9,7 +9,6 @@ import { KbError, describeError, isKbError } from '../../errors.ts';
 import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { assertCollectionAllowed, readerGroupsOf } from '../access/access.ts';
-import { DEFAULT_COLLECTION } from '../../collections/registry.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { toRetrievalFilters } from './filters.ts';
 
@@ -30,9 +29,9 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
       },
     },
     async (request, reply) => {
-      const { question, history, topK, filters, stream, collection } = request.body;
-      assertCollectionAllowed(request, collection ?? DEFAULT_COLLECTION);
-      const knowledgeBase = await holder.forCollection(collection);
+      const { question, history, topK, filters, stream, collection, collections } = request.body;
+      const { primary: knowledgeBase, others, names } = await holder.forRequest(collection, collections);
+      for (const name of names) assertCollectionAllowed(request, name);
       if (knowledgeBase.modelBusy) await knowledgeBase.modelLimit.acquire().then((release) => release());
       const wantsStream = stream ?? /text\/event-stream/.test(request.headers.accept ?? '');
       const abort = new AbortController();
@@ -45,10 +44,11 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
         ...(history ? { history } : {}),
         ...(topK ? { topK } : {}),
         ...(() => {
-          const retrievalFilters = toRetrievalFilters(filters, holder.registry?.find(collection ?? DEFAULT_COLLECTION)?.settings.languages, readerGroupsOf(request.principal));
+          const retrievalFilters = toRetrievalFilters(filters, readerGroupsOf(request.principal));
           return retrievalFilters ? { filters: retrievalFilters } : {};
         })(),
         signal: abort.signal,
+        ...(others.length > 0 ? { alsoSearch: others } : {}),
       };
 
       const answerId = randomUUID();

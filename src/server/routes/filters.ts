@@ -3,19 +3,10 @@ import type { z } from 'zod';
 import type { SearchFilters } from '../../retrieve/retriever.ts';
 import type { filtersSchema } from '../schemas.ts';
 
-/**
- * API filters → retrieval filters; a collection restricted to one language (its `languages` setting) searches only
- * that language unless the request says otherwise.
- */
-export function toRetrievalFilters(
-  filters: z.infer<typeof filtersSchema> | undefined,
-  collectionLanguages?: readonly ('zh' | 'en')[],
-  readerGroups?: string[],
-): SearchFilters | undefined {
-  const defaultLanguage = collectionLanguages?.length === 1 ? collectionLanguages[0] : undefined;
+/** API filters and the caller's reader groups → retrieval filters. */
+export function toRetrievalFilters(filters: z.infer<typeof filtersSchema> | undefined, readerGroups?: string[]): SearchFilters | undefined {
   const groups = readerGroups ? { readerGroups } : {};
-  if (!filters) return defaultLanguage || readerGroups ? { ...(defaultLanguage ? { language: defaultLanguage } : {}), ...groups } : undefined;
-  if (!filters.language && defaultLanguage) filters = { ...filters, language: defaultLanguage };
+  if (!filters) return readerGroups ? groups : undefined;
   return {
     ...groups,
     ...(filters.tags ? { tags: filters.tags } : {}),

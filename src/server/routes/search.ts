@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorResponseSchema, searchBodySchema, searchResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { assertCollectionAllowed, readerGroupsOf } from '../access/access.ts';
-import { DEFAULT_COLLECTION } from '../../collections/registry.ts';
 import { toRetrievalFilters } from './filters.ts';
 
 /** Results returned when the request does not say (1..100). */
@@ -22,10 +21,10 @@ export const searchRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
       },
     },
     async (request) => {
-      const { query, topK, filters, collection } = request.body;
-      assertCollectionAllowed(request, collection ?? DEFAULT_COLLECTION);
-      const knowledgeBase = await holder.forCollection(collection);
-      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, toRetrievalFilters(filters, holder.registry?.find(collection ?? DEFAULT_COLLECTION)?.settings.languages, readerGroupsOf(request.principal)));
+      const { query, topK, filters, collection, collections } = request.body;
+      const { primary: knowledgeBase, others, names } = await holder.forRequest(collection, collections);
+      for (const name of names) assertCollectionAllowed(request, name);
+      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, toRetrievalFilters(filters, readerGroupsOf(request.principal)), others);
       return {
         results: retrieval.chunks.map((chunk) => ({
           chunkId: `${chunk.documentKey}:${chunk.ordinal}`,
