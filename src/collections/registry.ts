@@ -9,9 +9,12 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../embed/index.ts';
 import { KbError } from '../errors.ts';
 import { KnowledgeBase } from '../knowledge-base.ts';
+import { recoverReembed, reembedCollection } from './reembed.ts';
 
 export const COLLECTIONS_FORMAT_VERSION = 1;
 export const DEFAULT_COLLECTION = 'default';
+/** How long a replaced knowledge base stays open for requests that were already using it (ms). */
+const RETIRE_AFTER_MS = 10_000;
 export const collectionNamePattern = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 export const collectionSettingsSchema = z.strictObject({
@@ -90,6 +93,7 @@ export class CollectionRegistry {
     if (cached) return cached;
     const info = this.find(name);
     if (!info) return Promise.reject(new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name }));
+    recoverReembed(this.dataDirOf(name));
     const opening = KnowledgeBase.open(this.configOf(info), this.logger).then((knowledgeBase) => {
       // A collection restricted to one language searches only that language unless a request says otherwise.
       if (info.settings.languages?.length === 1) knowledgeBase.defaultFilters = { language: info.settings.languages[0]! };
@@ -118,6 +122,32 @@ export class CollectionRegistry {
     this.write(this.read().filter((collection) => collection.name !== name));
     rmSync(this.dataDirOf(name), { recursive: true, force: true });
     return true;
+  }
+
+  /**
+   * Switches a collection to another embedder: rebuilds its vectors in the background (queries use the old index
+   * meanwhile) and swaps atomically when done; a failure leaves the old index and settings in place.
+   */
+  async switchEmbedder(name: string, change: Pick<CollectionSettings, 'embedder' | 'embeddingModel'>, jobId: string, onProgress: (done: number, total: number) => void): Promise<void> {
+    if (name === DEFAULT_COLLECTION) throw new KbError('KB_ERR_CONFLICT', { details: 'the default collection follows KB_EMBEDDER and KB_EMBEDDING_MODEL: change them and rebuild, or use a named collection' });
+    const info = this.find(name);
+    if (!info) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name });
+    const current = await this.get(name);
+    const updated: CollectionInfo = { ...info, settings: { ...info.settings, ...change } };
+    await reembedCollection({
+      current: current.store,
+      target: this.configOf(updated),
+      logger: this.logger,
+      jobId,
+      onProgress: ({ done, total }) => onProgress(done, total),
+      swap: async () => {
+        this.write(this.read().map((collection) => (collection.name === name ? updated : collection)));
+        this.open.delete(name);
+        await this.get(name);
+        // Requests already running on the old instance finish on it; it closes once they have had time to.
+        setTimeout(() => current.close(), RETIRE_AFTER_MS).unref();
+      },
+    });
   }
 
   async closeAll(): Promise<void> {

@@ -17,7 +17,7 @@ export interface JobFile {
 
 export interface Job {
   id: string;
-  kind: 'upload' | 'reindex';
+  kind: 'upload' | 'reindex' | 'reembed';
   collection: string;
   state: JobState;
   progress: { done: number; total: number };

@@ -579,8 +579,35 @@ export class LocalStore implements Store {
     this.database.close();
   }
 
+  /** A document's chunks as they were written (text, position, terms), without vectors: for re-embedding. */
+  documentChunks(source: string): Omit<ChunkInput, 'vector'>[] {
+    const document = this.statements.documentBySource.get(source);
+    if (!document) return [];
+    const rows = this.database
+      .prepare<[number], { id: number; ordinal: number; text: string; headings: string; page: number | null; start_offset: number; end_offset: number; language: Language; token_count: number; content_hash: string }>(
+        `SELECT id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, content_hash FROM chunks WHERE document_id = ? ORDER BY ordinal`,
+      )
+      .all(document.id);
+    const terms = this.chunkTerms(rows.map((row) => row.id));
+    return rows.map((row) => ({
+      ordinal: row.ordinal,
+      text: row.text,
+      headings: JSON.parse(row.headings) as string[],
+      page: row.page ?? undefined,
+      startOffset: row.start_offset,
+      endOffset: row.end_offset,
+      language: row.language,
+      tokenCount: row.token_count,
+      contentHash: row.content_hash,
+      terms: terms.get(row.id) ?? new Map(),
+    }));
+  }
+
+  /** The files that make an index, in its folder. */
+  static readonly files = [MANIFEST, DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, VECTORS, VECTOR_STATE];
+
   /** Removes an index folder's files (used by tests and by `kb reset`). */
   static destroy(dataDir: string): void {
-    for (const file of [MANIFEST, DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, VECTORS, VECTOR_STATE]) rmSync(path.join(dataDir, file), { force: true });
+    for (const file of LocalStore.files) rmSync(path.join(dataDir, file), { force: true });
   }
 }

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { collectionSettingsSchema, type CollectionRegistry } from '../../collections/registry.ts';
 import { KbError } from '../../errors.ts';
+import type { JobQueue } from '../../jobs/jobs.ts';
 import { errorResponseSchema } from '../schemas.ts';
 
 const collectionSchema = z.object({
@@ -15,7 +16,7 @@ const collectionSchema = z.object({
   embedder: z.string().optional(),
 });
 
-export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegistry }> = async (app, { registry }) => {
+export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegistry; jobs: JobQueue }> = async (app, { registry, jobs }) => {
   const describe = async (name: string) => {
     const info = registry.find(name)!;
     const knowledgeBase = await registry.get(name).catch(() => undefined);
@@ -48,6 +49,34 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
     '/v1/collections',
     { config: { access: 'admin' as const }, schema: { tags: ['collections'], summary: 'List collections with their sizes', response: { 200: z.object({ collections: z.array(collectionSchema) }), 401: errorResponseSchema, 403: errorResponseSchema } } },
     async () => ({ collections: await Promise.all(registry.list().map((info) => describe(info.name))) }),
+  );
+
+  app.post(
+    '/v1/collections/:collection/embedder',
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['collections'],
+        summary: 'Switch the embedding model: vectors are rebuilt in the background and swapped in when done (a job)',
+        params: z.object({ collection: z.string().min(1).max(64) }),
+        body: z.strictObject({ embedder: z.enum(['auto', 'builtin', 'transformers']), embeddingModel: z.string().min(1).max(200).optional() }),
+        response: { 202: z.object({ job: z.object({ id: z.string(), state: z.string() }) }), 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 503: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const { collection } = request.params;
+      if (!registry.find(collection)) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection });
+      if (collection === 'default') throw new KbError('KB_ERR_CONFLICT', { details: 'the default collection follows KB_EMBEDDER and KB_EMBEDDING_MODEL: change them and rebuild, or use a named collection' });
+      if (jobs.isFull()) throw new KbError('KB_ERR_BUSY', { details: `${jobs.queued} jobs are waiting.`, retryAfter: 30 }, { extra: { retryAfter: 30 } });
+      const change = { embedder: request.body.embedder, ...(request.body.embeddingModel ? { embeddingModel: request.body.embeddingModel } : {}) };
+      const job = jobs.submit({ kind: 'reembed', collection, files: [] }, async (current, update) => {
+        await registry.switchEmbedder(collection, change, current.id, (done, total) => {
+          current.progress = { done, total };
+          update();
+        });
+      });
+      return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job: { id: job.id, state: job.state } });
+    },
   );
 
   app.delete(

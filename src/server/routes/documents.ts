@@ -50,7 +50,7 @@ const documentSchema = z.object({
 });
 const jobSchema = z.object({
   id: z.string(),
-  kind: z.enum(['upload', 'reindex']),
+  kind: z.enum(['upload', 'reindex', 'reembed']),
   collection: z.string(),
   state: z.enum(['queued', 'running', 'succeeded', 'failed']),
   progress: z.object({ done: z.number().int(), total: z.number().int() }),

@@ -1,0 +1,84 @@
+// Switching a collection's embedding model without downtime: the new vector index is built in a staging folder
+// from the chunks already stored (no re-parsing), while queries keep using the old one; then the index files are
+// swapped and the collection reopened. A failed build leaves the old index untouched. The swap is crash-safe: a
+// marker file names the staging folder before any file moves, and opening a collection completes a swap that a
+// crash interrupted (the staging index is complete by then); an unmarked staging folder is a build that died, and
+// is removed.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import { createEmbedder, type Logger } from '../embed/index.ts';
+import { indexableText } from '../ingest/chunker.ts';
+import { LocalStore } from '../store/local-store.ts';
+
+const SWAP_MARKER = 'reembed-swap.json';
+const STAGING_PREFIX = '.reembed-';
+
+/** Finishes an interrupted swap, or removes the remains of an interrupted build. Call before opening the index. */
+export function recoverReembed(dataDir: string): void {
+  if (!existsSync(dataDir)) return;
+  const marker = path.join(dataDir, SWAP_MARKER);
+  if (existsSync(marker)) {
+    const { staging } = JSON.parse(readFileSync(marker, 'utf8')) as { staging: string };
+    moveIndexIn(path.join(dataDir, staging), dataDir);
+    rmSync(marker);
+  }
+  for (const name of readdirSync(dataDir)) if (name.startsWith(STAGING_PREFIX)) rmSync(path.join(dataDir, name), { recursive: true, force: true });
+}
+
+/** Moves an index's files from one folder into another, replacing what is there (each rename is atomic). */
+function moveIndexIn(from: string, to: string): void {
+  for (const file of LocalStore.files) {
+    const source = path.join(from, file);
+    if (existsSync(source)) renameSync(source, path.join(to, file));
+    else if (file.startsWith('kb.sqlite-')) rmSync(path.join(to, file), { force: true });
+  }
+}
+
+export interface ReembedProgress {
+  done: number;
+  total: number;
+}
+
+/**
+ * Builds the index for `target` (the collection's config with the new embedder settings) next to the current one and
+ * swaps it in. `swap` runs after the files are in place: it must reopen the collection and retire the old instance.
+ */
+export async function reembedCollection(options: {
+  current: LocalStore;
+  target: Readonly<Config>;
+  logger: Logger;
+  jobId: string;
+  onProgress?: (progress: ReembedProgress) => void;
+  swap: () => Promise<void>;
+}): Promise<void> {
+  const { current, target } = options;
+  const embedder = await createEmbedder(target, options.logger);
+  const stagingName = `${STAGING_PREFIX}${options.jobId}`;
+  const staging = path.join(target.dataDir, stagingName);
+  mkdirSync(staging, { recursive: true });
+  let swapping = false;
+  try {
+    const next = LocalStore.open(staging, embedder, target.hnsw);
+    const documents = current.listDocuments();
+    for (const [index, document] of documents.entries()) {
+      const chunks = current.documentChunks(document.source);
+      const texts = chunks.map((chunk) => indexableText(document.title, chunk));
+      const vectors = await embedder.embedDocuments(texts);
+      const { id: _id, key: _key, chunkCount: _count, updatedAt: _updated, ...input } = document;
+      next.upsertDocument(input, chunks.map((chunk, position) => ({ ...chunk, vector: vectors[position]! })));
+      options.onProgress?.({ done: index + 1, total: documents.length });
+    }
+    next.flush();
+    next.close();
+    // From here on the new index is complete: a crash rolls the swap forward.
+    swapping = true;
+    writeFileSync(path.join(target.dataDir, SWAP_MARKER), JSON.stringify({ staging: stagingName }));
+    moveIndexIn(staging, target.dataDir);
+    rmSync(path.join(target.dataDir, SWAP_MARKER));
+    rmSync(staging, { recursive: true, force: true });
+    await options.swap();
+  } finally {
+    if (!swapping) rmSync(staging, { recursive: true, force: true });
+  }
+}
