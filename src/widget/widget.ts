@@ -3,20 +3,12 @@
 // shadow root, no framework. It exchanges the public key for a session token bound to the page origin, streams
 // answers from /v1/ask, shows numbered citations as source cards, keeps the conversation in sessionStorage, and
 // posts thumbs up/down to /v1/feedback.
+import type { Citation } from '../answer/types.ts';
 import { pickLanguage, texts, type Texts, type WidgetLanguage } from './i18n.ts';
 import { renderMarkdown, safeUrl } from './markdown.ts';
 import { readEvents } from './sse.ts';
 import { styles } from './styles.ts';
 
-interface Citation {
-  n: number;
-  title: string;
-  source: string;
-  page?: number;
-  headings?: string[];
-  url?: string;
-  snippet: string;
-}
 
 interface ChatMessage {
   role: 'user' | 'assistant' | 'error';
