@@ -50,6 +50,7 @@ export const settingDescriptions: Record<string, string> = {
   KB_RM3: 'RM3 pseudo-relevance feedback on the keyword search of English queries: off, or "documents,terms,originalWeight" (1..50, 5..100, 0..1)',
   KB_CANDIDATES: 'candidates taken from each of BM25 and dense retrieval before fusion (10..1000)',
   KB_ANSWER_THRESHOLD: 'confidence below which the answer is "not in the knowledge base" (0..1)',
+  KB_MAX_INDEX_MB: 'largest size of a collection\'s database in MiB (0: no limit); beyond it ingestion stops with a clear error and nothing half-written',
   KB_HNSW_M: 'HNSW graph degree (4..64)',
   KB_HNSW_EF_CONSTRUCTION: 'HNSW build-time beam width (16..800)',
   KB_HNSW_EF_SEARCH: 'HNSW query-time beam width (16..800)',
@@ -112,6 +113,7 @@ const configSchema = z
       }),
     KB_CANDIDATES: integer(10, 1000, 100),
     KB_ANSWER_THRESHOLD: decimal(0, 1, 0.5),
+    KB_MAX_INDEX_MB: integer(0, 10_000_000, 0),
     KB_HNSW_M: integer(4, 64, 16),
     KB_HNSW_EF_CONSTRUCTION: integer(16, 800, 200),
     KB_HNSW_EF_SEARCH: integer(16, 800, 100),
@@ -170,7 +172,7 @@ export interface Config {
   cjkTokenizer: 'bigram' | 'jieba' | 'segmenter' | 'jieba+bigram';
   reranker: { model: string | undefined; candidates: number };
   mmrLambda: number;
-  hnsw: { m: number; efConstruction: number; efSearch: number };
+  hnsw: { m: number; efConstruction: number; efSearch: number; maxDatabaseMegabytes?: number };
   embedBatch: number;
   bodyLimit: number;
   uploads: { maxBytes: number; maxFiles: number; maxQueuedJobs: number };
@@ -234,7 +236,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     cjkTokenizer: raw.KB_CJK_TOKENIZER,
     reranker: { model: raw.KB_RERANKER_MODEL.trim() || undefined, candidates: raw.KB_RERANK_CANDIDATES },
     mmrLambda: raw.KB_MMR_LAMBDA,
-    hnsw: { m: raw.KB_HNSW_M, efConstruction: raw.KB_HNSW_EF_CONSTRUCTION, efSearch: raw.KB_HNSW_EF_SEARCH },
+    hnsw: { m: raw.KB_HNSW_M, efConstruction: raw.KB_HNSW_EF_CONSTRUCTION, efSearch: raw.KB_HNSW_EF_SEARCH, ...(raw.KB_MAX_INDEX_MB > 0 ? { maxDatabaseMegabytes: raw.KB_MAX_INDEX_MB } : {}) },
     embedBatch: raw.KB_EMBED_BATCH,
     bodyLimit: raw.KB_BODY_LIMIT,
     uploads: { maxBytes: raw.KB_UPLOAD_MAX_BYTES, maxFiles: raw.KB_UPLOAD_MAX_FILES, maxQueuedJobs: raw.KB_JOB_QUEUE },

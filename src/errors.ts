@@ -30,6 +30,8 @@ export const errorCatalogue = {
     message: 'The index in {dataDir} has format version {found}; this build reads version {expected}. Rebuild it: delete {dataDir} and run `npm run ingest`.',
   },
   KB_ERR_INDEX_CORRUPT: { status: 500, message: 'The index in {dataDir} cannot be read ({details}). Delete it and run `npm run ingest`.' },
+  KB_ERR_STORAGE_FULL: { status: 507, message: 'The index in {dataDir} is full ({details}). Free disk space or raise KB_MAX_INDEX_MB, then run the ingestion again: documents written so far are complete.' },
+  KB_ERR_STORAGE_READ_ONLY: { status: 503, message: 'The data directory {dataDir} cannot be written ({details}). Make it writable; nothing was changed.' },
   KB_ERR_PARSE: { status: 422, message: 'Cannot parse {file}: {reason}' },
   KB_ERR_UNSUPPORTED_FORMAT: { status: 415, message: 'Cannot ingest {file}: {reason}' },
   KB_ERR_EMBEDDER: { status: 500, message: 'The embedding model failed: {details}' },

@@ -31,6 +31,15 @@ export const STORE_FORMAT_VERSION = 2;
 /** Version 1 lacked document metadata and groups; it is migrated in place (two added columns). */
 const MIGRATABLE_FORMAT_VERSIONS = [1];
 
+/** A storage failure as the user should read it: a full disk or quota, or a folder that cannot be written. */
+export function storageError(error: unknown, dataDir: string): KbError | undefined {
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  const details = describeError(error);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') return new KbError('KB_ERR_STORAGE_FULL', { dataDir, details }, { cause: error });
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new KbError('KB_ERR_STORAGE_READ_ONLY', { dataDir, details }, { cause: error });
+  return undefined;
+}
+
 export interface HnswSettings {
   /** Graph degree, 4..64: higher gives better recall and a larger index. */
   m: number;
@@ -38,6 +47,8 @@ export interface HnswSettings {
   efConstruction: number;
   /** Query-time beam, 16..800: higher gives better recall and slower queries. */
   efSearch: number;
+  /** Quota on the database size (KB_MAX_INDEX_MB); a write beyond it fails with KB_ERR_STORAGE_FULL. */
+  maxDatabaseMegabytes?: number;
 }
 
 interface Manifest {
@@ -139,8 +150,12 @@ export class LocalStore implements Store {
       this.database.pragma('foreign_keys = ON');
       this.database.pragma('busy_timeout = 5000');
       this.createSchema();
+      if (hnsw.maxDatabaseMegabytes) {
+        const pageSize = Number(this.database.pragma('page_size', { simple: true }));
+        this.database.pragma(`max_page_count = ${Math.floor((hnsw.maxDatabaseMegabytes * 1024 * 1024) / pageSize)}`);
+      }
     } catch (error) {
-      throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir, details: describeError(error) }, { cause: error });
+      throw storageError(error, dataDir) ?? new KbError('KB_ERR_INDEX_CORRUPT', { dataDir, details: describeError(error) }, { cause: error });
     }
     this.statements = this.prepare();
   }
@@ -338,8 +353,14 @@ export class LocalStore implements Store {
   flush(): void {
     const vectorFile = path.join(this.dataDir, VECTORS);
     const temporary = `${vectorFile}.${process.pid}.tmp`;
-    this.index.writeIndexSync(temporary);
-    renameSync(temporary, vectorFile);
+    try {
+      this.index.writeIndexSync(temporary);
+      renameSync(temporary, vectorFile);
+    } catch (error) {
+      // The vector file is a cache of the database: a failed save costs a rebuild at the next open, nothing else.
+      rmSync(temporary, { force: true });
+      throw storageError(error, this.dataDir) ?? error;
+    }
     const state: VectorState = { formatVersion: STORE_FORMAT_VERSION, generation: this.loadedGeneration, dimensions: this.dimensions };
     writeFileAtomic(path.join(this.dataDir, VECTOR_STATE), JSON.stringify(state) + '\n');
   }
@@ -399,7 +420,13 @@ export class LocalStore implements Store {
       this.statements.bumpGeneration.run();
       return documentId;
     });
-    const documentId = write();
+    let documentId: number;
+    try {
+      documentId = write();
+    } catch (error) {
+      // The transaction rolled back: the document is as it was before (or absent), never half-written.
+      throw storageError(error, this.dataDir) ?? error;
+    }
     for (const id of previousChunkIds) this.removeVector(id);
     chunks.forEach((chunk, position) => this.addVector(insertedIds[position]!, chunk.vector));
     this.loadedGeneration = this.currentGeneration();
