@@ -132,7 +132,7 @@ function print(report: Record<string, unknown>): void {
  */
 async function benchHttp(questions: string[]): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kb-bench-http-'));
-  const config = loadConfig({ ...process.env, KB_DATA_DIR: dataDir, KB_LLM_BASE_URL: '', KB_LOG_LEVEL: 'silent', KB_RATE_LIMIT_PER_MINUTE: '100000' });
+  const config = loadConfig({ ...process.env, KB_DATA_DIR: dataDir, KB_LLM_BASE_URL: '', KB_LOG_LEVEL: 'silent', KB_RATE_LIMIT_PER_MINUTE: '100000', KB_RATE_LIMIT_PER_IP_PER_MINUTE: '100000' });
   const knowledgeBase = await KnowledgeBase.open(config, silent);
   await knowledgeBase.ingest(['docs-corpus']);
   const app = await buildApp({ config, knowledgeBase });

@@ -62,6 +62,7 @@ export const settingDescriptions: Record<string, string> = {
   KB_USER_TOKEN_SECRET: 'secret the host page backend signs end-user tokens (data-user-token) with; their groups decide what the user reads (empty: user ids are plain labels without groups)',
   KB_SESSION_TTL_SECONDS: 'lifetime of a widget session token (60..86400)',
   KB_RATE_LIMIT_PER_MINUTE: 'requests per minute per widget session, API key or client IP (1..100000000)',
+  KB_RATE_LIMIT_PER_IP_PER_MINUTE: 'requests per minute from one client address, whatever session or key it uses (1..100000000)',
   KB_UPLOAD_MAX_BYTES: 'largest file accepted by POST /v1/collections/:c/documents, in bytes',
   KB_UPLOAD_MAX_FILES: 'most files in one upload request (1..100)',
   KB_JOB_QUEUE: 'ingestion jobs that may wait while one runs; more are refused with 503 (1..1000)',
@@ -145,6 +146,7 @@ const configSchema = z
     KB_USER_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'must have at least 32 characters').optional()),
     KB_SESSION_TTL_SECONDS: integer(60, 86400, 3600),
     KB_RATE_LIMIT_PER_MINUTE: integer(1, 100_000_000, 60),
+    KB_RATE_LIMIT_PER_IP_PER_MINUTE: integer(1, 100_000_000, 600),
     KB_UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024, 50 * 1024 * 1024),
     KB_UPLOAD_MAX_FILES: integer(1, 100, 20),
     KB_JOB_QUEUE: integer(1, 1000, 10),
@@ -184,6 +186,7 @@ export interface Config {
     userTokenSecret: string | undefined;
     sessionTtlSeconds: number;
     rateLimitPerMinute: number;
+    rateLimitPerIpPerMinute: number;
   };
   logLevel: RawConfig['KB_LOG_LEVEL'];
 }
@@ -247,6 +250,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       userTokenSecret: raw.KB_USER_TOKEN_SECRET,
       sessionTtlSeconds: raw.KB_SESSION_TTL_SECONDS,
       rateLimitPerMinute: raw.KB_RATE_LIMIT_PER_MINUTE,
+      rateLimitPerIpPerMinute: raw.KB_RATE_LIMIT_PER_IP_PER_MINUTE,
     },
     logLevel: raw.KB_LOG_LEVEL,
     ...overrides,

@@ -111,6 +111,28 @@ describe('access rules, rate limits and feedback over HTTP', () => {
     const fresh = await fetch(`${base}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${other.token}`, origin: PAGE }, body: JSON.stringify({ query: 'vpn' }) });
     assert.equal(fresh.status, 200);
   });
+
+  it('also limits one client address, however many sessions it mints', async () => {
+    const { AddressLimit } = await import('../../src/server/access/access.ts');
+    const limit = new AddressLimit(3);
+    const now = Date.UTC(2026, 0, 1, 0, 0, 10);
+    assert.deepEqual([1, 2, 3].map(() => limit.take('10.0.0.1', now)), [0, 0, 0]);
+    assert.equal(limit.take('10.0.0.1', now), 50, 'over the limit: wait until the minute ends');
+    assert.equal(limit.take('10.0.0.2', now), 0, 'another address has its own budget');
+    assert.equal(limit.take('10.0.0.1', now + 60_000), 0, 'a new minute starts afresh');
+    const strict = await buildApp({ config: testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_WIDGET_KEYS: `pk_help=${PAGE}`, KB_RATE_LIMIT_PER_IP_PER_MINUTE: '4' }), knowledgeBase, closeKnowledgeBase: false });
+    try {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const response = await strict.inject({ method: 'POST', url: '/v1/widget/session', headers: { origin: PAGE }, payload: { key: 'pk_help' } });
+        statuses.push(response.statusCode);
+        if (response.statusCode === 429) assert.ok(Number(response.headers['retry-after']) > 0);
+      }
+      assert.deepEqual(statuses, [201, 201, 201, 201, 429, 429]);
+    } finally {
+      await strict.close();
+    }
+  });
 });
 
 describe('OpenAI-compatible endpoint with the official openai client', () => {

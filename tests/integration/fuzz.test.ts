@@ -48,7 +48,7 @@ describe('API fuzzing', () => {
     const keys = new KeyStore(dataDir);
     admin = keys.create({ scope: 'admin' }).key;
     knowledgeBase = await corpusKnowledgeBase();
-    app = await buildApp({ config: testConfig({ KB_DATA_DIR: dataDir, KB_RATE_LIMIT_PER_MINUTE: '100000', KB_UPLOAD_MAX_BYTES: '100000' }), knowledgeBase, keys });
+    app = await buildApp({ config: testConfig({ KB_DATA_DIR: dataDir, KB_RATE_LIMIT_PER_MINUTE: '100000', KB_RATE_LIMIT_PER_IP_PER_MINUTE: '100000', KB_UPLOAD_MAX_BYTES: '100000' }), knowledgeBase, keys });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   after(() => app.close());

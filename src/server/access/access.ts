@@ -127,6 +127,29 @@ export class Access {
   }
 }
 
+/**
+ * A second, coarser limit per client address, whatever session or key it presents: one machine minting many widget
+ * sessions (each with its own budget) is still held to this. Fixed one-minute windows.
+ */
+export class AddressLimit {
+  private window = 0;
+  private counts = new Map<string, number>();
+
+  constructor(private readonly perMinute: number) {}
+
+  /** Seconds to wait when over the limit, else 0. */
+  take(address: string, now = Date.now()): number {
+    const window = Math.floor(now / 60_000);
+    if (window !== this.window) {
+      this.window = window;
+      this.counts = new Map();
+    }
+    const count = (this.counts.get(address) ?? 0) + 1;
+    this.counts.set(address, count);
+    return count > this.perMinute ? Math.ceil(((window + 1) * 60_000 - now) / 1000) : 0;
+  }
+}
+
 export const accessPlugin = fp(async (app: FastifyInstance, options: { access: Access; config: Readonly<Config> }) => {
   const { access, config } = options;
   await app.register(cors, {
@@ -140,7 +163,15 @@ export const accessPlugin = fp(async (app: FastifyInstance, options: { access: A
       callback(null, { origin: allowed ? origin : false, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'accept'], exposedHeaders: ['retry-after', 'x-request-id'], maxAge: 600 });
     },
   });
-  app.addHook('onRequest', async (request) => {
+  const addressLimit = new AddressLimit(config.access.rateLimitPerIpPerMinute);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/v1/')) {
+      const wait = addressLimit.take(request.ip);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        throw new KbError('KB_ERR_RATE_LIMITED', { max: config.access.rateLimitPerIpPerMinute, retryAfter: wait });
+      }
+    }
     const level = request.routeOptions.config?.access;
     if (level) request.principal = access.authorize(request, level);
   });
