@@ -1,10 +1,11 @@
 // Language detection and script classification shared by the chunker, BM25 and the answerers.
 
+import { CJK_CLASS } from './patterns.ts';
+
 export type Language = 'zh' | 'en';
 
-/** Han ideographs, CJK punctuation-free ranges, kana and hangul: text that has no spaces between words. */
-export const cjkCharacter = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const cjkGlobal = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu;
+/** Han ideographs, kana and hangul: text that has no spaces between words. */
+const cjkGlobal = new RegExp(`[${CJK_CLASS}]`, 'gu');
 const latinWordGlobal = /[\p{Script=Latin}]+/gu;
 
 /** Share of CJK characters (counted per character) among CJK characters and Latin words (counted per word). */
@@ -17,8 +18,4 @@ export function cjkShare(text: string): number {
 /** A text is Chinese when at least 30% of its units are CJK characters: manuals in Chinese quote many Latin codes. */
 export function detectLanguage(text: string): Language {
   return cjkShare(text.slice(0, 20000)) >= 0.3 ? 'zh' : 'en';
-}
-
-export function isCjk(character: string): boolean {
-  return cjkCharacter.test(character);
 }
