@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { TextDocument } from '../ingest/pipeline.ts';
+import { readJsonLines } from './json-lines.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import type { RetrievalResult } from '../retrieve/retriever.ts';
 import { mean, ndcgAtK, percentile, recallAtK, reciprocalRankAtK } from './metrics.ts';
@@ -18,17 +19,6 @@ export interface BeirDataset {
   /** query id → (document id → graded relevance). */
   qrels: Map<string, Map<string, number>>;
   split: string;
-}
-
-function readJsonLines<T>(file: string, schema: z.ZodType<T>): T[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line, index) => {
-      const parsed = schema.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-      return parsed.data;
-    });
 }
 
 export function readBeirCorpus(directory: string): TextDocument[] {

@@ -1,9 +1,9 @@
 // Question-answering evaluation in the layout of shared/eval/clapnq/qa_dev.jsonl and cmrc2018/qa_dev.jsonl: every
 // question goes through the whole pipeline; scored for the gold passage among citations and retrieved chunks,
 // answer containment, token F1, and refusals on questions marked answerable: false.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { KnowledgeBase } from '../knowledge-base.ts';
+import { readJsonLines } from './json-lines.ts';
 import { containsAnswer, mean, tokenF1 } from './metrics.ts';
 
 const qaLine = z
@@ -25,14 +25,7 @@ const qaLine = z
 export type QaItem = z.infer<typeof qaLine>;
 
 export function readQa(file: string, limit?: number): QaItem[] {
-  const items = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line, index) => {
-      const parsed = qaLine.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-      return parsed.data;
-    });
+  const items = readJsonLines(file, qaLine);
   return limit ? items.slice(0, limit) : items;
 }
 

@@ -1,8 +1,8 @@
 // Evaluation on a questions file (docs-corpus/eval/questions.jsonl): each question is asked through the whole
 // pipeline (condense → retrieve → answer), and scored for document hits, answer containment and refusals.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { KnowledgeBase } from '../knowledge-base.ts';
+import { readJsonLines } from './json-lines.ts';
 import { containsAnswer, mean } from './metrics.ts';
 
 export const questionSchema = z.object({
@@ -20,14 +20,7 @@ export const questionSchema = z.object({
 export type EvaluationQuestion = z.infer<typeof questionSchema>;
 
 export function readQuestions(file: string): EvaluationQuestion[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line, index) => {
-      const parsed = questionSchema.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-      return parsed.data;
-    });
+  return readJsonLines(file, questionSchema);
 }
 
 export interface QuestionOutcome {
