@@ -36,7 +36,7 @@ export class Metrics {
       registers: [registry],
       collect() {
         const knowledgeBase = holder.peek();
-        if (knowledgeBase) this.set(knowledgeBase.store.listDocuments().length);
+        if (knowledgeBase) this.set(knowledgeBase.store.documentCount());
       },
     });
   }

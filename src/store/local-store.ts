@@ -250,6 +250,8 @@ export class LocalStore implements Store {
       generation: database.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'generation'`),
       bumpGeneration: database.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'`),
       documentBySource: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE source = ?`),
+      documentByKey: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE document_key = ?`),
+      documentCount: database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents`),
       allDocuments: database.prepare<[], DocumentRow>(`SELECT * FROM documents ORDER BY source`),
       chunkIdsOfDocument: database.prepare<[number], { id: number }>(`SELECT id FROM chunks WHERE document_id = ?`),
       deleteDocument: database.prepare(`DELETE FROM documents WHERE id = ?`),
@@ -454,6 +456,15 @@ export class LocalStore implements Store {
     return row ? toDocumentRecord(row) : undefined;
   }
 
+  getDocumentByKey(key: string): DocumentRecord | undefined {
+    const row = this.statements.documentByKey.get(key);
+    return row ? toDocumentRecord(row) : undefined;
+  }
+
+  documentCount(): number {
+    return this.statements.documentCount.get()?.count ?? 0;
+  }
+
   listDocuments(): DocumentRecord[] {
     return this.statements.allDocuments.all().map(toDocumentRecord);
   }
@@ -598,7 +609,7 @@ export class LocalStore implements Store {
       .prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents d WHERE d.chunk_count != (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id)`)
       .get()!.count;
     const orphanPostings = this.database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM postings p LEFT JOIN chunks c ON c.id = p.chunk_id WHERE c.id IS NULL`).get()!.count;
-    const documents = this.database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents`).get()!.count;
+    const documents = this.documentCount();
     return { documents, chunks: ids.size, chunksWithoutVector, vectorsWithoutChunk, documentsWithWrongChunkCount, orphanPostings };
   }
 

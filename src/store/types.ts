@@ -80,6 +80,9 @@ export interface Store {
   upsertDocument(document: DocumentInput, chunks: ChunkInput[]): DocumentRecord;
   deleteDocument(source: string): boolean;
   getDocumentBySource(source: string): DocumentRecord | undefined;
+  /** By public id (DocumentRecord.key). */
+  getDocumentByKey(key: string): DocumentRecord | undefined;
+  documentCount(): number;
   listDocuments(): DocumentRecord[];
   postings(terms: readonly string[], allowed?: ReadonlySet<number>): Map<string, Posting[]>;
   documentFrequencies(terms: readonly string[]): Map<string, number>;

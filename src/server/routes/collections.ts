@@ -24,7 +24,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
       name: info.name,
       settings: info.settings,
       ...(info.createdAt ? { createdAt: info.createdAt } : {}),
-      ...(knowledgeBase ? { documents: knowledgeBase.store.listDocuments().length, chunks: knowledgeBase.store.keywordStatistics().chunkCount, embedder: knowledgeBase.embedder.id } : {}),
+      ...(knowledgeBase ? { documents: knowledgeBase.store.documentCount(), chunks: knowledgeBase.store.keywordStatistics().chunkCount, embedder: knowledgeBase.embedder.id } : {}),
     };
   };
 

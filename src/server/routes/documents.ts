@@ -227,7 +227,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
 
   const findDocument = async (request: FastifyRequest, collection: string, documentId: string) => {
     const knowledgeBase = await knowledgeBaseFor(request, collection);
-    const document = knowledgeBase.store.listDocuments().find((item) => item.key === documentId);
+    const document = knowledgeBase.store.getDocumentByKey(documentId);
     if (!document) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
     return { knowledgeBase, document };
   };

@@ -18,7 +18,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
       const statistics = knowledgeBase.store.keywordStatistics();
       return {
         status: 'ready' as const,
-        documents: knowledgeBase.store.listDocuments().length,
+        documents: knowledgeBase.store.documentCount(),
         chunks: statistics.chunkCount,
         embedder: knowledgeBase.embedder.id,
         answerer: knowledgeBase.model?.id ?? 'extractive',
