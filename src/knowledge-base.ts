@@ -106,11 +106,6 @@ export class KnowledgeBase {
   }
 
   /** The whole ask flow as a stream of parts: sources first, then answer deltas, then the final result. */
-  /** True when an ask that needs the LLM would be refused right now (the HTTP layer answers 503 before streaming). */
-  get modelBusy(): boolean {
-    return this.model !== undefined && this.modelLimit.full;
-  }
-
   async *askStream(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
     const release = this.model ? await this.modelLimit.acquire() : undefined;
     try {

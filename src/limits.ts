@@ -21,11 +21,16 @@ export class ConcurrencyLimit {
     return this.active >= this.concurrency && this.waiting.length >= this.queue;
   }
 
-  /** Waits for a slot and returns its release function; throws KB_ERR_BUSY when the queue is full. */
-  async acquire(): Promise<() => void> {
+  /** Throws KB_ERR_BUSY (503 with Retry-After) when a caller would be refused now. */
+  assertAvailable(): void {
     if (this.full) {
       throw new KbError('KB_ERR_BUSY', { details: `Too many ${this.name} in progress.`, retryAfter: this.retryAfterSeconds }, { extra: { retryAfter: this.retryAfterSeconds }, retryable: true });
     }
+  }
+
+  /** Waits for a slot and returns its release function; throws KB_ERR_BUSY when the queue is full. */
+  async acquire(): Promise<() => void> {
+    this.assertAvailable();
     if (this.active >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.active++;
     let released = false;

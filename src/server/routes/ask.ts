@@ -10,6 +10,7 @@ import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schema
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { assertCollectionAllowed, readerGroupsOf } from '../access/access.ts';
 import { errorBody } from '../plugins/errors.ts';
+import { abortWhenClientLeaves, openEventStream } from '../event-stream.ts';
 import { toRetrievalFilters } from './filters.ts';
 
 function sseEvent(event: string, data: unknown): string {
@@ -32,22 +33,17 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
       const { question, history, topK, filters, stream, collection, collections } = request.body;
       const { primary: knowledgeBase, others, names } = await holder.forRequest(collection, collections);
       for (const name of names) assertCollectionAllowed(request, name);
-      if (knowledgeBase.modelBusy) await knowledgeBase.modelLimit.acquire().then((release) => release());
+      // Refused before any event is sent, so the client gets a plain 503 with Retry-After.
+      if (knowledgeBase.model) knowledgeBase.modelLimit.assertAvailable();
       const wantsStream = stream ?? /text\/event-stream/.test(request.headers.accept ?? '');
-      const abort = new AbortController();
-      // The response closing before it finished means the client went away: stop generating (and paying for) text.
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) abort.abort();
-      });
+      const signal = abortWhenClientLeaves(reply);
+      const retrievalFilters = toRetrievalFilters(filters, readerGroupsOf(request.principal));
       const input = {
         question,
         ...(history ? { history } : {}),
         ...(topK ? { topK } : {}),
-        ...(() => {
-          const retrievalFilters = toRetrievalFilters(filters, readerGroupsOf(request.principal));
-          return retrievalFilters ? { filters: retrievalFilters } : {};
-        })(),
-        signal: abort.signal,
+        ...(retrievalFilters ? { filters: retrievalFilters } : {}),
+        signal,
         ...(others.length > 0 ? { alsoSearch: others } : {}),
       };
 
@@ -80,20 +76,11 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
         return { answerId, ...response, query: retrieval.query };
       }
 
-      reply.hijack();
-      // hijack() bypasses Fastify's onSend hooks: copy the headers already set (CORS, request id) onto the raw response.
-      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string);
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': request.id,
-      });
+      openEventStream(request, reply);
       let query = question;
       try {
         for await (const part of knowledgeBase.askStream(input)) {
-          if (abort.signal.aborted) break;
+          if (signal.aborted) break;
           if (part.type === 'sources') {
             query = part.retrieval.query;
             const sources = part.retrieval.answerable ? part.retrieval.chunks.map((chunk, index) => citationOf(chunk, index + 1)) : [];

@@ -1,7 +1,7 @@
 // Documents over HTTP: upload files (multipart) or text (JSON), list, read, delete, reindex; ingestion runs as a
 // background job (GET /v1/jobs/:id) while the server keeps answering. Uploads are checked by content (magic bytes),
 // not only by name, and kept in KB_DATA_DIR/files so that a reindex can parse them again.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
@@ -193,7 +193,6 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         }
         // Text documents are kept as files too, so that they reindex like any other.
         const name = safeFileName(`${parsed.data.title.replace(/[/\\]/g, '-').slice(0, 120)}.txt`);
-        const { writeFileSync } = await import('node:fs');
         writeFileSync(path.join(filesDir, name), `${parsed.data.title}\n\n${parsed.data.text}\n`);
         names.push(name);
         metadata = parsed.data.metadata;

@@ -13,6 +13,7 @@ import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import type { CollectionRegistry } from '../../collections/registry.ts';
 import { assertCollectionAllowed } from '../access/access.ts';
 import { citationSchema, errorResponseSchema } from '../schemas.ts';
+import { abortWhenClientLeaves, openEventStream } from '../event-stream.ts';
 
 const contentSchema = z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }).loose())]);
 const chatRequestSchema = z
@@ -80,11 +81,8 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
       const id = `chatcmpl-${randomUUID()}`;
       const answerId = randomUUID();
       const created = Math.floor(Date.now() / 1000);
-      const abort = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) abort.abort();
-      });
-      const input = { question, ...(history.length > 0 ? { history } : {}), signal: abort.signal };
+      const signal = abortWhenClientLeaves(reply);
+      const input = { question, ...(history.length > 0 ? { history } : {}), signal };
 
       if (!body.stream) {
         const result = await knowledgeBase.ask(input);
@@ -103,15 +101,13 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
         };
       }
 
-      reply.hijack();
-      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string);
-      reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-request-id': request.id });
+      openEventStream(request, reply);
       const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
         `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
       reply.raw.write(chunk({ role: 'assistant', content: '' }, null));
       try {
         for await (const part of knowledgeBase.askStream(input)) {
-          if (abort.signal.aborted) break;
+          if (signal.aborted) break;
           if (part.type === 'delta') reply.raw.write(chunk({ content: part.text }, null));
           else if (part.type === 'done') {
             feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
