@@ -8,7 +8,7 @@ import { describeError, isKbError } from './errors.ts';
 import { formatSummary, type IngestSummary } from './ingest/pipeline.ts';
 import { KnowledgeBase } from './knowledge-base.ts';
 import { buildApp } from './server/app.ts';
-import { isLoopback } from './server/access/access.ts';
+import { Access, isLoopback } from './server/access/access.ts';
 import { KeyStore, scopes, type Scope } from './keys/key-store.ts';
 import { CollectionRegistry, DEFAULT_COLLECTION } from './collections/registry.ts';
 
@@ -93,9 +93,7 @@ async function runIngest(config: Readonly<Config>, paths: string[], json: boolea
 /** A server reachable from other machines must have an admin key, unless started explicitly as a demo. */
 function refuseUnprotectedExposure(config: Readonly<Config>, demo: boolean): void {
   if (isLoopback(config.host)) return;
-  const keys = new KeyStore(config.dataDir);
-  const hasAdmin = config.access.apiKeys.length > 0 || keys.active().some((key) => key.scope === 'admin');
-  if (hasAdmin) return;
+  if (new Access(config, new KeyStore(config.dataDir)).hasAdminKey) return;
   if (demo) {
     process.stderr.write(`warning: demo mode: listening on ${config.host} without any admin key; query routes need a key once one exists\n`);
     return;

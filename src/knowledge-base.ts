@@ -99,10 +99,11 @@ export class KnowledgeBase {
     return this.retriever.retrieve(query, topK, { ...this.defaultFilters, ...filters });
   }
 
+  /** Retrieval here, or here and in other collections with the lists merged by rank. */
   async search(query: string, topK: number, filters?: SearchFilters, alsoSearch: readonly KnowledgeBase[] = []): Promise<RetrievalResult> {
     if (alsoSearch.length === 0) return this.retrieveWithDefaults(query, topK, filters);
-    const results = await Promise.all([this, ...alsoSearch].map(async (knowledgeBase) => ({ collection: knowledgeBase.config.dataDir, retrieval: await knowledgeBase.retrieveWithDefaults(query, topK, filters) })));
-    return mergeRetrievals(results, topK, this.config.retrieval.answerThreshold);
+    const retrievals = await Promise.all([this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.retrieveWithDefaults(query, topK, filters)));
+    return mergeRetrievals(retrievals, topK, this.config.retrieval.answerThreshold);
   }
 
   /** The whole ask flow as a stream of parts: sources first, then answer deltas, then the final result. */
@@ -120,13 +121,7 @@ export class KnowledgeBase {
     const history = input.history ?? [];
     const query = await condenseQuestion(input.question, history, this.model, (message) => this.logger.warn(message));
     const topK = input.topK ?? this.config.retrieval.topK;
-    const retrieval = input.alsoSearch?.length
-      ? mergeRetrievals(
-          await Promise.all([this, ...input.alsoSearch].map(async (knowledgeBase) => ({ collection: knowledgeBase.config.dataDir, retrieval: await knowledgeBase.retrieveWithDefaults(query, topK, input.filters) }))),
-          topK,
-          this.config.retrieval.answerThreshold,
-        )
-      : await this.retrieveWithDefaults(query, topK, input.filters);
+    const retrieval = await this.search(query, topK, input.filters, input.alsoSearch);
     const retrieveMs = performance.now() - started;
     yield { type: 'sources', retrieval };
     const generateStarted = performance.now();

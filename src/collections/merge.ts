@@ -8,14 +8,14 @@ import type { SentenceEvidence } from '../retrieve/answerability.ts';
 /** RRF constant for merging collections (1..200). */
 const MERGE_RRF_K = 60;
 
-export function mergeRetrievals(results: readonly { collection: string; retrieval: RetrievalResult }[], topK: number, answerThreshold: number): RetrievalResult {
+export function mergeRetrievals(retrievals: readonly RetrievalResult[], topK: number, answerThreshold: number): RetrievalResult {
   const scored: { chunk: RetrievedChunk; score: number; origin: number; index: number }[] = [];
-  results.forEach(({ retrieval }, origin) => retrieval.chunks.forEach((chunk, index) => scored.push({ chunk, score: 1 / (MERGE_RRF_K + index + 1), origin, index })));
+  retrievals.forEach((retrieval, origin) => retrieval.chunks.forEach((chunk, index) => scored.push({ chunk, score: 1 / (MERGE_RRF_K + index + 1), origin, index })));
   scored.sort((left, right) => right.score - left.score || left.origin - right.origin);
   const kept = scored.slice(0, topK);
   const position = new Map(kept.map((item, merged) => [`${item.origin}:${item.index}`, merged]));
   const evidence: SentenceEvidence[] = [];
-  results.forEach(({ retrieval }, origin) => {
+  retrievals.forEach((retrieval, origin) => {
     for (const item of retrieval.evidence) {
       const merged = position.get(`${origin}:${item.chunkIndex}`);
       if (merged !== undefined) evidence.push({ ...item, chunkIndex: merged });
@@ -23,7 +23,7 @@ export function mergeRetrievals(results: readonly { collection: string; retrieva
   });
   evidence.sort((left, right) => right.coverage - left.coverage || right.ownCoverage - left.ownCoverage || left.chunkIndex - right.chunkIndex || left.position - right.position);
   const confidence = evidence[0]?.coverage ?? 0;
-  const first = results[0]?.retrieval;
+  const first = retrievals[0];
   return {
     query: first?.query ?? '',
     chunks: kept.map((item) => item.chunk),
@@ -32,10 +32,10 @@ export function mergeRetrievals(results: readonly { collection: string; retrieva
     weights: first?.weights ?? [],
     evidence,
     timings: {
-      keywordMs: results.reduce((sum, item) => sum + item.retrieval.timings.keywordMs, 0),
-      denseMs: results.reduce((sum, item) => sum + item.retrieval.timings.denseMs, 0),
-      rerankMs: results.reduce((sum, item) => sum + item.retrieval.timings.rerankMs, 0),
-      totalMs: Math.max(0, ...results.map((item) => item.retrieval.timings.totalMs)),
+      keywordMs: retrievals.reduce((sum, item) => sum + item.timings.keywordMs, 0),
+      denseMs: retrievals.reduce((sum, item) => sum + item.timings.denseMs, 0),
+      rerankMs: retrievals.reduce((sum, item) => sum + item.timings.rerankMs, 0),
+      totalMs: Math.max(0, ...retrievals.map((item) => item.timings.totalMs)),
     },
   };
 }
