@@ -28,6 +28,7 @@ export interface FeedbackRecord {
 
 export class FeedbackStore {
   private readonly database: Database.Database;
+  private readonly statements;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -46,30 +47,34 @@ export class FeedbackStore {
     `);
     const version = this.database.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get()?.value;
     if (Number(version) !== FEEDBACK_SCHEMA_VERSION) throw new Error(`feedback.sqlite has schema version ${version}; this build reads ${FEEDBACK_SCHEMA_VERSION}`);
+    // Prepared once: an answer is recorded on every ask.
+    this.statements = {
+      insertAnswer: this.database.prepare(`INSERT INTO answers (id, question, answer, answerable, user, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      answerExists: this.database.prepare(`SELECT 1 FROM answers WHERE id = ?`),
+      upsertFeedback: this.database.prepare(
+        `INSERT INTO feedback (answer_id, rating, comment, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(answer_id) DO UPDATE SET rating = excluded.rating, comment = excluded.comment, created_at = excluded.created_at`,
+      ),
+      listFeedback: this.database.prepare<[number, number], { answer_id: string; rating: 'up' | 'down'; comment: string | null; created_at: string; question: string; answer: string }>(
+        `SELECT f.answer_id, f.rating, f.comment, f.created_at, a.question, a.answer FROM feedback f JOIN answers a ON a.id = f.answer_id ORDER BY f.created_at DESC LIMIT ? OFFSET ?`,
+      ),
+    };
   }
 
   recordAnswer(answer: AnswerRecord): void {
-    this.database
-      .prepare(`INSERT INTO answers (id, question, answer, answerable, user, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(answer.id, answer.question, answer.answer, answer.answerable ? 1 : 0, answer.user ?? null, answer.origin ?? null, new Date().toISOString());
+    this.statements.insertAnswer.run(answer.id, answer.question, answer.answer, answer.answerable ? 1 : 0, answer.user ?? null, answer.origin ?? null, new Date().toISOString());
   }
 
   hasAnswer(id: string): boolean {
-    return this.database.prepare(`SELECT 1 FROM answers WHERE id = ?`).get(id) !== undefined;
+    return this.statements.answerExists.get(id) !== undefined;
   }
 
   /** Records or replaces the feedback on an answer (a user may change their mind). */
   recordFeedback(answerId: string, rating: 'up' | 'down', comment: string | undefined): void {
-    this.database
-      .prepare(`INSERT INTO feedback (answer_id, rating, comment, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(answer_id) DO UPDATE SET rating = excluded.rating, comment = excluded.comment, created_at = excluded.created_at`)
-      .run(answerId, rating, comment ?? null, new Date().toISOString());
+    this.statements.upsertFeedback.run(answerId, rating, comment ?? null, new Date().toISOString());
   }
 
   listFeedback(limit = 100, offset = 0): FeedbackRecord[] {
-    return this.database
-      .prepare<[number, number], { answer_id: string; rating: 'up' | 'down'; comment: string | null; created_at: string; question: string; answer: string }>(
-        `SELECT f.answer_id, f.rating, f.comment, f.created_at, a.question, a.answer FROM feedback f JOIN answers a ON a.id = f.answer_id ORDER BY f.created_at DESC LIMIT ? OFFSET ?`,
-      )
+    return this.statements.listFeedback
       .all(limit, offset)
       .map((row) => ({ answerId: row.answer_id, rating: row.rating, comment: row.comment ?? undefined, createdAt: row.created_at, question: row.question, answer: row.answer }));
   }

@@ -250,6 +250,7 @@ export class LocalStore implements Store {
       generation: database.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'generation'`),
       bumpGeneration: database.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'`),
       documentBySource: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE source = ?`),
+      documentById: database.prepare<[number], DocumentRow>(`SELECT * FROM documents WHERE id = ?`),
       documentByKey: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE document_key = ?`),
       documentCount: database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents`),
       allDocuments: database.prepare<[], DocumentRow>(`SELECT * FROM documents ORDER BY source`),
@@ -433,7 +434,7 @@ export class LocalStore implements Store {
     chunks.forEach((chunk, position) => this.addVector(insertedIds[position]!, chunk.vector));
     this.loadedGeneration = this.currentGeneration();
     this.statistics = undefined;
-    return toDocumentRecord(this.database.prepare<[number], DocumentRow>(`SELECT * FROM documents WHERE id = ?`).get(documentId)!);
+    return toDocumentRecord(this.statements.documentById.get(documentId)!);
   }
 
   deleteDocument(source: string): boolean {
