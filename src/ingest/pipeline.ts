@@ -159,17 +159,18 @@ export async function ingestPaths(roots: readonly string[], options: IngestOptio
     summary.pages += prepared.document.pageCount ?? 0;
     if (++written % FLUSH_EVERY_DOCUMENTS === 0) store.flush();
   }
+  const stored = store.listDocuments();
   for (const missing of walked.missing) {
     // A root that no longer exists: its documents are removed below; say so only when nothing was indexed from it.
     const prefix = sourceOf(missing, baseDir);
-    if (!store.listDocuments().some((document) => document.source === prefix || document.source.startsWith(prefix + '/'))) {
+    if (!stored.some((document) => document.source === prefix || document.source.startsWith(prefix + '/'))) {
       summary.failed.push({ path: prefix, reason: 'no such file or folder' });
     }
   }
 
   // Documents under an ingested root that are no longer on disk are removed.
   const rootPrefixes = roots.map((root) => sourceOf(root, baseDir));
-  for (const document of store.listDocuments()) {
+  for (const document of stored) {
     if (seen.has(document.source)) continue;
     const underRoot = rootPrefixes.some((prefix) => document.source === prefix || document.source.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));
     if (underRoot && !existsSync(path.resolve(baseDir, document.source))) {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describeError } from '../errors.ts';
+import { KbError, describeError } from '../errors.ts';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -27,6 +27,9 @@ export interface Job {
   startedAt?: string;
   finishedAt?: string;
 }
+
+/** Retry-After given when the queue is full (seconds). */
+const BUSY_RETRY_SECONDS = 30;
 
 export type JobWork = (job: Job, update: () => void) => Promise<void>;
 
@@ -70,6 +73,11 @@ export class JobQueue {
 
   isFull(): boolean {
     return this.pending.length >= this.maxQueued;
+  }
+
+  /** Throws KB_ERR_BUSY (503 with Retry-After) when the queue cannot take another job. */
+  assertAvailable(): void {
+    if (this.isFull()) throw new KbError('KB_ERR_BUSY', { details: `${this.pending.length} jobs are waiting.`, retryAfter: BUSY_RETRY_SECONDS }, { extra: { retryAfter: BUSY_RETRY_SECONDS } });
   }
 
   get(id: string): Job | undefined {

@@ -67,7 +67,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
       const { collection } = request.params;
       if (!registry.find(collection)) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection });
       if (collection === 'default') throw new KbError('KB_ERR_CONFLICT', { details: 'the default collection follows KB_EMBEDDER and KB_EMBEDDING_MODEL: change them and rebuild, or use a named collection' });
-      if (jobs.isFull()) throw new KbError('KB_ERR_BUSY', { details: `${jobs.queued} jobs are waiting.`, retryAfter: 30 }, { extra: { retryAfter: 30 } });
+      jobs.assertAvailable();
       const change = { embedder: request.body.embedder, ...(request.body.embeddingModel ? { embeddingModel: request.body.embeddingModel } : {}) };
       const job = jobs.submit({ kind: 'reembed', collection, files: [] }, async (current, update) => {
         await registry.switchEmbedder(collection, change, current.id, (done, total) => {

@@ -18,8 +18,6 @@ import type { Job, JobQueue } from '../../jobs/jobs.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { errorResponseSchema } from '../schemas.ts';
 
-/** Retry-After given when the job queue is full (seconds). */
-const BUSY_RETRY_SECONDS = 30;
 
 const collectionParams = z.object({ collection: z.string().min(1).max(64) });
 const documentParams = collectionParams.extend({ documentId: z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters') });
@@ -98,9 +96,6 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     assertCollectionAllowed(request, collection);
     return holder.forCollection(collection);
   };
-  const refuseWhenBusy = () => {
-    if (jobs.isFull()) throw new KbError('KB_ERR_BUSY', { details: `${jobs.queued} ingestion jobs are waiting.`, retryAfter: BUSY_RETRY_SECONDS }, { extra: { retryAfter: BUSY_RETRY_SECONDS } });
-  };
 
   /** Ingests stored files one by one, recording each file's outcome on the job. */
   const ingestFiles = (knowledgeBase: KnowledgeBase, names: string[], force: boolean, metadata?: z.infer<typeof metadataSchema>) => async (job: Job, update: () => void) => {
@@ -141,7 +136,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     async (request, reply) => {
       const knowledgeBase = await knowledgeBaseFor(request, request.params.collection);
       const filesDir = filesDirOf(knowledgeBase);
-      refuseWhenBusy();
+      jobs.assertAvailable();
       const names: string[] = [];
       let metadata: z.infer<typeof metadataSchema> | undefined;
       if (request.isMultipart()) {
@@ -261,7 +256,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     async (request, reply) => {
       const knowledgeBase = await knowledgeBaseFor(request, request.params.collection);
       const filesDir = filesDirOf(knowledgeBase);
-      refuseWhenBusy();
+      jobs.assertAvailable();
       const names = knowledgeBase.store
         .listDocuments()
         .map((document) => document.source)
