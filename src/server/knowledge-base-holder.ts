@@ -1,5 +1,6 @@
-// The server starts listening before the index is loaded (a large index takes a while); routes ask this holder for
-// the knowledge base and answer 503 with the reason while it is loading or if it failed to load.
+// Where routes get their knowledge bases: the default collection (the server starts listening before its index is
+// loaded, and routes answer 503 with the reason while it loads or if it failed) and, through the registry, the
+// other collections a request names.
 import { KbError, describeError } from '../errors.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import { DEFAULT_COLLECTION, type CollectionRegistry } from '../collections/registry.ts';
