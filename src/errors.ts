@@ -1,5 +1,6 @@
 // The one catalogue of errors a user can see: a stable code, an HTTP status and a message that says what to do.
 // Every module throws KbError with a code from here; the HTTP layer maps it to a response without a stack trace.
+import { accessSync, constants } from 'node:fs';
 
 export const errorCatalogue = {
   KB_ERR_VALIDATION: { status: 400, message: 'The request is invalid: {details}' },
@@ -76,4 +77,24 @@ export function isKbError(error: unknown): error is KbError {
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
   return String(error);
+}
+
+/** A storage failure as the user should read it: a full disk or quota, or a folder that cannot be written. */
+export function storageError(error: unknown, dataDir: string): KbError | undefined {
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  const details = describeError(error);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') return new KbError('KB_ERR_STORAGE_FULL', { dataDir, details }, { cause: error });
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new KbError('KB_ERR_STORAGE_READ_ONLY', { dataDir, details }, { cause: error });
+  // SQLite says only "unable to open database file" when it cannot create a file in a folder it may not write.
+  if (code === 'SQLITE_CANTOPEN' && !isWritable(dataDir)) return new KbError('KB_ERR_STORAGE_READ_ONLY', { dataDir, details }, { cause: error });
+  return undefined;
+}
+
+function isWritable(directory: string): boolean {
+  try {
+    accessSync(directory, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

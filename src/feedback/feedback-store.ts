@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { storageError } from '../errors.ts';
 
 /** Version of this file's schema (meta.schema_version). */
 export const FEEDBACK_SCHEMA_VERSION = 1;
@@ -31,9 +32,13 @@ export class FeedbackStore {
   private readonly statements;
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.database = new Database(path.join(dataDir, 'feedback.sqlite'));
-    this.database.pragma('journal_mode = WAL');
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      this.database = new Database(path.join(dataDir, 'feedback.sqlite'));
+      this.database.pragma('journal_mode = WAL');
+    } catch (error) {
+      throw storageError(error, dataDir) ?? error;
+    }
     this.database.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '${FEEDBACK_SCHEMA_VERSION}');

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KbError, describeError } from '../errors.ts';
+import { KbError, describeError, storageError } from '../errors.ts';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
 
@@ -45,7 +45,11 @@ export class JobQueue {
     private readonly maxQueued: number,
   ) {
     this.directory = path.join(dataDir, 'jobs');
-    mkdirSync(this.directory, { recursive: true });
+    try {
+      mkdirSync(this.directory, { recursive: true });
+    } catch (error) {
+      throw storageError(error, dataDir) ?? error;
+    }
     this.recover();
   }
 

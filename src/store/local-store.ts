@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import hnswlib from 'hnswlib-node';
-import { KbError, describeError } from '../errors.ts';
+import { KbError, describeError, storageError } from '../errors.ts';
 import type { Language } from '../text/language.ts';
 import type {
   ChunkFilters,
@@ -30,15 +30,6 @@ import type {
 export const STORE_FORMAT_VERSION = 2;
 /** Version 1 lacked document metadata and groups; it is migrated in place (two added columns). */
 const MIGRATABLE_FORMAT_VERSIONS = [1];
-
-/** A storage failure as the user should read it: a full disk or quota, or a folder that cannot be written. */
-export function storageError(error: unknown, dataDir: string): KbError | undefined {
-  const code = (error as { code?: string } | undefined)?.code ?? '';
-  const details = describeError(error);
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') return new KbError('KB_ERR_STORAGE_FULL', { dataDir, details }, { cause: error });
-  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return new KbError('KB_ERR_STORAGE_READ_ONLY', { dataDir, details }, { cause: error });
-  return undefined;
-}
 
 export interface HnswSettings {
   /** Graph degree, 4..64: higher gives better recall and a larger index. */
