@@ -1,26 +1,35 @@
 // Switching a collection's embedding model without downtime: the new vector index is built in a staging folder
 // from the chunks already stored (no re-parsing), while queries keep using the old one; then the index files are
 // swapped and the collection reopened. A failed build leaves the old index untouched. The swap is crash-safe: a
-// marker file names the staging folder before any file moves, and opening a collection completes a swap that a
-// crash interrupted (the staging index is complete by then); an unmarked staging folder is a build that died, and
-// is removed.
+// marker file names the staging folder and the new embedder settings before any file moves, and opening a collection
+// completes a swap that a crash interrupted (the staging index is complete by then, and the settings are recorded
+// with it, so that the index and the settings that read it never disagree); an unmarked staging folder is a build
+// that died, and is removed.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import { createEmbedder, type Logger } from '../embed/index.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import { LocalStore } from '../store/local-store.ts';
+import type { CollectionSettings } from './registry.ts';
 
 const SWAP_MARKER = 'reembed-swap.json';
 const STAGING_PREFIX = '.reembed-';
 
-/** Finishes an interrupted swap, or removes the remains of an interrupted build. Call before opening the index. */
-export function recoverReembed(dataDir: string): void {
+/** The embedder settings a swap installs. */
+export type EmbedderChange = Pick<CollectionSettings, 'embedder' | 'embeddingModel'>;
+
+/**
+ * Finishes an interrupted swap, or removes the remains of an interrupted build. Call before opening the index.
+ * `commitSettings` records the new embedder settings of a swap it finishes (it must be idempotent: a crash may repeat it).
+ */
+export function recoverReembed(dataDir: string, commitSettings: (change: EmbedderChange) => void): void {
   if (!existsSync(dataDir)) return;
   const marker = path.join(dataDir, SWAP_MARKER);
   if (existsSync(marker)) {
-    const { staging } = JSON.parse(readFileSync(marker, 'utf8')) as { staging: string };
+    const { staging, change } = JSON.parse(readFileSync(marker, 'utf8')) as { staging: string; change: EmbedderChange };
     moveIndexIn(path.join(dataDir, staging), dataDir);
+    commitSettings(change);
     rmSync(marker);
   }
   for (const name of readdirSync(dataDir)) if (name.startsWith(STAGING_PREFIX)) rmSync(path.join(dataDir, name), { recursive: true, force: true });
@@ -42,14 +51,17 @@ export interface ReembedProgress {
 
 /**
  * Builds the index for `target` (the collection's config with the new embedder settings) next to the current one and
- * swaps it in. `swap` runs after the files are in place: it must reopen the collection and retire the old instance.
+ * swaps it in. `commitSettings` records `change` once the files are in place (as recoverReembed would after a crash);
+ * `swap` then reopens the collection and retires the old instance.
  */
 export async function reembedCollection(options: {
   current: LocalStore;
   target: Readonly<Config>;
+  change: EmbedderChange;
   logger: Logger;
   jobId: string;
   onProgress?: (progress: ReembedProgress) => void;
+  commitSettings: (change: EmbedderChange) => void;
   swap: () => Promise<void>;
 }): Promise<void> {
   const { current, target } = options;
@@ -73,8 +85,9 @@ export async function reembedCollection(options: {
     next.close();
     // From here on the new index is complete: a crash rolls the swap forward.
     swapping = true;
-    writeFileSync(path.join(target.dataDir, SWAP_MARKER), JSON.stringify({ staging: stagingName }));
+    writeFileSync(path.join(target.dataDir, SWAP_MARKER), JSON.stringify({ staging: stagingName, change: options.change }));
     moveIndexIn(staging, target.dataDir);
+    options.commitSettings(options.change);
     rmSync(path.join(target.dataDir, SWAP_MARKER));
     rmSync(staging, { recursive: true, force: true });
     await options.swap();

@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../embed/index.ts';
 import { KbError } from '../errors.ts';
 import { KnowledgeBase } from '../knowledge-base.ts';
-import { recoverReembed, reembedCollection } from './reembed.ts';
+import { recoverReembed, reembedCollection, type EmbedderChange } from './reembed.ts';
 
 export const COLLECTIONS_FORMAT_VERSION = 1;
 export const DEFAULT_COLLECTION = 'default';
@@ -91,9 +91,9 @@ export class CollectionRegistry {
   get(name: string): Promise<KnowledgeBase> {
     const cached = this.open.get(name);
     if (cached) return cached;
-    const info = this.find(name);
-    if (!info) return Promise.reject(new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name }));
-    recoverReembed(this.dataDirOf(name));
+    if (!this.find(name)) return Promise.reject(new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name }));
+    recoverReembed(this.dataDirOf(name), (change) => this.commitEmbedder(name, change));
+    const info = this.find(name)!;
     const opening = KnowledgeBase.open(this.configOf(info), this.logger).then((knowledgeBase) => {
       // A collection restricted to one language searches only that language unless a request says otherwise.
       if (info.settings.languages?.length === 1) knowledgeBase.defaultFilters = { language: info.settings.languages[0]! };
@@ -137,17 +137,23 @@ export class CollectionRegistry {
     await reembedCollection({
       current: current.store,
       target: this.configOf(updated),
+      change,
       logger: this.logger,
       jobId,
       onProgress: ({ done, total }) => onProgress(done, total),
+      commitSettings: (committed) => this.commitEmbedder(name, committed),
       swap: async () => {
-        this.write(this.read().map((collection) => (collection.name === name ? updated : collection)));
         this.open.delete(name);
         await this.get(name);
         // Requests already running on the old instance finish on it; it closes once they have had time to.
         setTimeout(() => current.close(), RETIRE_AFTER_MS).unref();
       },
     });
+  }
+
+  /** Records a collection's new embedder settings (idempotent). */
+  private commitEmbedder(name: string, change: EmbedderChange): void {
+    this.write(this.read().map((collection) => (collection.name === name ? { ...collection, settings: { ...collection.settings, ...change } } : collection)));
   }
 
   async closeAll(): Promise<void> {

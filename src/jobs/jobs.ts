@@ -60,7 +60,10 @@ export class JobQueue {
         const job = JSON.parse(readFileSync(path.join(this.directory, name), 'utf8')) as Job;
         if (job.state === 'queued' || job.state === 'running') {
           job.state = 'failed';
-          job.error = 'the server stopped before this job finished; documents written before the stop are complete, the rest were not ingested: upload them again or reindex';
+          job.error =
+            job.kind === 'reembed'
+              ? 'the server stopped before the embedding model switch finished; the collection kept one complete index (the previous model’s, or the new one’s if the swap had begun: GET /v1/collections shows which); start the switch again if needed'
+              : 'the server stopped before this job finished; documents written before the stop are complete, the rest were not ingested: upload them again or reindex';
           job.finishedAt = new Date().toISOString();
           this.persist(job);
         }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
+import { CollectionRegistry } from '../../src/collections/registry.ts';
 import { recoverReembed } from '../../src/collections/reembed.ts';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
@@ -10,6 +12,7 @@ import { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { LocalStore } from '../../src/store/local-store.ts';
 import { testConfig } from '../helpers/knowledge-base.ts';
+import { startServer, type ServerProcess } from '../helpers/server-process.ts';
 import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
 import { writeTinyModel } from '../helpers/tiny-model.ts';
 
@@ -88,8 +91,10 @@ describe('re-embedding after a crash', () => {
     next.upsertDocument({ source: 'only.md', title: 'Only', language: 'en', format: 'markdown', contentHash: 'h' }, []);
     next.flush();
     next.close();
-    writeFileSync(path.join(dataDir, 'reembed-swap.json'), JSON.stringify({ staging: '.reembed-job1' }));
-    recoverReembed(dataDir);
+    writeFileSync(path.join(dataDir, 'reembed-swap.json'), JSON.stringify({ staging: '.reembed-job1', change: { embedder: 'builtin' } }));
+    const committed: unknown[] = [];
+    recoverReembed(dataDir, (change) => committed.push(change));
+    assert.deepEqual(committed, [{ embedder: 'builtin' }]);
     assert.ok(!existsSync(path.join(dataDir, 'reembed-swap.json')));
     assert.ok(!existsSync(staging));
     const swapped = LocalStore.open(dataDir, embedder, hnsw);
@@ -99,10 +104,110 @@ describe('re-embedding after a crash', () => {
     // A staging folder without a marker is a build that died: removed, the index untouched.
     mkdirSync(path.join(dataDir, '.reembed-job2'));
     writeFileSync(path.join(dataDir, '.reembed-job2', 'kb.sqlite'), 'partial');
-    recoverReembed(dataDir);
+    recoverReembed(dataDir, () => assert.fail('no swap to finish'));
     assert.ok(!existsSync(path.join(dataDir, '.reembed-job2')));
     const intact = LocalStore.open(dataDir, embedder, hnsw);
     assert.equal(intact.listDocuments().length, 1);
     intact.close();
+  });
+});
+
+describe('killing the server during a model switch', () => {
+  it('restarts on one consistent index, reports the cut job, and a new switch completes', async () => {
+    const root = temporaryDirectory();
+    const dataDir = path.join(root, 'data');
+    const modelsDir = path.join(root, 'models');
+    writeTinyModel(modelsDir, 'test/tiny-bert');
+    const corpus = path.join(root, 'corpus');
+    mkdirSync(corpus);
+    const files = 300;
+    for (let index = 0; index < files; index++) {
+      const paragraphs = Array.from({ length: 8 }, (_, paragraph) => `Step ${paragraph} for pump P-${index}: check seal ${index + paragraph}, torque ${paragraph * 5 + 20} N·m, log the reading in the maintenance book.`);
+      writeFileSync(path.join(corpus, `pump-${String(index).padStart(3, '0')}.md`), `# Pump ${index}\n\n${paragraphs.join('\n\n')}\n`);
+    }
+    const config = testConfig({ KB_DATA_DIR: dataDir, KB_MODELS_DIR: modelsDir, KB_CHUNK_TOKENS: '60', KB_CHUNK_OVERLAP: '0' });
+    const registry = new CollectionRegistry(config, silentLogger);
+    await registry.create('manuals', { embedder: 'builtin', chunkTokens: 60, chunkOverlap: 0 });
+    await (await registry.get('manuals')).ingest([corpus], { baseDir: corpus });
+    await registry.closeAll();
+    const collectionDir = path.join(dataDir, 'collections', 'manuals');
+    const admin = new KeyStore(dataDir).create({ scope: 'admin' }).key;
+    const environment = { KB_DATA_DIR: dataDir, KB_MODELS_DIR: modelsDir };
+
+    const request = async (server: ServerProcess, method: string, url: string, body?: unknown) => {
+      const response = await fetch(server.url + url, { method, headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const manuals = async (server: ServerProcess) => ((await request(server, 'GET', '/v1/collections')).body['collections'] as { name: string; embedder: string; documents: number }[]).find((item) => item.name === 'manuals')!;
+    const stagedDocuments = (jobId: string): number => {
+      const file = path.join(collectionDir, `.reembed-${jobId}`, 'kb.sqlite');
+      if (!existsSync(file)) return 0;
+      try {
+        const database = new Database(file, { readonly: true, fileMustExist: true });
+        try {
+          return (database.prepare('SELECT count(*) AS count FROM documents').get() as { count: number }).count;
+        } finally {
+          database.close();
+        }
+      } catch {
+        return 0; // the file is being created
+      }
+    };
+    const assertConsistent = (embedder: { id: string; dimensions: number }) => {
+      const store = LocalStore.open(collectionDir, embedder, { m: 16, efConstruction: 100, efSearch: 50 });
+      const report = store.checkConsistency();
+      store.close();
+      assert.deepEqual([report.documents, report.chunksWithoutVector, report.vectorsWithoutChunk, report.documentsWithWrongChunkCount, report.orphanPostings], [files, 0, 0, 0, 0]);
+    };
+
+    // Kill points by progress of the new index (the parent reads the staging database while the server writes it).
+    for (const mark of [10, 120, 250]) {
+      const server = await startServer(environment);
+      const started = await request(server, 'POST', '/v1/collections/manuals/embedder', { embedder: 'transformers', embeddingModel: 'test/tiny-bert' });
+      assert.equal(started.status, 202);
+      const jobId = (started.body['job'] as { id: string }).id;
+      let exited = false;
+      void server.exited.then(() => (exited = true));
+      const deadline = Date.now() + 60_000;
+      let staged = 0;
+      while (!exited && Date.now() < deadline && (staged = stagedDocuments(jobId)) < mark) await new Promise((resolve) => setTimeout(resolve, 3));
+      server.child.kill('SIGKILL');
+      await server.exited;
+      assert.ok(staged >= mark && staged < files, `the kill should land mid-build (${staged} of ${files} documents staged)`);
+
+      const restarted = await startServer(environment);
+      try {
+        const job = (await request(restarted, 'GET', `/v1/jobs/${jobId}`)).body;
+        assert.equal(job['state'], 'failed');
+        assert.match(String(job['error']), /stopped before the embedding model switch finished/);
+        const collection = await manuals(restarted);
+        assert.match(collection.embedder, /^builtin:/);
+        assert.equal(collection.documents, files);
+        const search = await request(restarted, 'POST', '/v1/search', { query: 'torque for pump P-42 step 3', collection: 'manuals' });
+        assert.equal((search.body['results'] as { source: string }[])[0]?.source, 'pump-042.md');
+        assert.deepEqual(readdirSync(collectionDir).filter((name) => name.startsWith('.reembed-')), [], 'the dead build is removed');
+      } finally {
+        restarted.child.kill('SIGTERM');
+        await restarted.exited;
+      }
+      assertConsistent(new BuiltinEmbedder());
+    }
+
+    const server = await startServer(environment);
+    try {
+      const started = await request(server, 'POST', '/v1/collections/manuals/embedder', { embedder: 'transformers', embeddingModel: 'test/tiny-bert' });
+      const jobId = (started.body['job'] as { id: string }).id;
+      let job: Record<string, unknown> = {};
+      for (let attempt = 0; attempt < 3000 && job['state'] !== 'succeeded' && job['state'] !== 'failed'; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        job = (await request(server, 'GET', `/v1/jobs/${jobId}`)).body;
+      }
+      assert.equal(job['state'], 'succeeded', JSON.stringify(job));
+      assert.equal((await manuals(server)).embedder, 'transformers:test/tiny-bert:8');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    assertConsistent({ id: 'transformers:test/tiny-bert:8', dimensions: 8 });
   });
 });
