@@ -11,6 +11,7 @@ import { jaccard, maximalMarginalRelevance } from './diversity.ts';
 import type { Reranker } from './reranker.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import { maximumRrfScore, reciprocalRankFusion, type RankedList } from './fusion.ts';
+import { LatentIndex, latentQueryVector, latentSearch, type LatentSettings } from './latent.ts';
 
 export interface RetrievalParameters {
   bm25: Bm25Parameters;
@@ -33,6 +34,8 @@ export interface RetrievalParameters {
   mmrLambda: number;
   /** RM3 pseudo-relevance feedback on the keyword list; off when undefined. */
   feedback?: FeedbackParameters;
+  /** Latent vectors learned from the corpus (latent.ts) as a third list in fusion; off when undefined. */
+  latent?: { weight: number; settings: LatentSettings; maxChunks: number; languages: readonly Language[] };
 }
 
 /** Positions at the head of the ranking that MMR reorders (5..50). */
@@ -58,6 +61,7 @@ export interface RetrievedChunk extends ChunkRecord {
   rerankScore?: number;
   keywordRank: number | undefined;
   denseRank: number | undefined;
+  latentRank?: number | undefined;
 }
 
 export interface RetrievalResult {
@@ -69,15 +73,20 @@ export interface RetrievalResult {
   weights: WordWeight[];
   /** Sentences of the top chunks that state part of the query, with their coverage; best first. */
   evidence: SentenceEvidence[];
-  timings: { keywordMs: number; denseMs: number; rerankMs: number; totalMs: number };
+  timings: { keywordMs: number; denseMs: number; latentMs?: number; rerankMs: number; totalMs: number };
 }
 
 export class Retriever {
+  /** Vectors learned from the corpus (latent.ts), kept in step with the index. */
+  readonly latent: LatentIndex | undefined;
+
   constructor(
     private readonly store: Store,
     private readonly embedder: Embedder,
     private readonly parameters: RetrievalParameters,
-  ) {}
+  ) {
+    this.latent = parameters.latent && parameters.latent.weight > 0 ? new LatentIndex(store, parameters.latent.settings, parameters.latent.maxChunks) : undefined;
+  }
 
   /** Cross-encoder reranking, then MMR, over the fused candidates; returns the final top k. */
   private async reorder(query: string, candidates: ScoredChunk[], records: Map<number, ChunkRecord>, topK: number, maximum: number): Promise<{ ordered: ScoredChunk[]; rerankScores: Map<number, number> }> {
@@ -151,15 +160,27 @@ export class Retriever {
     const dense: ScoredChunk[] = this.parameters.denseWeight > 0 ? this.store.denseSearch(await this.embedder.embedQuery(query), this.parameters.candidates, allowed) : [];
     const denseMs = performance.now() - denseStarted;
 
+    const latentStarted = performance.now();
+    let latent: ScoredChunk[] = [];
+    const latentParameters = this.parameters.latent;
+    if (this.latent && latentParameters && latentParameters.languages.includes(detectLanguage(query))) {
+      const model = this.latent.current();
+      const vector = model ? latentQueryVector(model, queryTerms.keys()) : undefined;
+      if (model && vector) latent = latentSearch(model, vector, this.parameters.candidates, allowed);
+    }
+    const latentMs = performance.now() - latentStarted;
+
     const lists: RankedList[] = [
       { results: keyword, weight: this.parameters.keywordWeight },
       { results: dense, weight: this.parameters.denseWeight },
+      { results: latent, weight: latentParameters?.weight ?? 0 },
     ];
     const maximum = maximumRrfScore(lists, this.parameters.rrfK);
     const pool = Math.max(topK, this.parameters.rerank ? this.parameters.rerank.candidates : 0, this.parameters.mmrLambda < 1 ? Math.min(topK, MMR_WINDOW) * 3 : 0);
     const candidates = reciprocalRankFusion(lists, this.parameters.rrfK).slice(0, pool);
     const keywordRanks = new Map(keyword.map(([id], index) => [id, index + 1]));
     const denseRanks = new Map(dense.map(([id], index) => [id, index + 1]));
+    const latentRanks = new Map(latent.map(([id], index) => [id, index + 1]));
     const records = this.store.getChunks(candidates.map(([id]) => id));
     const rerankStarted = performance.now();
     const { ordered: fused, rerankScores } = await this.reorder(query, candidates, records, topK, maximum);
@@ -171,7 +192,7 @@ export class Retriever {
     for (const [id, score] of fused) {
       const record = records.get(id);
       if (!record) continue; // deleted by a concurrent writer between ranking and loading
-      chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id), ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}) });
+      chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id), ...(latentRanks.has(id) ? { latentRank: latentRanks.get(id) } : {}), ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}) });
     }
     const evidence = sentenceEvidence(chunks.slice(0, this.parameters.evidenceChunks), weights).sort(
       (left, right) => right.coverage - left.coverage || right.ownCoverage - left.ownCoverage || left.chunkIndex - right.chunkIndex || left.position - right.position,
@@ -184,7 +205,7 @@ export class Retriever {
       answerable: chunks.length > 0 && confidence >= this.parameters.answerThreshold,
       weights,
       evidence,
-      timings: { keywordMs, denseMs, rerankMs, totalMs: performance.now() - started },
+      timings: { keywordMs, denseMs, ...(latentParameters ? { latentMs } : {}), rerankMs, totalMs: performance.now() - started },
     };
   }
 }

@@ -264,6 +264,7 @@ export class LocalStore implements Store {
       allChunkIds: database.prepare<[], { id: number }>(`SELECT id FROM chunks`),
       vectorOf: database.prepare<[number], { vector: Buffer }>(`SELECT vector FROM chunks WHERE id = ?`),
       allVectors: database.prepare<[], { id: number; vector: Buffer }>(`SELECT id, vector FROM chunks`),
+      allPostingsByChunk: database.prepare<[], { chunk_id: number; term: string; term_frequency: number }>(`SELECT chunk_id, term, term_frequency FROM postings ORDER BY chunk_id`),
     };
   }
 
@@ -481,6 +482,27 @@ export class LocalStore implements Store {
     const result = new Map<string, number>();
     for (const term of new Set(terms)) result.set(term, this.statements.documentFrequency.get(term)?.count ?? 0);
     return result;
+  }
+
+  /** The index generation this instance has loaded (it changes with every write). */
+  generation(): number {
+    return this.loadedGeneration;
+  }
+
+  chunkIds(): number[] {
+    return this.statements.allChunkIds.all().map((row) => row.id);
+  }
+
+  *allChunkTerms(): Generator<[number, Map<string, number>]> {
+    let current: [number, Map<string, number>] | undefined;
+    for (const row of this.statements.allPostingsByChunk.iterate()) {
+      if (current?.[0] !== row.chunk_id) {
+        if (current) yield current;
+        current = [row.chunk_id, new Map()];
+      }
+      current[1].set(row.term, row.term_frequency);
+    }
+    if (current) yield current;
   }
 
   chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>> {

@@ -88,6 +88,11 @@ export interface Store {
   documentFrequencies(terms: readonly string[]): Map<string, number>;
   /** Term frequencies of each chunk (for pseudo-relevance feedback). */
   chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>>;
+  /** Every chunk's term frequencies, chunk by chunk (to learn the latent projection). */
+  allChunkTerms(): Iterable<[number, Map<string, number>]>;
+  /** The index generation this instance has loaded (it changes with every write). */
+  generation(): number;
+  chunkIds(): number[];
   keywordStatistics(): KeywordStatistics;
   denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[];
   chunksMatching(filters: ChunkFilters): Set<number> | undefined;
