@@ -139,7 +139,10 @@ function runKeys(
 async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
   refuseUnprotectedExposure(config, demo);
   const logger = pino({ level: config.logLevel });
-  const knowledgeBase = KnowledgeBase.open(config, { info: (message) => logger.info(message), warn: (message) => logger.warn(message) });
+  const knowledgeBase = KnowledgeBase.open(config, { info: (message) => logger.info(message), warn: (message) => logger.warn(message) }).then((opened) => {
+    opened.prepare();
+    return opened;
+  });
   const app = await buildApp({ config, knowledgeBase, logger });
   let closing = false;
   const shutdown = (signal: string) => {

@@ -96,6 +96,12 @@ export class KnowledgeBase {
     return new KnowledgeBase(config, store, embedder, model, logger, reranker);
   }
 
+  /** Learns now what the first query would otherwise wait for (the latent space), and says how long it took. */
+  prepare(): void {
+    const model = this.retriever.latent?.current();
+    if (model) this.logger.info(`latent space: ${model.chunkVectors.size} chunks, ${model.dimensions} dimensions, learned in ${this.retriever.latent!.lastFitSeconds.toFixed(1)} s`);
+  }
+
   ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir' | 'force'> = {}): Promise<IngestSummary> {
     return ingestPaths(paths, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options });
   }
