@@ -151,6 +151,24 @@ export function symmetricEigen(input: Float64Array, size: number): { values: Flo
 
 /** Fits the projection on every chunk's term frequencies; undefined when the corpus is too small for one. */
 export function fitLatentModel(chunks: Iterable<readonly [number, ReadonlyMap<string, number>]>, settings: LatentSettings = defaultLatentSettings): LatentModel | undefined {
+  const steps = fitSteps(chunks, settings);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** The same fit, giving the event loop a turn between its heavy steps (each a fraction of a second). */
+export async function fitLatentModelInSteps(chunks: Iterable<readonly [number, ReadonlyMap<string, number>]>, settings: LatentSettings = defaultLatentSettings): Promise<LatentModel | undefined> {
+  const steps = fitSteps(chunks, settings);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function* fitSteps(chunks: Iterable<readonly [number, ReadonlyMap<string, number>]>, settings: LatentSettings): Generator<void, LatentModel | undefined> {
   const chunkIds: number[] = [];
   const chunkTerms: [string, number][][] = [];
   const documentFrequency = new Map<string, number>();
@@ -201,14 +219,23 @@ export function fitLatentModel(chunks: Iterable<readonly [number, ReadonlyMap<st
     for (let column = 0; column < width; column++) omega[term * width + column] = random() * 2 - 1;
   });
   let range = multiply(matrix, omega, width);
+  yield;
   for (let iteration = 0; iteration < settings.powerIterations; iteration++) {
     orthonormalize(range, rows, width);
-    range = multiply(matrix, multiplyTransposed(matrix, range, width), width);
+    yield;
+    const back = multiplyTransposed(matrix, range, width);
+    yield;
+    range = multiply(matrix, back, width);
+    yield;
   }
   orthonormalize(range, rows, width);
+  yield;
   // B = Qᵀ A; B Bᵀ = Qᵀ A Aᵀ Q (width × width) gives B's left singular vectors W and σ². Computed from the chunk side
   // (rows × width² operations) rather than the term side, which is usually ten times larger.
-  const spread = multiply(matrix, multiplyTransposed(matrix, range, width), width);
+  const back = multiplyTransposed(matrix, range, width);
+  yield;
+  const spread = multiply(matrix, back, width);
+  yield;
   const gram = new Float64Array(width * width);
   for (let row = 0; row < rows; row++) {
     const base = row * width;
@@ -233,13 +260,16 @@ export function fitLatentModel(chunks: Iterable<readonly [number, ReadonlyMap<st
       scaledRange[row * dimensions + dimension] = sum / sigma;
     }
   });
+  yield;
   const termVectors = Float32Array.from(multiplyTransposed(matrix, scaledRange, dimensions));
+  yield;
 
   const model: LatentModel = { dimensions, terms, idf, termVectors, chunkVectors: new Map() };
-  chunkIds.forEach((id, row) => {
+  for (const [row, id] of chunkIds.entries()) {
     const vector = foldIn(model, chunkTerms[row]!);
     if (vector) model.chunkVectors.set(id, vector);
-  });
+    if (row % 2000 === 1999) yield;
+  }
   return model;
 }
 
@@ -304,13 +334,16 @@ export interface LatentSource {
 /**
  * Keeps a latent model in step with a changing index without refitting on every write: chunks added since the fit are
  * folded into the existing space (their vectors from the learned term vectors), removed ones dropped, and the model
- * is learned again only when the chunk count has moved by more than REFIT_CHANGE since the fit. An ingestion that
- * runs while the server answers therefore costs a fold-in per new chunk, not a fit per query.
+ * is learned again when the chunk count has moved by more than REFIT_CHANGE since the fit. The first model is learned
+ * at once; later ones in the background, in steps that leave the event loop to queries, which keep the current model
+ * until the new one is ready. An ingestion that runs while the server answers therefore costs a fold-in per new
+ * chunk, and no query waits for a fit.
  */
 export class LatentIndex {
   private model: LatentModel | undefined;
   private fittedChunks = 0;
   private generation = -1;
+  private refitting: Promise<void> | undefined;
   /** Seconds the last fit took (for logs and benchmarks). */
   lastFitSeconds = 0;
 
@@ -332,23 +365,48 @@ export class LatentIndex {
       this.fittedChunks = 0;
       return undefined;
     }
-    if (!this.model || Math.abs(ids.length - this.fittedChunks) > REFIT_CHANGE * this.fittedChunks) {
+    if (!this.model) {
       const started = performance.now();
       this.model = fitLatentModel(this.source.allChunkTerms(), this.settings);
       this.fittedChunks = this.model ? ids.length : 0;
       this.lastFitSeconds = (performance.now() - started) / 1000;
       return this.model;
     }
+    if (!this.refitting && Math.abs(ids.length - this.fittedChunks) > REFIT_CHANGE * this.fittedChunks) {
+      this.refitting = this.refit().finally(() => (this.refitting = undefined));
+    }
+    const model = this.model;
     const present = new Set(ids);
-    for (const id of this.model.chunkVectors.keys()) if (!present.has(id)) this.model.chunkVectors.delete(id);
-    const added = ids.filter((id) => !this.model!.chunkVectors.has(id));
+    for (const id of model.chunkVectors.keys()) if (!present.has(id)) model.chunkVectors.delete(id);
+    const added = ids.filter((id) => !model.chunkVectors.has(id));
     for (let start = 0; start < added.length; start += 500) {
       for (const [id, terms] of this.source.chunkTerms(added.slice(start, start + 500))) {
-        const vector = foldIn(this.model, terms);
-        if (vector) this.model.chunkVectors.set(id, vector);
+        const vector = foldIn(model, terms);
+        if (vector) model.chunkVectors.set(id, vector);
       }
     }
-    return this.model;
+    return model;
+  }
+
+  /** Resolves when no background fit is running (for tests and benchmarks). */
+  async settled(): Promise<void> {
+    while (this.refitting) await this.refitting;
+  }
+
+  private async refit(): Promise<void> {
+    const started = performance.now();
+    try {
+      const chunks = [...this.source.allChunkTerms()];
+      const model = await fitLatentModelInSteps(chunks, this.settings);
+      if (!model) return;
+      this.model = model;
+      this.fittedChunks = chunks.length;
+      this.lastFitSeconds = (performance.now() - started) / 1000;
+      // Chunks written during the fit are folded in (and removed ones dropped) by the next current().
+      this.generation = -1;
+    } catch {
+      // The store closed under the fit, or it failed: the current model stays.
+    }
   }
 }
 

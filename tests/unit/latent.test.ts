@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitLatentModel, LatentIndex, latentQueryVector, latentSearch, symmetricEigen, type LatentSource } from '../../src/retrieve/latent.ts';
+import { fitLatentModel, fitLatentModelInSteps, LatentIndex, latentQueryVector, latentSearch, symmetricEigen, type LatentSource } from '../../src/retrieve/latent.ts';
 
 const settings = { dimensions: 8, powerIterations: 3, maxTerms: 10_000 };
 
@@ -78,10 +78,10 @@ describe('latent vectors learned from the corpus', () => {
     assert.ok(firstInvoice === -1 || rank < firstInvoice, `the turbine chunk (rank ${rank}) comes before every invoice chunk (first at ${firstInvoice})`);
   });
 
-  it('learns orthonormal directions, deterministically', () => {
+  it('learns orthonormal directions, deterministically, at once or in steps', async () => {
     const chunks = twoTopics(80);
     const first = fitLatentModel(chunks, settings)!;
-    const second = fitLatentModel(chunks, settings)!;
+    const second = (await fitLatentModelInSteps(chunks, settings))!;
     assert.deepEqual(first.termVectors, second.termVectors);
     // The term vectors are the rows of V_k: VᵀV = I over the terms.
     const { dimensions, termVectors, terms } = first;
@@ -105,7 +105,7 @@ describe('latent vectors learned from the corpus', () => {
 });
 
 describe('the latent index of a changing collection', () => {
-  it('folds new chunks in, drops removed ones, and learns again only after a large change', () => {
+  it('folds new chunks in, drops removed ones, and learns again only after a large change', async () => {
     const data = source(twoTopics(100));
     const index = new LatentIndex(data, settings, 1000);
     const fitted = index.current()!;
@@ -119,9 +119,13 @@ describe('the latent index of a changing collection', () => {
     assert.equal(folded.chunkVectors.size, 105);
     assert.ok(!folded.chunkVectors.has(0) && folded.chunkVectors.has(509));
 
-    // +60%: learned again.
+    // +60%: learned again, in the background; meanwhile the current model answers, with the new chunks folded in.
     data.chunks = [...data.chunks, ...twoTopics(60, 2000)];
     data.generationValue++;
+    const meanwhile = index.current()!;
+    assert.equal(meanwhile, fitted);
+    assert.equal(meanwhile.chunkVectors.size, 165);
+    await index.settled();
     const refitted = index.current()!;
     assert.notEqual(refitted, fitted);
     assert.equal(refitted.chunkVectors.size, 165);
