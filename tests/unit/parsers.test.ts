@@ -114,6 +114,17 @@ describe('Markdown and text parsers', () => {
     assert.equal(document.language, 'zh');
   });
 
+  it('reads a UTF-8 file with stray invalid bytes, and a file that mixes UTF-8 and GBK lines', async () => {
+    const broken = Buffer.concat([Buffer.from('# 主轴维护\n\n每月检查主轴'), Buffer.from([0xff, 0xc3]), Buffer.from('润滑油位。油位低于刻度线时，按照保养手册第三章加注指定型号的润滑油，并记录在设备保养记录表中。\n')]);
+    const brokenDocument = await parseFile({ path: 'broken.md', bytes: broken });
+    assert.equal(brokenDocument.title, '主轴维护');
+    assert.match(brokenDocument.sections[0]!.text, /^每月检查主轴\uFFFD+润滑油位。油位低于刻度线时，.*记录表中。$/);
+    // gbkText() is "故障代码 E-104：主轴编码器信号丢失" in GBK.
+    const mixed = Buffer.concat([Buffer.from('维护记录 UTF-8 行\n'), gbkText(), Buffer.from('\n最后一行\n')]);
+    const mixedDocument = await parseFile({ path: 'mixed.txt', bytes: mixed });
+    assert.equal(mixedDocument.sections.map((section) => section.text).join('\n'), '维护记录 UTF-8 行\n故障代码 E-104：主轴编码器信号丢失\n最后一行');
+  });
+
   it('refuses binary content named .md and empty files', async () => {
     assert.match((await parseError({ path: 'garbage.md', bytes: binaryGarbage() })).message, /binary/);
     assert.match((await parseError({ path: 'empty.txt', bytes: Buffer.alloc(0) })).message, /empty/);

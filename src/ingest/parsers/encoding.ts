@@ -15,11 +15,37 @@ export function decodeText(bytes: Buffer, file: string): string {
   try {
     return utf8.decode(bytes).replace(/^\uFEFF/, '');
   } catch {
-    // Not UTF-8: GB18030 is a superset of GBK and GB2312; anything else decodes with replacement characters.
-    const text = new TextDecoder('gb18030').decode(bytes);
+    // Not valid UTF-8 as a whole. Line by line (a newline is the same byte in both encodings): a line that is valid
+    // UTF-8 stays UTF-8, else GB18030 (a superset of GBK and GB2312) if it decodes cleanly, else UTF-8 with
+    // replacement characters for the stray bytes. So a GBK file, a UTF-8 file with a few broken bytes and a file that
+    // mixes the two all read correctly; text that is neither is refused.
+    const lines: string[] = [];
+    let start = 0;
+    while (start <= bytes.length) {
+      let end = bytes.indexOf(0x0a, start);
+      if (end === -1) end = bytes.length;
+      lines.push(decodeLine(bytes.subarray(start, end)));
+      start = end + 1;
+    }
+    const text = lines.join('\n').replace(/^\uFEFF/, '');
     const replaced = text.match(/\uFFFD/g)?.length ?? 0;
     if (replaced > text.length / 20) throw new KbError('KB_ERR_PARSE', { file, reason: 'the text encoding is neither UTF-8 nor GB18030' });
     return text;
+  }
+}
+
+const gb18030 = new TextDecoder('gb18030', { fatal: true });
+const lenientUtf8 = new TextDecoder('utf-8');
+
+function decodeLine(line: Uint8Array): string {
+  try {
+    return utf8.decode(line);
+  } catch {
+    try {
+      return gb18030.decode(line);
+    } catch {
+      return lenientUtf8.decode(line);
+    }
   }
 }
 
