@@ -161,7 +161,7 @@ describe('killing the server during a model switch', () => {
     };
 
     // Kill points by progress of the new index (the parent reads the staging database while the server writes it).
-    for (const mark of [10, 120, 250]) {
+    for (const mark of [10, 100, 180]) {
       const server = await startServer(environment);
       const started = await request(server, 'POST', '/v1/collections/manuals/embedder', { embedder: 'transformers', embeddingModel: 'test/tiny-bert' });
       assert.equal(started.status, 202);
