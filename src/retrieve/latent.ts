@@ -7,6 +7,7 @@
 //   A ≈ U Σ Vᵀ   (rank k, randomized SVD: Halko, Martinsson & Tropp 2011, with power iterations)
 //   chunk vector = Σ_t w(t, c) · V[t]      query vector = Σ_t idf(t) · V[t]      score = cosine
 // Everything is deterministic (seeded), so a corpus always gets the same vectors.
+import { seededRandom } from '../random.ts';
 
 export interface LatentSettings {
   /** Rank k of the projection, 16..512 (capped at half the chunk count); 150 measured best over cranfield and clapnq. */
@@ -36,17 +37,6 @@ export interface LatentModel {
 
 /** Only single words and CJK bigrams: the index's adjacent-word pairs (with a space) would duplicate their words. */
 const isLatentTerm = (term: string) => !term.includes(' ');
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SparseRows {
   /** Row i's entries are at offsets[i] .. offsets[i + 1]. */
@@ -212,7 +202,7 @@ function* fitSteps(chunks: Iterable<readonly [number, ReadonlyMap<string, number
   // The range of A is found from the terms of two or more chunks (the ones that shape the space, usually a minority
   // of the vocabulary), and only the chunk side is orthonormalized: with tens of thousands of terms and a few
   // thousand chunks this is what keeps the fit to seconds.
-  const random = mulberry32(0x5eed);
+  const random = seededRandom(0x5eed);
   const omega = new Float64Array(terms.size * width);
   vocabulary.forEach(([, frequency], term) => {
     if (frequency < 2) return;

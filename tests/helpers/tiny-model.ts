@@ -5,24 +5,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import onnxModule from 'onnx-proto';
+import { seededRandom } from '../../src/random.ts';
 
 const { onnx } = onnxModule as unknown as { onnx: typeof import('onnx-proto').onnx };
 
 export const TINY_HIDDEN_SIZE = 8;
 const specialTokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const words = ['query', 'passage', ':', 'vpn', 'password', 'reset', 'printer', 'toner', 'spindle', 'overheat', 'leave', 'days', 'the', 'how', 'do', 'i', 'my', 'a', 'is', 'what', '密', '码', '打', '印', '机', '年', '假', '##s', '##ing', '?', '.'];
-
-/** Deterministic pseudo-random numbers (mulberry32), so the model is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** An ONNX tensor type with named (dynamic) or fixed dimensions. */
 function tensorType(elemType: number, dims: (string | number)[]) {
@@ -35,7 +24,7 @@ export function writeTinyModel(modelsDir: string, modelId: string): { folder: st
   const vocabulary = [...specialTokens, ...words];
   const vocab = Object.fromEntries(vocabulary.map((token, index) => [token, index]));
 
-  const next = random(42);
+  const next = seededRandom(42);
   const table = new Float32Array(vocabulary.length * TINY_HIDDEN_SIZE);
   for (let index = 0; index < table.length; index++) table[index] = next() * 2 - 1;
 

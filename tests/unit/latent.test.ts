@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../src/random.ts';
 import { fitLatentModel, fitLatentModelInSteps, LatentIndex, latentQueryVector, latentSearch, symmetricEigen, type LatentSource } from '../../src/retrieve/latent.ts';
 
 const settings = { dimensions: 8, powerIterations: 3, maxTerms: 10_000 };
@@ -11,10 +12,14 @@ const settings = { dimensions: 8, powerIterations: 3, maxTerms: 10_000 };
 function twoTopics(count: number, start = 0): [number, Map<string, number>][] {
   const turbines = ['turbine', 'blade', 'rotor', 'vibration', 'bearing', 'shaft'];
   const invoices = ['invoice', 'payment', 'vendor', 'ledger', 'approval', 'refund'];
-  let seed = 7 + start;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = seededRandom(7 + start);
   return Array.from({ length: count }, (_, index) => {
-    const words = [...(index % 2 === 0 ? turbines : invoices)].sort(() => random() - 0.5);
+    // Three distinct words of the topic (a partial Fisher-Yates shuffle).
+    const words = [...(index % 2 === 0 ? turbines : invoices)];
+    for (let position = 0; position < 3; position++) {
+      const other = position + Math.floor(random() * (words.length - position));
+      [words[position], words[other]] = [words[other]!, words[position]!];
+    }
     const picked = [words[0]!, words[1]!, words[2]!, `own${start + index}`];
     return [start + index, new Map(picked.map((word) => [word, 1 + Math.floor(random() * 3)]))];
   });

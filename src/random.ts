@@ -1,0 +1,14 @@
+// Seeded pseudo-random numbers (mulberry32): the same sequence for the same seed on every run and machine, for
+// computations that must be reproducible (the latent space's random projection) and for generated test data.
+
+/** A generator of numbers in [0, 1) determined by `seed`. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
