@@ -316,7 +316,7 @@ export function latentSearch(model: LatentModel, vector: Float32Array, limit: nu
 /** What the latent index needs from the store. */
 export interface LatentSource {
   generation(): number;
-  chunkIds(): number[];
+  chunkIds(): readonly number[];
   allChunkTerms(): Iterable<readonly [number, ReadonlyMap<string, number>]>;
   chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>>;
 }

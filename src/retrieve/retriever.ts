@@ -140,6 +140,7 @@ export class Retriever {
     });
     const statistics = this.store.keywordStatistics();
 
+    const language = detectLanguage(query);
     const keywordStarted = performance.now();
     const queryTerms = queryTermWeights(query, this.parameters.pairWeight);
     const postings = this.store.postings([...queryTerms.keys()], allowed);
@@ -147,7 +148,7 @@ export class Retriever {
     const frequencies = allowed ? this.store.documentFrequencies([...queryTerms.keys()]) : undefined;
     let keyword = rankBm25(queryTerms, postings, statistics.chunkCount, statistics.averageChunkLength, this.parameters.bm25, this.parameters.candidates, frequencies);
     // RM3 only for English: expansion terms drawn from Chinese bigrams drift (measured on cmrc2018, docs/EVALUATION.md).
-    if (this.parameters.feedback && keyword.length > 0 && detectLanguage(query) === 'en') {
+    if (this.parameters.feedback && keyword.length > 0 && language === 'en') {
       const feedbackChunks = keyword.slice(0, this.parameters.feedback.documents).map(([id]) => id);
       const expanded = relevanceModelQuery(queryTerms, keyword, this.store.chunkTerms(feedbackChunks), this.parameters.feedback);
       const expandedPostings = this.store.postings([...expanded.keys()], allowed);
@@ -163,7 +164,7 @@ export class Retriever {
     const latentStarted = performance.now();
     let latent: ScoredChunk[] = [];
     const latentParameters = this.parameters.latent;
-    if (this.latent && latentParameters && latentParameters.languages.includes(detectLanguage(query))) {
+    if (this.latent && latentParameters && latentParameters.languages.includes(language)) {
       const model = this.latent.current();
       const vector = model ? latentQueryVector(model, queryTerms.keys()) : undefined;
       if (model && vector) latent = latentSearch(model, vector, this.parameters.candidates, allowed);

@@ -124,6 +124,7 @@ export class LocalStore implements Store {
   /** Chunk ids present (not deleted) in the in-memory vector index. */
   private liveLabels = new Set<number>();
   private loadedGeneration = 0;
+  private chunkIdsOfGeneration: { generation: number; ids: number[] } | undefined;
   private statistics: KeywordStatistics | undefined;
   private readonly statements;
 
@@ -283,7 +284,7 @@ export class LocalStore implements Store {
 
   private loadVectors(): void {
     const generation = this.currentGeneration();
-    const ids = this.statements.allChunkIds.all().map((row) => row.id);
+    const ids = this.chunkIds();
     const vectorFile = path.join(this.dataDir, VECTORS);
     const stateFile = path.join(this.dataDir, VECTOR_STATE);
     let state: VectorState | undefined;
@@ -334,7 +335,7 @@ export class LocalStore implements Store {
   refresh(): void {
     const generation = this.currentGeneration();
     if (generation === this.loadedGeneration) return;
-    const ids = new Set(this.statements.allChunkIds.all().map((row) => row.id));
+    const ids = new Set(this.chunkIds());
     for (const id of [...this.liveLabels]) if (!ids.has(id)) this.removeVector(id);
     for (const id of ids) {
       if (this.liveLabels.has(id)) continue;
@@ -489,8 +490,14 @@ export class LocalStore implements Store {
     return this.loadedGeneration;
   }
 
-  chunkIds(): number[] {
-    return this.statements.allChunkIds.all().map((row) => row.id);
+  /**
+   * Every chunk id, read once per index generation: after a write, refresh() and the latent index both need the list
+   * (read-only to callers).
+   */
+  chunkIds(): readonly number[] {
+    const generation = this.currentGeneration();
+    if (this.chunkIdsOfGeneration?.generation !== generation) this.chunkIdsOfGeneration = { generation, ids: this.statements.allChunkIds.all().map((row) => row.id) };
+    return this.chunkIdsOfGeneration.ids;
   }
 
   *allChunkTerms(): Generator<[number, Map<string, number>]> {

@@ -92,7 +92,7 @@ export interface Store {
   allChunkTerms(): Iterable<[number, Map<string, number>]>;
   /** The index generation this instance has loaded (it changes with every write). */
   generation(): number;
-  chunkIds(): number[];
+  chunkIds(): readonly number[];
   keywordStatistics(): KeywordStatistics;
   denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[];
   chunksMatching(filters: ChunkFilters): Set<number> | undefined;
