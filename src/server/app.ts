@@ -76,7 +76,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     reply.header('x-request-id', request.id);
   });
 
-  await app.register(errorsPlugin);
+  await app.register(errorsPlugin, { dataDir: config.dataDir });
   const metrics = new Metrics(holder);
   await app.register(metricsPlugin, { metrics });
   await app.register(accessPlugin, { access, config });

@@ -1,15 +1,16 @@
 // One error shape for every failure: { error: { code, message, details? }, requestId }, never a stack trace.
-// Validation errors carry field-level details; unknown errors are logged in full and answered with a request id.
+// Validation errors carry field-level details; a disk that is full or read-only under any route reads as such
+// (storageError); unknown errors are logged in full and answered with a request id.
 import type { FastifyInstance, FastifyError } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { KbError, errorCatalogue, type ErrorCode } from '../../errors.ts';
+import { KbError, errorCatalogue, storageError, type ErrorCode } from '../../errors.ts';
 
 export function errorBody(code: ErrorCode, message: string, requestId: string, details?: { path: string; message: string }[]) {
   return { error: { code, message, ...(details ? { details } : {}) }, requestId };
 }
 
-export const errorsPlugin = fp(async (app: FastifyInstance) => {
+export const errorsPlugin = fp(async (app: FastifyInstance, { dataDir }: { dataDir: string }) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
       const details = error.validation.map((issue) => {
@@ -23,11 +24,12 @@ export const errorsPlugin = fp(async (app: FastifyInstance) => {
     }
     const prepared = (error as { kbBody?: unknown }).kbBody;
     if (prepared && typeof error.statusCode === 'number') return reply.status(error.statusCode).send(prepared);
-    if (error instanceof KbError) {
-      if (error.status >= 500 && error.code !== 'KB_ERR_BUSY') request.log.error({ err: error }, error.message);
-      const retryAfter = error.extra?.['retryAfter'];
+    const known = error instanceof KbError ? error : storageError(error, dataDir);
+    if (known) {
+      if (known.status >= 500 && known.code !== 'KB_ERR_BUSY') request.log.error({ err: known }, known.message);
+      const retryAfter = known.extra?.['retryAfter'];
       if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
-      return reply.status(error.status).send(errorBody(error.code, error.message, request.id, error.extra?.['details'] as never));
+      return reply.status(known.status).send(errorBody(known.code, known.message, request.id, known.extra?.['details'] as never));
     }
     switch (error.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE': {

@@ -12,7 +12,7 @@ import type { DocumentRecord } from '../../store/types.ts';
 import { assertCollectionAllowed } from '../access/access.ts';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
-import { KbError, describeError, isKbError, storageError } from '../../errors.ts';
+import { KbError, describeError, isKbError } from '../../errors.ts';
 import { checkContent, formatByExtension } from '../../ingest/parsers/index.ts';
 import type { Job, JobQueue } from '../../jobs/jobs.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
@@ -89,11 +89,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
   /** Uploaded files of a collection, kept for reindexing. */
   const filesDirOf = (knowledgeBase: KnowledgeBase) => {
     const directory = path.join(knowledgeBase.config.dataDir, 'files');
-    try {
-      mkdirSync(directory, { recursive: true });
-    } catch (error) {
-      throw storageError(error, knowledgeBase.config.dataDir) ?? error;
-    }
+    mkdirSync(directory, { recursive: true });
     return directory;
   };
   const knowledgeBaseFor = async (request: FastifyRequest, collection: string) => {
@@ -182,7 +178,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
           if (isKbError(error) && (error.code === 'KB_ERR_UNSUPPORTED_FORMAT' || error.code === 'KB_ERR_PARSE')) throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: error.message });
           if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new KbError('KB_ERR_BODY_TOO_LARGE', { limit: config.uploads.maxBytes });
           if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_FILES_LIMIT') throw new KbError('KB_ERR_VALIDATION', { details: `at most ${config.uploads.maxFiles} files per request` });
-          throw storageError(error, knowledgeBase.config.dataDir) ?? error;
+          throw error;
         }
       } else {
         const parsed = textBodySchema.safeParse(request.body);
@@ -192,11 +188,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         }
         // Text documents are kept as files too, so that they reindex like any other.
         const name = safeFileName(`${parsed.data.title.replace(/[/\\]/g, '-').slice(0, 120)}.txt`);
-        try {
-          writeFileSync(path.join(filesDir, name), `${parsed.data.title}\n\n${parsed.data.text}\n`);
-        } catch (error) {
-          throw storageError(error, knowledgeBase.config.dataDir) ?? error;
-        }
+        writeFileSync(path.join(filesDir, name), `${parsed.data.title}\n\n${parsed.data.text}\n`);
         names.push(name);
         metadata = parsed.data.metadata;
       }
