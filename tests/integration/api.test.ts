@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { KbError } from '../../src/errors.ts';
+import { startServer } from '../helpers/child-process.ts';
 import { corpusKnowledgeBase, testConfig } from '../helpers/knowledge-base.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
 
@@ -164,23 +164,7 @@ describe('readiness while loading and after a failed load', () => {
 describe('the serve command', () => {
   it('prints its URL, serves, and exits cleanly on SIGTERM', async () => {
     const dataDir = path.join(temporaryDirectory(), 'data');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/cli.ts'), 'start', 'docs-corpus/it'], {
-      env: { ...process.env, KB_DATA_DIR: dataDir, PORT: '0', KB_LOG_LEVEL: 'warn', KB_LLM_BASE_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    let output = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${output}`)), 60_000);
-      child.stdout.on('data', (part: Buffer) => {
-        output += part.toString();
-        const match = /ready at (http:\/\/\S+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-    });
+    const { url, child, exited } = await startServer({ KB_DATA_DIR: dataDir }, { command: ['start', 'docs-corpus/it'] });
     const response = await fetch(`${url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'How long can a VPN session last?' }) });
     assert.equal(response.status, 200);
     child.kill('SIGTERM');

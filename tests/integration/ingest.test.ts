@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
 import type { Embedder } from '../../src/embed/types.ts';
 import { ingestPaths } from '../../src/ingest/pipeline.ts';
 import { LocalStore } from '../../src/store/local-store.ts';
 import { binaryGarbage } from '../helpers/fixtures.ts';
+import { cliPath, runCli } from '../helpers/child-process.ts';
+import { documentCount } from '../helpers/knowledge-base.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
 
 const hnsw = { m: 16, efConstruction: 100, efSearch: 50 };
@@ -83,23 +84,6 @@ describe('incremental ingestion', () => {
   });
 });
 
-const cli = path.resolve('src/cli.ts');
-
-function documentCount(dataDir: string): number {
-  try {
-    const database = new Database(path.join(dataDir, 'kb.sqlite'), { readonly: true, fileMustExist: true });
-    try {
-      return database.prepare<[], { count: number }>('SELECT COUNT(*) AS count FROM documents').get()?.count ?? 0;
-    } finally {
-      database.close();
-    }
-  } catch {
-    return 0; // not created yet, or the schema is being written
-  }
-}
-function runCli(args: string[], environment: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', env: { ...process.env, ...environment }, timeout: 60_000 });
-}
 
 describe('ingest command', () => {
   it('prints a summary, lists failures with their reason and exits non-zero only when a file failed', () => {
@@ -151,7 +135,7 @@ describe('crash safety', () => {
     const marks = [20, 90, 170, 260, 340];
     let lastCount = -1;
     for (const mark of marks) {
-      const child = spawn(process.execPath, ['--import', 'tsx', cli, 'ingest', corpus], { env: environment, stdio: 'ignore' });
+      const child = spawn(process.execPath, ['--import', 'tsx', cliPath, 'ingest', corpus], { env: environment, stdio: 'ignore' });
       let exitedEarly = false;
       const exited = new Promise((resolve) => child.on('exit', () => resolve((exitedEarly = true))));
       const deadline = Date.now() + 60_000;

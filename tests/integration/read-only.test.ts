@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
 import { LocalStore } from '../../src/store/local-store.ts';
-import { runCommand, startServer } from '../helpers/server-process.ts';
+import { runCli, startServer } from '../helpers/child-process.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
 
 /** Every file under a folder with its SHA-256, to show that nothing was touched. */
@@ -41,14 +41,14 @@ describe('a read-only data directory', () => {
   it('refuses ingestion and start-up with a clear error, and changes nothing', () => {
     const dataDir = path.join(temporaryDirectory(), 'data');
     const environment = { KB_DATA_DIR: dataDir };
-    assert.equal(runCommand(['ingest', 'docs-corpus/it'], environment).status, 0);
+    assert.equal(runCli(['ingest', 'docs-corpus/it'], environment).status, 0);
     const before = snapshot(dataDir);
     setReadOnly(dataDir, true);
     try {
-      const ingest = runCommand(['ingest', 'docs-corpus/hr'], environment, { boundByFileModes: true });
+      const ingest = runCli(['ingest', 'docs-corpus/hr'], environment, { boundByFileModes: true });
       assert.equal(ingest.status, 2, ingest.stderr);
       assert.match(ingest.stderr, new RegExp(`The data directory ${dataDir} cannot be written .*Make it writable; nothing was changed\\. \\(KB_ERR_STORAGE_READ_ONLY\\)`));
-      const serve = runCommand(['serve'], { ...environment, PORT: '0' }, { boundByFileModes: true });
+      const serve = runCli(['serve'], { ...environment, PORT: '0' }, { boundByFileModes: true });
       assert.notEqual(serve.status, 0);
       assert.match(serve.stderr, /cannot be written .*KB_ERR_STORAGE_READ_ONLY/);
       assert.deepEqual(snapshot(dataDir), before);
@@ -56,12 +56,12 @@ describe('a read-only data directory', () => {
       setReadOnly(dataDir, false);
     }
     assertConsistent(dataDir, 7);
-    assert.equal(runCommand(['ingest', 'docs-corpus/hr'], environment).status, 0);
+    assert.equal(runCli(['ingest', 'docs-corpus/hr'], environment).status, 0);
   });
 
   it('keeps a running server answering when its folder turns read-only, and uploads fail with a clear error', async () => {
     const dataDir = path.join(temporaryDirectory(), 'data');
-    assert.equal(runCommand(['ingest', 'docs-corpus/it'], { KB_DATA_DIR: dataDir }).status, 0);
+    assert.equal(runCli(['ingest', 'docs-corpus/it'], { KB_DATA_DIR: dataDir }).status, 0);
     const admin = new KeyStore(dataDir).create({ scope: 'admin' }).key;
     const server = await startServer({ KB_DATA_DIR: dataDir }, { boundByFileModes: true });
     const headers = { authorization: `Bearer ${admin}` };

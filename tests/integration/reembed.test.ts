@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
 import { CollectionRegistry } from '../../src/collections/registry.ts';
 import { recoverReembed } from '../../src/collections/reembed.ts';
@@ -11,8 +10,8 @@ import { KeyStore } from '../../src/keys/key-store.ts';
 import { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { LocalStore } from '../../src/store/local-store.ts';
-import { testConfig } from '../helpers/knowledge-base.ts';
-import { startServer, type ServerProcess } from '../helpers/server-process.ts';
+import { documentCount, testConfig } from '../helpers/knowledge-base.ts';
+import { startServer, type ServerProcess } from '../helpers/child-process.ts';
 import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
 import { writeTinyModel } from '../helpers/tiny-model.ts';
 
@@ -139,20 +138,6 @@ describe('killing the server during a model switch', () => {
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
     const manuals = async (server: ServerProcess) => ((await request(server, 'GET', '/v1/collections')).body['collections'] as { name: string; embedder: string; documents: number }[]).find((item) => item.name === 'manuals')!;
-    const stagedDocuments = (jobId: string): number => {
-      const file = path.join(collectionDir, `.reembed-${jobId}`, 'kb.sqlite');
-      if (!existsSync(file)) return 0;
-      try {
-        const database = new Database(file, { readonly: true, fileMustExist: true });
-        try {
-          return (database.prepare('SELECT count(*) AS count FROM documents').get() as { count: number }).count;
-        } finally {
-          database.close();
-        }
-      } catch {
-        return 0; // the file is being created
-      }
-    };
     const assertConsistent = (embedder: { id: string; dimensions: number }) => {
       const store = LocalStore.open(collectionDir, embedder, { m: 16, efConstruction: 100, efSearch: 50 });
       const report = store.checkConsistency();
@@ -170,7 +155,7 @@ describe('killing the server during a model switch', () => {
       void server.exited.then(() => (exited = true));
       const deadline = Date.now() + 60_000;
       let staged = 0;
-      while (!exited && Date.now() < deadline && (staged = stagedDocuments(jobId)) < mark) await new Promise((resolve) => setTimeout(resolve, 3));
+      while (!exited && Date.now() < deadline && (staged = documentCount(path.join(collectionDir, `.reembed-${jobId}`))) < mark) await new Promise((resolve) => setTimeout(resolve, 3));
       server.child.kill('SIGKILL');
       await server.exited;
       assert.ok(staged >= mark && staged < files, `the kill should land mid-build (${staged} of ${files} documents staged)`);

@@ -1,8 +1,9 @@
-// The real server in a child process, for tests that kill it or take its write permission away.
+// The CLI and the real server in child processes: for tests of the commands themselves, and for tests that kill the
+// server or take its write permission away.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import path from 'node:path';
 
-const cli = path.resolve('src/cli.ts');
+export const cliPath = path.resolve('src/cli.ts');
 
 /**
  * The command line that runs `node …` so that file modes bind it: root ignores them (CAP_DAC_OVERRIDE), so as root the
@@ -20,8 +21,9 @@ export interface ServerProcess {
   output: () => string;
 }
 
-export async function startServer(environment: Record<string, string>, options: { boundByFileModes?: boolean } = {}): Promise<ServerProcess> {
-  const arguments_ = ['--import', 'tsx', cli, 'serve'];
+/** Starts `kb serve` (or the given command, such as `start PATH`) and resolves once it prints its URL. */
+export async function startServer(environment: Record<string, string>, options: { boundByFileModes?: boolean; command?: string[] } = {}): Promise<ServerProcess> {
+  const arguments_ = ['--import', 'tsx', cliPath, ...(options.command ?? ['serve'])];
   const [command, args] = options.boundByFileModes ? boundByFileModes(arguments_) : [process.execPath, arguments_];
   const child = spawn(command, args, {
     env: { ...process.env, PORT: '0', KB_LOG_LEVEL: 'warn', KB_LLM_BASE_URL: '', ...environment },
@@ -49,8 +51,8 @@ export async function startServer(environment: Record<string, string>, options: 
 }
 
 /** Runs the CLI to completion, bound by file modes when asked. */
-export function runCommand(arguments_: string[], environment: Record<string, string>, options: { boundByFileModes?: boolean } = {}): SpawnSyncReturns<string> {
-  const full = ['--import', 'tsx', cli, ...arguments_];
+export function runCli(arguments_: string[], environment: Record<string, string>, options: { boundByFileModes?: boolean } = {}): SpawnSyncReturns<string> {
+  const full = ['--import', 'tsx', cliPath, ...arguments_];
   const [command, args] = options.boundByFileModes ? boundByFileModes(full) : [process.execPath, full];
-  return spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, KB_LLM_BASE_URL: '', ...environment } });
+  return spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, KB_LLM_BASE_URL: '', ...environment }, timeout: 60_000 });
 }
