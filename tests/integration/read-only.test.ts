@@ -73,7 +73,7 @@ describe('a read-only data directory', () => {
       for (;;) {
         const job = (await (await fetch(`${server.url}/v1/jobs/${body.job.id}`, { headers })).json()) as { state: string; error?: string; files: { error?: string }[] };
         if (job.state === 'succeeded' || job.state === 'failed') return { status: response.status, body, job };
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
     try {
