@@ -10,14 +10,14 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadConfig, loadDotEnv } from '../src/config.ts';
 import { evaluateRetrieval, readBeirCorpus, readBeirDataset, traceQuery } from '../src/evaluation/beir.ts';
-import { evaluateQa, readQa } from '../src/evaluation/qa.ts';
+import { evaluateQa, readQa, thresholdSweep } from '../src/evaluation/qa.ts';
 import { evaluateQuestions, readQuestions } from '../src/evaluation/questions.ts';
 import { KnowledgeBase } from '../src/knowledge-base.ts';
 
 const usage = `usage:
   npm run eval -- --questions FILE [--corpus DIR] [--json] [--verbose]
   npm run eval -- --dataset DIR [--split NAME] [--json] [--trace QUERY_ID]
-  npm run eval -- --qa FILE --corpus DIR [--limit N] [--json]
+  npm run eval -- --qa FILE --corpus DIR [--limit N] [--json] [--verbose: with a threshold sweep]
 `;
 
 const { values } = parseArgs({
@@ -97,10 +97,15 @@ async function runQa(file: string, corpus: string): Promise<void> {
   await withKnowledgeBase(async (knowledgeBase) => {
     await indexCorpus(knowledgeBase, corpus);
     const bar = progressBar('questions', items.length);
-    const { report } = await evaluateQa(knowledgeBase, items, (done) => bar.update(done));
+    const { report, outcomes } = await evaluateQa(knowledgeBase, items, (done) => bar.update(done));
     bar.stop();
     if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
     else printTable(Object.entries(report));
+    if (values.verbose && !values.json) {
+      // What other answer thresholds (KB_ANSWER_THRESHOLD) would give, from the same run.
+      const sweep = thresholdSweep(outcomes, [0.3, 0.4, 0.5, 0.6, 0.7]);
+      printTable(sweep.map((point) => [`threshold ${point.threshold}: answered / unanswerable refused`, `${point.answered.toFixed(3)} / ${point.refused.toFixed(3)}`]));
+    }
   });
 }
 

@@ -71,3 +71,14 @@ export function percentile(values: readonly number[], fraction: number): number 
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
 }
+
+/**
+ * ROC AUC: the probability that a random positive scores above a random negative (ties count half). How well a
+ * score separates two classes whatever threshold is chosen: 0.5 is chance, 1 perfect.
+ */
+export function rocAuc(positives: readonly number[], negatives: readonly number[]): number {
+  if (positives.length === 0 || negatives.length === 0) return 0;
+  let wins = 0;
+  for (const positive of positives) for (const negative of negatives) wins += positive > negative ? 1 : positive === negative ? 0.5 : 0;
+  return wins / (positives.length * negatives.length);
+}

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import { readJsonLines } from './json-lines.ts';
-import { containsAnswer, mean, tokenF1 } from './metrics.ts';
+import { containsAnswer, mean, rocAuc, tokenF1 } from './metrics.ts';
 
 const qaLine = z
   .object({
@@ -51,7 +51,20 @@ export interface QaReport {
   token_f1: number;
   refusal_precision: number;
   refusal_recall: number;
+  /** How well the confidence separates answerable from unanswerable questions, whatever the threshold (ROC AUC). */
+  confidence_auc: number;
   query_ms_p50: number;
+}
+
+/** Answered share of the answerable and refused share of the unanswerable questions if the threshold were `threshold`. */
+export function thresholdSweep(outcomes: readonly QaOutcome[], thresholds: readonly number[]): { threshold: number; answered: number; refused: number }[] {
+  const answerable = outcomes.filter((outcome) => outcome.answerable);
+  const unanswerable = outcomes.filter((outcome) => !outcome.answerable);
+  return thresholds.map((threshold) => ({
+    threshold,
+    answered: mean(answerable.map((outcome) => (outcome.confidence >= threshold ? 1 : 0))),
+    refused: mean(unanswerable.map((outcome) => (outcome.confidence < threshold ? 1 : 0))),
+  }));
 }
 
 export async function evaluateQa(knowledgeBase: KnowledgeBase, items: readonly QaItem[], onProgress?: (done: number) => void): Promise<{ report: QaReport; outcomes: QaOutcome[] }> {
@@ -92,6 +105,7 @@ export async function evaluateQa(knowledgeBase: KnowledgeBase, items: readonly Q
       token_f1: Math.round(mean(answerable.map((outcome) => outcome.f1)) * 1000) / 1000,
       refusal_precision: refused.length === 0 ? 0 : rate(refused.map((outcome) => !outcome.answerable)),
       refusal_recall: unanswerable.length === 0 ? 0 : rate(unanswerable.map((outcome) => outcome.refused)),
+      confidence_auc: Math.round(rocAuc(answerable.map((outcome) => outcome.confidence), unanswerable.map((outcome) => outcome.confidence)) * 1000) / 1000,
       query_ms_p50: Math.round((sorted[Math.floor(sorted.length / 2)] ?? 0) * 100) / 100,
     },
   };

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bm25TermScore, inverseDocumentFrequency, rankBm25 } from '../../src/retrieve/bm25.ts';
 import { maximumRrfScore, reciprocalRankFusion } from '../../src/retrieve/fusion.ts';
-import { containsAnswer, ndcgAtK, recallAtK, reciprocalRankAtK, tokenF1 } from '../../src/evaluation/metrics.ts';
+import { containsAnswer, ndcgAtK, recallAtK, reciprocalRankAtK, rocAuc, tokenF1 } from '../../src/evaluation/metrics.ts';
+import { thresholdSweep } from '../../src/evaluation/qa.ts';
 
 const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} ≠ ${expected}`);
 
@@ -64,6 +65,20 @@ describe('evaluation metrics', () => {
   it('token F1 counts Chinese characters and English words', () => {
     close(tokenF1('the red lamp', 'red lamp'), 0.8);
     close(tokenF1('年假十五天', '十五天'), 0.75);
+  });
+});
+
+describe('answerability figures', () => {
+  it('ROC AUC is the share of positive–negative pairs ordered right, ties counting half', () => {
+    close(rocAuc([0.9, 0.8], [0.1, 0.2]), 1);
+    close(rocAuc([0.1], [0.9]), 0);
+    close(rocAuc([0.5, 0.9], [0.5, 0.1]), (0.5 + 1 + 1 + 1) / 4);
+  });
+
+  it('the threshold sweep gives the answered and refused shares at each threshold', () => {
+    const outcome = (answerable: boolean, confidence: number) => ({ id: '', answerable, refused: false, citedGold: false, retrievedGold: false, contains: false, f1: 0, confidence });
+    const sweep = thresholdSweep([outcome(true, 0.9), outcome(true, 0.45), outcome(false, 0.2), outcome(false, 0.6)], [0.4, 0.5, 0.7]);
+    assert.deepEqual(sweep.map((point) => [point.answered, point.refused]), [[1, 0.5], [0.5, 0.5], [0.5, 1]]);
   });
 });
 
