@@ -14,6 +14,7 @@ import { buildApp } from '../src/server/app.ts';
 import { buildWidget } from '../src/server/widget-bundle.ts';
 import { rankBm25 } from '../src/retrieve/bm25.ts';
 import { termFrequencies, tokenize } from '../src/text/tokenize.ts';
+import { READ_EVERYTHING } from '../src/retrieve/read-scope.ts';
 
 const silent = { info: () => {}, warn: (message: string) => process.stderr.write(`warning: ${message}\n`) };
 
@@ -83,10 +84,10 @@ async function benchFolder(folder: string, queries: string[] | undefined): Promi
         rankBm25(terms, knowledgeBase.store.postings([...terms.keys()]), statistics.chunkCount, statistics.averageChunkLength, { k1: config.retrieval.bm25K1, b: config.retrieval.bm25B }, config.retrieval.candidates);
         keywordSamples.push(performance.now() - started);
         started = performance.now();
-        await knowledgeBase.search(query, 10);
+        await knowledgeBase.search(query, 10, READ_EVERYTHING);
         searchSamples.push(performance.now() - started);
         started = performance.now();
-        await knowledgeBase.ask({ question: query });
+        await knowledgeBase.ask({ question: query, scope: READ_EVERYTHING });
         askSamples.push(performance.now() - started);
       }
     }

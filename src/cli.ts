@@ -11,6 +11,7 @@ import { buildApp } from './server/app.ts';
 import { Access, isLoopback } from './server/access/access.ts';
 import { KeyStore, scopes, type Scope } from './keys/key-store.ts';
 import { CollectionRegistry, DEFAULT_COLLECTION } from './collections/registry.ts';
+import { READ_EVERYTHING } from './retrieve/read-scope.ts';
 
 const usage = `Usage: kb <command> [options]
 
@@ -172,7 +173,7 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
 async function runAsk(config: Readonly<Config>, question: string, json: boolean, collection?: string): Promise<void> {
   const knowledgeBase = await openCollection(config, collection, consoleLogger(true), false);
   try {
-    const result = await knowledgeBase.ask({ question });
+    const result = await knowledgeBase.ask({ question, scope: READ_EVERYTHING });
     if (json) {
       const { retrieval, ...rest } = result;
       process.stdout.write(JSON.stringify({ ...rest, query: retrieval.query }, null, 2) + '\n');

@@ -14,10 +14,13 @@ import { defaultLatentSettings } from './retrieve/latent.ts';
 import { EVIDENCE_CHUNKS, Retriever, type RetrievalResult, type SearchFilters } from './retrieve/retriever.ts';
 import { LocalStore } from './store/local-store.ts';
 import { CrossEncoderReranker, isRerankerInstalled, type Reranker } from './retrieve/reranker.ts';
+import type { ReadScope } from './retrieve/read-scope.ts';
 import { setCjkTokenizer } from './text/tokenize.ts';
 
 export interface AskInput {
   question: string;
+  /** What the caller may read (from its key or session; READ_EVERYTHING for local tools). */
+  scope: ReadScope;
   history?: ChatMessage[];
   topK?: number;
   filters?: SearchFilters;
@@ -111,14 +114,14 @@ export class KnowledgeBase {
   }
 
   /** Retrieval with this knowledge base's default filters under the request's own. */
-  retrieveWithDefaults(query: string, topK: number, filters?: SearchFilters): Promise<RetrievalResult> {
-    return this.retriever.retrieve(query, topK, { ...this.defaultFilters, ...filters });
+  retrieveWithDefaults(query: string, topK: number, scope: ReadScope, filters?: SearchFilters): Promise<RetrievalResult> {
+    return this.retriever.retrieve(query, topK, scope, { ...this.defaultFilters, ...filters });
   }
 
   /** Retrieval here, or here and in other collections with the lists merged by rank. */
-  async search(query: string, topK: number, filters?: SearchFilters, alsoSearch: readonly KnowledgeBase[] = []): Promise<RetrievalResult> {
-    if (alsoSearch.length === 0) return this.retrieveWithDefaults(query, topK, filters);
-    const retrievals = await Promise.all([this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.retrieveWithDefaults(query, topK, filters)));
+  async search(query: string, topK: number, scope: ReadScope, filters?: SearchFilters, alsoSearch: readonly KnowledgeBase[] = []): Promise<RetrievalResult> {
+    if (alsoSearch.length === 0) return this.retrieveWithDefaults(query, topK, scope, filters);
+    const retrievals = await Promise.all([this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.retrieveWithDefaults(query, topK, scope, filters)));
     return mergeRetrievals(retrievals, topK, this.config.retrieval.answerThreshold);
   }
 
@@ -137,7 +140,7 @@ export class KnowledgeBase {
     const history = input.history ?? [];
     const query = await condenseQuestion(input.question, history, this.model, (message) => this.logger.warn(message));
     const topK = input.topK ?? this.config.retrieval.topK;
-    const retrieval = await this.search(query, topK, input.filters, input.alsoSearch);
+    const retrieval = await this.search(query, topK, input.scope, input.filters, input.alsoSearch);
     const retrieveMs = performance.now() - started;
     yield { type: 'sources', retrieval };
     const generateStarted = performance.now();

@@ -9,6 +9,7 @@ import { readJsonLines } from './json-lines.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import type { RetrievalResult } from '../retrieve/retriever.ts';
 import { mean, ndcgAtK, percentile, recallAtK, reciprocalRankAtK } from './metrics.ts';
+import { READ_EVERYTHING } from '../retrieve/read-scope.ts';
 
 const corpusLine = z.object({ _id: z.union([z.string(), z.number()]).transform(String), title: z.string().optional().default(''), text: z.string() });
 const queryLine = z.object({ _id: z.union([z.string(), z.number()]).transform(String), text: z.string() });
@@ -79,7 +80,7 @@ export async function evaluateRetrieval(knowledgeBase: KnowledgeBase, dataset: B
     const text = dataset.queries.get(queryId);
     if (text === undefined) continue;
     const started = performance.now();
-    const retrieval = await knowledgeBase.search(text, EVALUATION_CHUNKS);
+    const retrieval = await knowledgeBase.search(text, EVALUATION_CHUNKS, READ_EVERYTHING);
     times.push(performance.now() - started);
     const ranked = rankDocuments(retrieval);
     ndcg.push(ndcgAtK(ranked, judgments, 10));
@@ -112,7 +113,7 @@ export async function traceQuery(knowledgeBase: KnowledgeBase, dataset: BeirData
   const query = dataset.queries.get(queryId);
   if (query === undefined) throw new Error(`no query with id ${queryId}`);
   const judgments = dataset.qrels.get(queryId) ?? new Map<string, number>();
-  const retrieval = await knowledgeBase.search(query, EVALUATION_CHUNKS);
+  const retrieval = await knowledgeBase.search(query, EVALUATION_CHUNKS, READ_EVERYTHING);
   const fused = rankDocuments(retrieval);
   const bestRank = (rank: (chunk: RetrievalResult['chunks'][number]) => number | undefined) => {
     const ranks = new Map<string, number>();

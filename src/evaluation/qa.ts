@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import { readJsonLines } from './json-lines.ts';
 import { containsAnswer, mean, rocAuc, tokenF1 } from './metrics.ts';
+import { READ_EVERYTHING } from '../retrieve/read-scope.ts';
 
 const qaLine = z
   .object({
@@ -72,7 +73,7 @@ export async function evaluateQa(knowledgeBase: KnowledgeBase, items: readonly Q
   const times: number[] = [];
   for (const [index, item] of items.entries()) {
     const started = performance.now();
-    const result = await knowledgeBase.ask({ question: item.question });
+    const result = await knowledgeBase.ask({ question: item.question, scope: READ_EVERYTHING });
     times.push(performance.now() - started);
     const gold = new Set(item.gold);
     outcomes.push({

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import { readJsonLines } from './json-lines.ts';
 import { containsAnswer, mean } from './metrics.ts';
+import { READ_EVERYTHING } from '../retrieve/read-scope.ts';
 
 export const questionSchema = z.object({
   id: z.string(),
@@ -56,7 +57,7 @@ export interface QuestionReport {
 export async function evaluateQuestions(knowledgeBase: KnowledgeBase, questions: readonly EvaluationQuestion[], onProgress?: (done: number) => void): Promise<QuestionReport> {
   const outcomes: QuestionOutcome[] = [];
   for (const [index, item] of questions.entries()) {
-    const result = await knowledgeBase.ask({ question: item.question, ...(item.history ? { history: item.history } : {}) });
+    const result = await knowledgeBase.ask({ question: item.question, scope: READ_EVERYTHING, ...(item.history ? { history: item.history } : {}) });
     const retrieved = result.retrieval.chunks;
     const documents = retrieved.map((chunk) => chunk.source);
     const goldPageHit = item.page !== undefined ? retrieved.slice(0, 5).some((chunk) => chunk.source === item.document && chunk.page === item.page) : undefined;

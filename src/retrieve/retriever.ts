@@ -11,6 +11,7 @@ import { jaccard, maximalMarginalRelevance } from './diversity.ts';
 import type { Reranker } from './reranker.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import { maximumRrfScore, reciprocalRankFusion, type RankedList } from './fusion.ts';
+import type { ReadScope } from './read-scope.ts';
 import { LatentIndex, latentQueryVector, latentSearch, type LatentSettings } from './latent.ts';
 
 export interface RetrievalParameters {
@@ -50,8 +51,6 @@ export interface SearchFilters {
   language?: Language;
   tags?: string[];
   department?: string;
-  /** The reader's groups (from the key or widget session); absent: no restriction. */
-  readerGroups?: string[];
 }
 
 export interface RetrievedChunk extends ChunkRecord {
@@ -127,7 +126,8 @@ export class Retriever {
     return weighWords(words, (term) => frequencies.get(term) ?? 0, this.store.keywordStatistics().chunkCount);
   }
 
-  async retrieve(query: string, topK: number, filters: SearchFilters = {}): Promise<RetrievalResult> {
+  /** The best chunks for a query among those the scope may read (and the filters select). */
+  async retrieve(query: string, topK: number, scope: ReadScope, filters: SearchFilters = {}): Promise<RetrievalResult> {
     const started = performance.now();
     this.store.refresh();
     const allowed = this.store.chunksMatching({
@@ -136,7 +136,7 @@ export class Retriever {
       ...(filters.language ? { language: filters.language } : {}),
       ...(filters.tags ? { tags: filters.tags } : {}),
       ...(filters.department ? { department: filters.department } : {}),
-      ...(filters.readerGroups ? { readerGroups: filters.readerGroups } : {}),
+      ...(scope.readerGroups !== 'all' ? { readerGroups: [...scope.readerGroups] } : {}),
     });
     const statistics = this.store.keywordStatistics();
 

@@ -9,6 +9,7 @@ import { FakeOpenAi } from '../helpers/fake-openai.ts';
 import { corpusKnowledgeBase } from '../helpers/knowledge-base.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
 import { writeTinyModel, writeTinyReranker } from '../helpers/tiny-model.ts';
+import { READ_EVERYTHING } from '../../src/retrieve/read-scope.ts';
 
 describe('retrieval and extractive answers on docs-corpus', () => {
   let knowledgeBase: KnowledgeBase;
@@ -18,7 +19,7 @@ describe('retrieval and extractive answers on docs-corpus', () => {
   after(() => knowledgeBase.close());
 
   it('answers a fault-code question from the PDF table, citing document, page and heading', async () => {
-    const result = await knowledgeBase.ask({ question: 'What does fault code E-104 mean on the HL-400 lathe?' });
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: 'What does fault code E-104 mean on the HL-400 lathe?' });
     assert.equal(result.answerable, true);
     assert.match(result.answer, /encoder/i);
     const [citation] = result.citations;
@@ -30,7 +31,7 @@ describe('retrieval and extractive answers on docs-corpus', () => {
   });
 
   it('answers in Chinese from a Chinese PDF', async () => {
-    const result = await knowledgeBase.ask({ question: '注塑机报警 M-05 是什么意思？' });
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: '注塑机报警 M-05 是什么意思？' });
     assert.equal(result.language, 'zh');
     assert.match(result.answer, /油温过高/);
     assert.equal(result.citations[0]?.page, 2);
@@ -38,7 +39,7 @@ describe('retrieval and extractive answers on docs-corpus', () => {
 
   it('refuses, in the question language, what the knowledge base does not contain', async () => {
     for (const [question, language] of [['How is the annual bonus for production staff calculated?', 'en'], ['食堂几点开饭？', 'zh']] as const) {
-      const result = await knowledgeBase.ask({ question });
+      const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question });
       assert.equal(result.answerable, false, question);
       assert.equal(result.answer, refusalMessages[language]);
       assert.deepEqual(result.citations, []);
@@ -55,12 +56,12 @@ describe('retrieval and extractive answers on docs-corpus', () => {
   });
 
   it('applies filters on language, source prefix and document', async () => {
-    const chinese = await knowledgeBase.search('VPN', 10, { language: 'zh' });
+    const chinese = await knowledgeBase.search('VPN', 10, READ_EVERYTHING, { language: 'zh' });
     assert.ok(chinese.chunks.length > 0 && chinese.chunks.every((chunk) => chunk.language === 'zh'));
-    const hr = await knowledgeBase.search('leave', 10, { sourcePrefix: 'docs-corpus/hr/' });
+    const hr = await knowledgeBase.search('leave', 10, READ_EVERYTHING, { sourcePrefix: 'docs-corpus/hr/' });
     assert.ok(hr.chunks.length > 0 && hr.chunks.every((chunk) => chunk.source.startsWith('docs-corpus/hr/')));
     const documentId = hr.chunks[0]!.documentKey;
-    const one = await knowledgeBase.search('leave', 10, { documentIds: [documentId] });
+    const one = await knowledgeBase.search('leave', 10, READ_EVERYTHING, { documentIds: [documentId] });
     assert.ok(one.chunks.every((chunk) => chunk.documentKey === documentId));
   });
 
@@ -69,7 +70,7 @@ describe('retrieval and extractive answers on docs-corpus', () => {
       { role: 'user' as const, content: '注塑机报警 M-05 是什么意思？' },
       { role: 'assistant' as const, content: 'M-05 表示油温过高。[1]' },
     ];
-    const result = await knowledgeBase.ask({ question: '那 M-12 呢？', history });
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: '那 M-12 呢？', history });
     assert.equal(result.retrieval.query, '注塑机报警 M-12 是什么意思？');
     assert.match(result.answer, /模具保护/);
   });
@@ -77,7 +78,7 @@ describe('retrieval and extractive answers on docs-corpus', () => {
   it('streams the same answer it returns', async () => {
     let streamed = '';
     let done: string | undefined;
-    for await (const part of knowledgeBase.askStream({ question: 'How long can a VPN session stay connected?' })) {
+    for await (const part of knowledgeBase.askStream({ scope: READ_EVERYTHING, question: 'How long can a VPN session stay connected?' })) {
       if (part.type === 'delta') streamed += part.text;
       if (part.type === 'done') done = part.result.answer;
     }
@@ -99,7 +100,7 @@ describe('answers from an OpenAI-compatible LLM', () => {
 
   it('sends numbered context, keeps valid citations and drops and reports invalid ones', async () => {
     server.enqueue({ kind: 'answer', text: 'E-104 means the spindle encoder signal is lost [1]. See also [9].', pieces: 7 });
-    const result = await knowledgeBase.ask({ question: 'What does fault code E-104 mean?' });
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: 'What does fault code E-104 mean?' });
     assert.equal(result.answeredBy, 'llm');
     assert.equal(result.answer, 'E-104 means the spindle encoder signal is lost [1]. See also.');
     assert.deepEqual(result.droppedCitations, [9]);
@@ -111,34 +112,34 @@ describe('answers from an OpenAI-compatible LLM', () => {
 
   it('uses a Chinese system prompt for a Chinese question', async () => {
     server.enqueue({ kind: 'answer', text: 'M-05 表示油温过高 [1]。' });
-    const result = await knowledgeBase.ask({ question: '注塑机报警 M-05 是什么意思？' });
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: '注塑机报警 M-05 是什么意思？' });
     assert.equal(result.answer, 'M-05 表示油温过高 [1]。');
     assert.match(server.requests.at(-1)!.body.messages[0]!.content, /简体中文/);
   });
 
   it('turns the model saying NO_ANSWER into a structured refusal', async () => {
     server.enqueue({ kind: 'answer', text: NO_ANSWER_TOKEN });
-    const result = await knowledgeBase.ask({ question: 'How often are digital calipers calibrated?' });
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: 'How often are digital calipers calibrated?' });
     assert.equal(result.answerable, false);
     assert.equal(result.answer, refusalMessages.en);
   });
 
   it('retries once after a retryable error', async () => {
     server.enqueue({ kind: 'status', status: 503 }, { kind: 'answer', text: 'Every 6 months [1].' });
-    const result = await knowledgeBase.ask({ question: 'How often are digital calipers calibrated?' });
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: 'How often are digital calipers calibrated?' });
     assert.equal(result.answeredBy, 'llm');
     assert.equal(result.fallback, undefined);
   });
 
   it('falls back to the extractive answer when the model hangs or keeps failing, and says so', async () => {
     server.enqueue({ kind: 'hang' }, { kind: 'hang' });
-    const hung = await knowledgeBase.ask({ question: 'How often are digital calipers calibrated?' });
+    const hung = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: 'How often are digital calipers calibrated?' });
     assert.equal(hung.answeredBy, 'extractive');
     assert.match(hung.fallback?.reason ?? '', /did not answer within 1500 ms/);
     assert.match(hung.answer, /language model was unavailable/);
     assert.match(hung.answer, /6 months/);
     server.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 500 });
-    const failed = await knowledgeBase.ask({ question: '注塑机报警 M-05 是什么意思？' });
+    const failed = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: '注塑机报警 M-05 是什么意思？' });
     assert.equal(failed.answeredBy, 'extractive');
     assert.match(failed.answer, /语言模型暂不可用/);
   });
@@ -148,7 +149,7 @@ describe('answers from an OpenAI-compatible LLM', () => {
     server.enqueue({ kind: 'malformed-stream', after: 'E-104 means' });
     const parts: string[] = [];
     let final;
-    for await (const part of knowledgeBase.askStream({ question: 'What does fault code E-104 mean?' })) {
+    for await (const part of knowledgeBase.askStream({ scope: READ_EVERYTHING, question: 'What does fault code E-104 mean?' })) {
       if (part.type === 'delta') parts.push(part.text);
       if (part.type === 'done') final = part.result;
     }
@@ -161,6 +162,7 @@ describe('answers from an OpenAI-compatible LLM', () => {
   it('condenses a follow-up with the LLM', async () => {
     server.enqueue({ kind: 'answer', text: 'What does fault code E-207 mean on the HL-400 lathe?' }, { kind: 'answer', text: 'Hydraulic pressure low [1].' });
     const result = await knowledgeBase.ask({
+      scope: READ_EVERYTHING,
       question: 'And E-207?',
       history: [
         { role: 'user', content: 'What does fault code E-104 mean on the HL-400 lathe?' },
@@ -177,10 +179,10 @@ describe('dense retrieval in fusion', () => {
     const knowledgeBase = await corpusKnowledgeBase({ environment: { KB_FUSION_DENSE_WEIGHT: '1' } });
     try {
       // Misspelled words match no index term: every result comes from the vectors (character trigrams).
-      const misspelled = await knowledgeBase.search('spindel overheeting', 5);
+      const misspelled = await knowledgeBase.search('spindel overheeting', 5, READ_EVERYTHING);
       assert.equal(misspelled.chunks.length, 5);
       assert.ok(misspelled.chunks.every((chunk) => chunk.denseRank !== undefined && chunk.keywordRank === undefined));
-      const both = await knowledgeBase.search('spindle motor overheat', 10);
+      const both = await knowledgeBase.search('spindle motor overheat', 10, READ_EVERYTHING);
       assert.ok(both.chunks.some((chunk) => chunk.denseRank !== undefined && chunk.keywordRank !== undefined));
     } finally {
       knowledgeBase.close();
@@ -194,9 +196,9 @@ describe('dense retrieval in fusion', () => {
     const builtin = await corpusKnowledgeBase();
     try {
       assert.match(withModel.embedder.id, /^transformers:test\/tiny-bert:/);
-      const dense = await withModel.search('vpn password reset', 5);
+      const dense = await withModel.search('vpn password reset', 5, READ_EVERYTHING);
       assert.ok(dense.chunks.some((chunk) => chunk.denseRank !== undefined));
-      const keywordOnly = await builtin.search('vpn password reset', 5);
+      const keywordOnly = await builtin.search('vpn password reset', 5, READ_EVERYTHING);
       assert.ok(keywordOnly.chunks.every((chunk) => chunk.denseRank === undefined));
     } finally {
       withModel.close();
@@ -213,7 +215,7 @@ describe('reranking and diversity', () => {
     try {
       assert.equal(knowledgeBase.reranker?.id, 'transformers:test/tiny-reranker');
       // The tiny reranker prefers passages that say "VPN": the password question's VPN chunks rise to the top.
-      const result = await knowledgeBase.search('password reset', 5);
+      const result = await knowledgeBase.search('password reset', 5, READ_EVERYTHING);
       assert.ok(result.chunks.every((chunk) => chunk.rerankScore !== undefined));
       const scores = result.chunks.map((chunk) => chunk.rerankScore!);
       assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
@@ -242,8 +244,8 @@ describe('reranking and diversity', () => {
     const diverse = await open('0.6');
     try {
       const query = 'VPN error 809 password';
-      const plainTop = (await plain.search(query, 2)).chunks.map((chunk) => chunk.text);
-      const diverseTop = (await diverse.search(query, 2)).chunks.map((chunk) => chunk.text);
+      const plainTop = (await plain.search(query, 2, READ_EVERYTHING)).chunks.map((chunk) => chunk.text);
+      const diverseTop = (await diverse.search(query, 2, READ_EVERYTHING)).chunks.map((chunk) => chunk.text);
       assert.equal(plainTop[0], plainTop[1], 'without MMR the two copies fill the context');
       assert.notEqual(diverseTop[0], diverseTop[1], 'with MMR the second place goes to something new');
     } finally {

@@ -56,6 +56,40 @@ describe('document metadata and reader groups', () => {
     assert.ok(!JSON.stringify(asked).includes('12,000'), 'nothing of the restricted document leaks into an answer');
   });
 
+  // Regression: /v1/chat/completions applied no reader groups, so a key without groups read restricted documents.
+  it('keeps a restricted document out of every read route for a key outside its group, and in for one inside', async () => {
+    const secret = '12,000';
+    const post = async (key: string, route: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${base}${route}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      assert.equal(response.status, 200, `${route}: ${await response.clone().text()}`);
+      return response.text();
+    };
+    const question = 'What is the range of salary band S3?';
+    const routes: [string, (key: string, headers?: Record<string, string>) => Promise<string>][] = [
+      ['search', (key, headers) => post(key, '/v1/search', { query: question }, headers)],
+      ['search over several collections', (key, headers) => post(key, '/v1/search', { query: question, collections: ['default'] }, headers)],
+      ['ask', (key, headers) => post(key, '/v1/ask', { question }, headers)],
+      ['ask streamed', (key, headers) => post(key, '/v1/ask', { question, stream: true }, headers)],
+      ['ask as a follow-up', (key, headers) => post(key, '/v1/ask', { question: 'And band S3?', history: [{ role: 'user', content: 'Tell me about salary bands' }, { role: 'assistant', content: 'Which band?' }] }, headers)],
+      ['chat completions', (key, headers) => post(key, '/v1/chat/completions', { model: 'kb-default', messages: [{ role: 'user', content: question }] }, headers)],
+      ['chat completions streamed', (key, headers) => post(key, '/v1/chat/completions', { model: 'kb-default', stream: true, messages: [{ role: 'user', content: question }] }, headers)],
+    ];
+    for (const [name, call] of routes) {
+      assert.ok(!(await call(keys['public']!)).includes(secret), `${name}: a key without the group reads the restricted document`);
+      assert.ok((await call(keys['hr']!)).includes(secret), `${name}: a key of the group does not read the restricted document`);
+    }
+    const session = async (user?: string) => {
+      const response = await fetch(`${base}/v1/widget/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: PAGE }, body: JSON.stringify({ key: keys['widget'], ...(user ? { user } : {}) }) });
+      return ((await response.json()) as { token: string }).token;
+    };
+    const outsider = await session();
+    const insider = await session(signUserToken({ sub: 'alice', groups: ['hr'], exp: Math.floor(Date.now() / 1000) + 600 }, USER_SECRET));
+    for (const [name, call] of routes.filter(([name]) => name.startsWith('ask') || name.startsWith('search'))) {
+      assert.ok(!(await call(outsider, { origin: PAGE })).includes(secret), `widget ${name}: an anonymous user reads the restricted document`);
+      assert.ok((await call(insider, { origin: PAGE })).includes(secret), `widget ${name}: a user of the group does not read the restricted document`);
+    }
+  });
+
   it('filters by tags and department', async () => {
     assert.deepEqual(await search(keys['admin']!, { filters: { tags: ['food'] } }), ['Canteen hours']);
     assert.deepEqual(await search(keys['admin']!, { filters: { department: 'HR' } }), ['Salary bands 2026']);

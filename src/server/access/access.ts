@@ -17,6 +17,7 @@ import { KbError } from '../../errors.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { SessionTokens, type SessionClaims } from './session-token.ts';
 import type { KeyStore, Scope } from '../../keys/key-store.ts';
+import { READ_EVERYTHING, readScopeForGroups, type ReadScope } from '../../retrieve/read-scope.ts';
 
 export type RouteAccess = 'query' | 'admin';
 export type Principal = { kind: 'session'; claims: SessionClaims } | { kind: 'api-key'; keyId: string; scope: Scope; collection?: string; groups?: string[] } | { kind: 'local' };
@@ -198,12 +199,15 @@ export function assertCollectionAllowed(request: FastifyRequest, collection: str
 }
 
 /**
- * Which documents a caller may read: admin keys and the local no-key mode read everything; a query key or a widget
- * session reads documents open to everyone plus those of its groups (a key's --groups, the groups in the end-user
- * token the host page signed).
+ * What a caller may read, for every read route, derived once from its principal: the collections it names must be
+ * open to the key (a key created for one collection works only there), and its reader groups decide the documents.
+ * Admin keys and the local no-key mode read everything; a query key or a widget session reads documents open to
+ * everyone plus those of its groups (a key's --groups, the groups in the end-user token the host page signed).
  */
-export function readerGroupsOf(principal: Principal | undefined): string[] | undefined {
-  if (!principal || principal.kind === 'local') return undefined;
-  if (principal.kind === 'api-key') return principal.scope === 'admin' ? undefined : (principal.groups ?? []);
-  return principal.claims.groups ?? [];
+export function readScopeOf(request: FastifyRequest, collections: readonly string[]): ReadScope {
+  for (const collection of collections) assertCollectionAllowed(request, collection);
+  const principal = request.principal;
+  if (!principal || principal.kind === 'local') return READ_EVERYTHING;
+  if (principal.kind === 'api-key') return principal.scope === 'admin' ? READ_EVERYTHING : readScopeForGroups(principal.groups ?? []);
+  return readScopeForGroups(principal.claims.groups ?? []);
 }

@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
 import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
-import { assertCollectionAllowed, readerGroupsOf } from '../access/access.ts';
+import { readScopeOf } from '../access/access.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { abortWhenClientLeaves, openEventStream } from '../event-stream.ts';
 import { toRetrievalFilters } from './filters.ts';
@@ -32,14 +32,15 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
     async (request, reply) => {
       const { question, history, topK, filters, stream, collection, collections } = request.body;
       const { primary: knowledgeBase, others, names } = await holder.forRequest(collection, collections);
-      for (const name of names) assertCollectionAllowed(request, name);
+      const scope = readScopeOf(request, names);
       // Refused before any event is sent, so the client gets a plain 503 with Retry-After.
       if (knowledgeBase.model) knowledgeBase.modelLimit.assertAvailable();
       const wantsStream = stream ?? /text\/event-stream/.test(request.headers.accept ?? '');
       const signal = abortWhenClientLeaves(reply);
-      const retrievalFilters = toRetrievalFilters(filters, readerGroupsOf(request.principal));
+      const retrievalFilters = toRetrievalFilters(filters);
       const input = {
         question,
+        scope,
         ...(history ? { history } : {}),
         ...(topK ? { topK } : {}),
         ...(retrievalFilters ? { filters: retrievalFilters } : {}),

@@ -3,12 +3,10 @@ import type { z } from 'zod';
 import type { SearchFilters } from '../../retrieve/retriever.ts';
 import type { filtersSchema } from '../schemas.ts';
 
-/** API filters and the caller's reader groups → retrieval filters. */
-export function toRetrievalFilters(filters: z.infer<typeof filtersSchema> | undefined, readerGroups?: string[]): SearchFilters | undefined {
-  const groups = readerGroups ? { readerGroups } : {};
-  if (!filters) return readerGroups ? groups : undefined;
+/** API filters → retrieval filters (what the caller may read is its ReadScope, not a filter). */
+export function toRetrievalFilters(filters: z.infer<typeof filtersSchema> | undefined): SearchFilters | undefined {
+  if (!filters) return undefined;
   return {
-    ...groups,
     ...(filters.tags ? { tags: filters.tags } : {}),
     ...(filters.department ? { department: filters.department } : {}),
     ...(filters.documentIds ? { documentIds: filters.documentIds } : {}),

@@ -11,7 +11,7 @@ import type { FeedbackStore } from '../../feedback/feedback-store.ts';
 import { countTokens } from '../../text/tokenize.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import type { CollectionRegistry } from '../../collections/registry.ts';
-import { assertCollectionAllowed } from '../access/access.ts';
+import { readScopeOf } from '../access/access.ts';
 import { citationSchema, errorResponseSchema } from '../schemas.ts';
 import { abortWhenClientLeaves, openEventStream } from '../event-stream.ts';
 
@@ -71,7 +71,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
       const body = request.body;
       const collection = body.model.startsWith('kb-') ? body.model.slice(3) : '';
       if (!registry.find(collection)) throw new KbError('KB_ERR_UNKNOWN_MODEL', { model: body.model });
-      assertCollectionAllowed(request, collection);
+      const scope = readScopeOf(request, [collection]);
       const turns = body.messages.filter((message) => message.role === 'user' || message.role === 'assistant').map((message) => ({ role: message.role as 'user' | 'assistant', content: textOf(message.content) }));
       const last = turns.at(-1);
       if (!last || last.role !== 'user' || !last.content.trim()) throw new KbError('KB_ERR_VALIDATION', { details: 'messages: the last message must be a non-empty user message' });
@@ -82,7 +82,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
       const answerId = randomUUID();
       const created = Math.floor(Date.now() / 1000);
       const signal = abortWhenClientLeaves(reply);
-      const input = { question, ...(history.length > 0 ? { history } : {}), signal };
+      const input = { question, scope, ...(history.length > 0 ? { history } : {}), signal };
 
       if (!body.stream) {
         const result = await knowledgeBase.ask(input);

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorResponseSchema, searchBodySchema, searchResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
-import { assertCollectionAllowed, readerGroupsOf } from '../access/access.ts';
+import { readScopeOf } from '../access/access.ts';
 import { toRetrievalFilters } from './filters.ts';
 
 /** Results returned when the request does not say (1..100). */
@@ -23,8 +23,8 @@ export const searchRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
     async (request) => {
       const { query, topK, filters, collection, collections } = request.body;
       const { primary: knowledgeBase, others, names } = await holder.forRequest(collection, collections);
-      for (const name of names) assertCollectionAllowed(request, name);
-      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, toRetrievalFilters(filters, readerGroupsOf(request.principal)), others);
+      const scope = readScopeOf(request, names);
+      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, scope, toRetrievalFilters(filters), others);
       return {
         results: retrieval.chunks.map((chunk) => ({
           chunkId: `${chunk.documentKey}:${chunk.ordinal}`,
