@@ -9,6 +9,7 @@ FROM node:20-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
@@ -35,6 +36,6 @@ VOLUME ["/data", "/models"]
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-# Indexes docs-corpus (incremental: instant when unchanged), then serves. Mount your own documents and pass their
-# path as an argument: docker run -v /srv/docs:/docs:ro kb-qa node --import tsx src/cli.ts start /docs
-CMD ["node", "--import", "tsx", "src/cli.ts", "start"]
+# Serves the index in the data volume (an empty one answers "not in the knowledge base" until documents are indexed:
+# docker run -v /srv/docs:/docs:ro kb-qa node --import tsx src/cli.ts start /docs). The demo corpus only on request: `… kb-qa node --import tsx src/cli.ts demo`.
+CMD ["node", "--import", "tsx", "src/cli.ts", "serve"]

@@ -31,7 +31,7 @@ healthcheck=$(sed -n 's/^ *CMD \(node -e .*\)$/\1/p' "$repository/Dockerfile")
 cd "$work/app"
 
 echo "== runtime stage without an admin key: must refuse to listen on 0.0.0.0"
-if "${as_user[@]}" "${environment[@]}" node --import tsx src/cli.ts start 2>"$work/refused.log" >/dev/null; then
+if "${as_user[@]}" "${environment[@]}" node --import tsx src/cli.ts serve 2>"$work/refused.log" >/dev/null; then
   echo "FAIL: started on 0.0.0.0 without an admin key"; exit 1
 fi
 grep -q "refusing to listen on 0.0.0.0 without an admin key" "$work/refused.log" || { cat "$work/refused.log"; exit 1; }
@@ -40,7 +40,8 @@ echo "refused, as it should: $(tail -n 1 "$work/refused.log")"
 echo "== create an admin key in the data volume, start, wait for the health check"
 key=$("${as_user[@]}" "${environment[@]}" node --import tsx src/cli.ts keys create --scope admin --label smoke | grep -o 'kb_[A-Za-z0-9_-]*' | head -n 1)
 [ -n "$key" ] || { echo "FAIL: no key printed"; exit 1; }
-"${as_user[@]}" "${environment[@]}" node --import tsx src/cli.ts start >"$work/server.log" 2>&1 &
+# The image's CMD: it serves the data volume as it is (no demo documents unless asked for with `demo`).
+"${as_user[@]}" "${environment[@]}" node --import tsx src/cli.ts serve >"$work/server.log" 2>&1 &
 server=$!
 for attempt in $(seq 1 120); do
   if "${environment[@]}" bash -c "$healthcheck"; then healthy=1; break; fi
@@ -51,7 +52,8 @@ echo "healthy after about ${attempt} s (running as uid $(ps -o uid= -p "$server"
 
 status=$(curl -s -o "$work/answer.json" -w '%{http_code}' "http://127.0.0.1:$port/v1/ask" -H "authorization: Bearer $key" -H 'content-type: application/json' -d '{"question":"How long can a VPN session last?"}')
 [ "$status" = 200 ] || { echo "FAIL: /v1/ask answered $status"; cat "$work/answer.json"; exit 1; }
-echo "ask: 200, $(head -c 160 "$work/answer.json")…"
+grep -q '"answerable":false' "$work/answer.json" || { echo "FAIL: an empty data volume answered from documents (demo data indexed unasked?)"; cat "$work/answer.json"; exit 1; }
+echo "ask on the empty volume: 200, not answerable: $(head -c 160 "$work/answer.json")…"
 anonymous=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/v1/search" -H 'content-type: application/json' -d '{"query":"VPN"}')
 [ "$anonymous" = 401 ] || { echo "FAIL: /v1/search without a key answered $anonymous"; exit 1; }
 echo "search without a key: 401"

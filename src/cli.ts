@@ -16,13 +16,19 @@ import { READ_EVERYTHING } from './retrieve/read-scope.ts';
 const usage = `Usage: kb <command> [options]
 
 Commands:
-  start [paths…]     index the paths (default: docs-corpus), then serve the HTTP API
-  ingest [paths…]    index documents (PDF, DOCX, HTML, Markdown, text) into KB_DATA_DIR; incremental
+  start [paths…]     index the paths (if any), then serve the HTTP API
+  demo               index the demo knowledge base (docs-corpus), then serve it
+  ingest [paths…]    index documents (PDF, DOCX, HTML, Markdown, text) into KB_DATA_DIR; incremental (default: docs-corpus)
   serve              serve the HTTP API over the existing index
   ask "question"     answer one question from the command line
-  keys create --scope admin|query|widget [--origins "https://a https://b"] [--collection NAME] [--groups "hr,it"] [--label TEXT]
-                     create an API key (printed once; stored hashed in KB_DATA_DIR/keys.json)
-  keys list          list keys (id, scope, origins, created, revoked)
+  documents list     list the indexed documents (id, chunks, updated, source)
+  documents delete ID|SOURCE
+                     remove a document (by the id shown in the list or in citations, or by its source path)
+  keys create --scope admin|query|widget [--origins "https://a https://b"] [--collection NAME] [--groups "hr,it"]
+              [--rate-limit N] [--label TEXT]
+                     create an API key (printed once; stored hashed in KB_DATA_DIR/keys.json); --rate-limit sets
+                     its own requests per minute
+  keys list          list keys (id, scope, state, collection, groups, origins, rate limit, created)
   keys revoke ID     revoke a key at once (running servers stop accepting it)
 
 Options:
@@ -30,8 +36,10 @@ Options:
   --port N           same as PORT
   --host HOST        same as HOST
   --collection NAME  (ingest, ask) the collection to use (default: default); ingest creates it if needed
-  --json             (ask, ingest, keys list) print JSON
-  --demo             (serve, start) allow listening on a non-loopback interface without any admin key
+  --json             (ask, ingest, documents list, keys list) print JSON only on standard output
+  --demo             (serve, start, demo) allow listening on a non-loopback interface without any admin key
+
+For clean JSON through npm, silence npm's banner: npm run -s ask -- "question" --json (or npx kb ask … --json).
   -h, --help         this text
 
 Settings (environment variables; a .env file in the working directory is read too):
@@ -105,7 +113,7 @@ function refuseUnprotectedExposure(config: Readonly<Config>, demo: boolean): voi
 function runKeys(
   config: Readonly<Config>,
   args: string[],
-  options: { scope: string | undefined; origins: string | undefined; collection: string | undefined; label: string | undefined; groups: string | undefined; json: boolean },
+  options: { scope: string | undefined; origins: string | undefined; collection: string | undefined; label: string | undefined; groups: string | undefined; rateLimit: string | undefined; json: boolean },
 ): number {
   const keys = new KeyStore(config.dataDir);
   const [action, id] = args;
@@ -114,7 +122,15 @@ function runKeys(
     if (!scope || !scopes.includes(scope)) throw new Error(`keys create needs --scope ${scopes.join('|')}`);
     const origins = options.origins?.split(/[\s,]+/).filter(Boolean);
     const groups = options.groups?.split(/[\s,]+/).filter(Boolean);
-    const { key, record } = keys.create({ scope, ...(origins ? { origins } : {}), ...(groups ? { groups } : {}), ...(options.collection ? { collection: options.collection } : {}), ...(options.label ? { label: options.label } : {}) });
+    const rateLimitPerMinute = options.rateLimit === undefined ? undefined : Number(options.rateLimit);
+    const { key, record } = keys.create({
+      scope,
+      ...(origins ? { origins } : {}),
+      ...(groups ? { groups } : {}),
+      ...(options.collection ? { collection: options.collection } : {}),
+      ...(options.label ? { label: options.label } : {}),
+      ...(rateLimitPerMinute !== undefined ? { rateLimitPerMinute } : {}),
+    });
     if (options.json) process.stdout.write(JSON.stringify({ key, id: record.id, scope: record.scope }) + '\n');
     else process.stdout.write(`${key}\n(id ${record.id}, scope ${record.scope}${record.origins ? `, origins ${record.origins.join(' ')}` : ''}) — shown once, store it now.\n`);
     return 0;
@@ -122,7 +138,21 @@ function runKeys(
   if (action === 'list') {
     const all = keys.all().map(({ hash: _hash, ...rest }) => rest);
     if (options.json) process.stdout.write(JSON.stringify(all) + '\n');
-    else for (const key of all) process.stdout.write(`${key.id}  ${key.scope.padEnd(6)}  ${key.revokedAt ? `revoked ${key.revokedAt}` : 'active'}  created ${key.createdAt}${key.origins ? `  origins ${key.origins.join(' ')}` : ''}${key.label ? `  ${key.label}` : ''}\n`);
+    else if (all.length === 0) process.stdout.write('no keys (create one with: kb keys create --scope admin)\n');
+    else {
+      for (const key of all) {
+        const details = [
+          key.revokedAt ? `revoked ${key.revokedAt}` : 'active',
+          `collection ${key.collection ?? '(all)'}`,
+          ...(key.groups ? [`groups ${key.groups.join(',')}`] : []),
+          ...(key.origins ? [`origins ${key.origins.join(' ')}`] : []),
+          `rate limit ${key.rateLimitPerMinute ? `${key.rateLimitPerMinute}/min` : 'default'}`,
+          `created ${key.createdAt}`,
+          ...(key.label ? [key.label] : []),
+        ];
+        process.stdout.write(`${key.id}  ${key.scope.padEnd(6)}  ${details.join('  ')}\n`);
+      }
+    }
     return 0;
   }
   if (action === 'revoke') {
@@ -135,6 +165,34 @@ function runKeys(
     return 0;
   }
   throw new Error('keys needs create, list or revoke');
+}
+
+async function runDocuments(config: Readonly<Config>, args: string[], json: boolean, collection?: string): Promise<number> {
+  const [action, target] = args;
+  if (action !== 'list' && action !== 'delete') throw new Error('documents needs list or delete');
+  if (action === 'delete' && !target) throw new Error('documents delete needs a document id or source (see documents list)');
+  const knowledgeBase = await openCollection(config, collection, consoleLogger(true), false);
+  try {
+    const store = knowledgeBase.store;
+    if (action === 'list') {
+      const documents = store.listDocuments().map((document) => ({ id: document.key, title: document.title, source: document.source, chunks: document.chunkCount, updatedAt: document.updatedAt }));
+      if (json) process.stdout.write(JSON.stringify(documents) + '\n');
+      else if (documents.length === 0) process.stdout.write('no documents (index some with: kb ingest /path/to/docs)\n');
+      else for (const document of documents) process.stdout.write(`${document.id}  ${String(document.chunks).padStart(5)} chunks  ${document.updatedAt}  ${document.source}\n`);
+      return 0;
+    }
+    const document = store.getDocumentByKey(target!) ?? store.getDocumentBySource(target!);
+    if (!document) {
+      process.stderr.write(`no document with id or source "${target}" (see: kb documents list)\n`);
+      return 1;
+    }
+    store.deleteDocument(document.source);
+    if (json) process.stdout.write(JSON.stringify({ deleted: document.key, source: document.source }) + '\n');
+    else process.stdout.write(`deleted ${document.key} (${document.source}, ${document.chunkCount} chunks)\n`);
+    return 0;
+  } finally {
+    knowledgeBase.close();
+  }
 }
 
 async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
@@ -161,7 +219,8 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   const address = await app.listen({ host: config.host, port: config.port });
   knowledgeBase.then(
-    () => {
+    (opened) => {
+      if (opened.store.documentCount() === 0) process.stdout.write('The knowledge base is empty: index your documents with `npm run ingest -- /path/to/docs`, or try the demo with `npm run demo`.\n');
       const shown = address.replace('://127.0.0.1', '://localhost');
       logger.info(`ready: ${shown}  (API docs: ${shown}/docs)`);
       process.stdout.write(`Knowledge base ready at ${shown}  —  try: curl -s ${shown}/v1/ask -H 'content-type: application/json' -d '{"question":"How do I reset my VPN password?"}'\n`);
@@ -206,6 +265,7 @@ export async function main(argv: string[]): Promise<number> {
       collection: { type: 'string' },
       label: { type: 'string' },
       groups: { type: 'string' },
+      'rate-limit': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -225,18 +285,25 @@ export async function main(argv: string[]): Promise<number> {
       const summary = await runIngest(config, rest, json, values.collection);
       return summary.failed.length > 0 ? 1 : 0;
     }
-    case 'start': {
+    case 'start':
+    case 'demo': {
       refuseUnprotectedExposure(config, values.demo ?? false);
-      const summary = await runIngest(config, rest, false);
-      if (summary.failed.length > 0) process.stderr.write(`${summary.failed.length} file(s) could not be indexed (see above); serving the rest.\n`);
+      // Demo documents only when asked: `start` without paths serves the index as it is.
+      const paths = command === 'demo' ? [DEFAULT_CORPUS] : rest;
+      if (paths.length > 0) {
+        const summary = await runIngest(config, paths, false);
+        if (summary.failed.length > 0) process.stderr.write(`${summary.failed.length} file(s) could not be indexed (see above); serving the rest.\n`);
+      }
       await runServe(config, values.demo ?? false);
       return -1;
     }
+    case 'documents':
+      return runDocuments(config, rest, json, values.collection);
     case 'serve':
       await runServe(config, values.demo ?? false);
       return -1;
     case 'keys':
-      return runKeys(config, rest, { scope: values.scope, origins: values.origins, collection: values.collection, label: values.label, groups: values.groups, json });
+      return runKeys(config, rest, { scope: values.scope, origins: values.origins, collection: values.collection, label: values.label, groups: values.groups, rateLimit: values['rate-limit'], json });
     case 'ask':
       if (rest.length === 0) throw new Error('ask needs a question: kb ask "How do I reset my VPN password?"');
       await runAsk(config, rest.join(' '), json, values.collection);

@@ -65,7 +65,8 @@ export const settingDescriptions: Record<string, string> = {
   KB_USER_TOKEN_SECRET: 'secret the host page backend signs end-user tokens (data-user-token) with; their groups decide what the user reads (empty: user ids are plain labels without groups)',
   KB_SESSION_TTL_SECONDS: 'lifetime of a widget session token (60..86400)',
   KB_RATE_LIMIT_PER_MINUTE: 'requests per minute per widget session, API key or client IP (1..100000000)',
-  KB_RATE_LIMIT_PER_IP_PER_MINUTE: 'requests per minute from one client address, whatever session or key it uses (1..100000000)',
+  KB_RATE_LIMIT_PER_IP_PER_MINUTE: 'requests per minute from one client address, whatever widget sessions it uses; API keys are held to their own limit instead (1..100000000)',
+  KB_RATE_LIMIT_ADMIN_PER_MINUTE: 'requests per minute per admin key, unless the key was created with its own --rate-limit (1..100000000)',
   KB_UPLOAD_MAX_BYTES: 'largest file accepted by POST /v1/collections/:c/documents, in bytes',
   KB_UPLOAD_MAX_FILES: 'most files in one upload request (1..100)',
   KB_JOB_QUEUE: 'ingestion jobs that may wait while one runs; more are refused with 503 (1..1000)',
@@ -153,6 +154,7 @@ const configSchema = z
     KB_SESSION_TTL_SECONDS: integer(60, 86400, 3600),
     KB_RATE_LIMIT_PER_MINUTE: integer(1, 100_000_000, 60),
     KB_RATE_LIMIT_PER_IP_PER_MINUTE: integer(1, 100_000_000, 600),
+    KB_RATE_LIMIT_ADMIN_PER_MINUTE: integer(1, 100_000_000, 6000),
     KB_UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024, 50 * 1024 * 1024),
     KB_UPLOAD_MAX_FILES: integer(1, 100, 20),
     KB_JOB_QUEUE: integer(1, 1000, 10),
@@ -193,6 +195,8 @@ export interface Config {
     sessionTtlSeconds: number;
     rateLimitPerMinute: number;
     rateLimitPerIpPerMinute: number;
+    /** Admin keys run scripts (uploads, reindexing): a higher default than query keys and widget sessions. */
+    adminRateLimitPerMinute: number;
   };
   logLevel: RawConfig['KB_LOG_LEVEL'];
 }
@@ -258,6 +262,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       sessionTtlSeconds: raw.KB_SESSION_TTL_SECONDS,
       rateLimitPerMinute: raw.KB_RATE_LIMIT_PER_MINUTE,
       rateLimitPerIpPerMinute: raw.KB_RATE_LIMIT_PER_IP_PER_MINUTE,
+      adminRateLimitPerMinute: raw.KB_RATE_LIMIT_ADMIN_PER_MINUTE,
     },
     logLevel: raw.KB_LOG_LEVEL,
     ...overrides,

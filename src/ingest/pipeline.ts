@@ -184,11 +184,17 @@ export async function ingestPaths(roots: readonly string[], options: IngestOptio
   return summary;
 }
 
+/** Skipped files listed by name in the human summary; beyond this, a count. */
+const SKIPPED_FILES_LISTED = 20;
+
 export function formatSummary(summary: IngestSummary): string {
-  return (
+  const lines = [
     `ingest: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.removed} removed, ` +
-    `${summary.failed.length} failed; ${summary.chunks} chunks written in ${summary.seconds.toFixed(1)} s`
-  );
+      `${summary.failed.length} failed, ${summary.skipped.length} skipped; ${summary.chunks} chunks written in ${summary.seconds.toFixed(1)} s`,
+  ];
+  for (const file of summary.skipped.slice(0, SKIPPED_FILES_LISTED)) lines.push(`skipped: ${file} (${path.extname(file) ? `${path.extname(file)} is not a supported format` : 'no file extension'})`);
+  if (summary.skipped.length > SKIPPED_FILES_LISTED) lines.push(`skipped: ${summary.skipped.length - SKIPPED_FILES_LISTED} more (--json lists them all)`);
+  return lines.join('\n');
 }
 
 export interface TextDocument {

@@ -22,6 +22,8 @@ const keySchema = z.object({
   /** Reader groups: a query key reads public documents and those of these groups. */
   groups: z.array(z.string()).optional(),
   label: z.string().optional(),
+  /** This key's own requests per minute, instead of the server's default for its scope. */
+  rateLimitPerMinute: z.number().int().min(1).max(100_000_000).optional(),
   createdAt: z.string(),
   revokedAt: z.string().optional(),
 });
@@ -66,7 +68,10 @@ export class KeyStore {
     return this.active().find((key) => key.hash === hash);
   }
 
-  create(input: { scope: Scope; collection?: string; origins?: string[]; groups?: string[]; label?: string }): { key: string; record: StoredKey } {
+  create(input: { scope: Scope; collection?: string; origins?: string[]; groups?: string[]; label?: string; rateLimitPerMinute?: number }): { key: string; record: StoredKey } {
+    if (input.rateLimitPerMinute !== undefined && !(Number.isInteger(input.rateLimitPerMinute) && input.rateLimitPerMinute >= 1 && input.rateLimitPerMinute <= 100_000_000)) {
+      throw new Error(`the rate limit must be a whole number of requests per minute from 1 to 100000000, not ${input.rateLimitPerMinute}`);
+    }
     if (input.scope === 'widget' && (!input.origins || input.origins.length === 0)) throw new Error('a widget key needs --origins (the page origins it may be used from)');
     for (const origin of input.origins ?? []) if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`"${origin}" is not an origin like https://helpdesk.example.com`);
     const prefix = input.scope === 'widget' ? 'pk' : input.scope === 'admin' ? 'kb_admin' : 'kb_query';
@@ -80,6 +85,7 @@ export class KeyStore {
       ...(input.origins ? { origins: input.origins } : {}),
       ...(input.groups && input.groups.length > 0 ? { groups: input.groups } : {}),
       ...(input.label ? { label: input.label } : {}),
+      ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
       createdAt: new Date().toISOString(),
     };
     this.write([...this.all(), record]);

@@ -115,7 +115,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const jobs = options.jobs ?? new JobQueue(config.dataDir, config.uploads.maxQueuedJobs);
   app.decorate('jobs', jobs);
   await app.register(documentRoutes, { holder, jobs, config });
-  await app.register(collectionRoutes, { registry, jobs });
+  await app.register(collectionRoutes, { registry, jobs, config });
   app.addHook('onReady', async () => {
     if (access.openLocally) app.log.warn('no API key exists: the API is open to local clients without an Origin header (create keys with `npm run kb -- keys create`)');
   });

@@ -88,7 +88,10 @@ export function renderMarkdown(text: string, options: RenderOptions = {}): Docum
         first = false;
         index++;
       }
-      fragment.append(table);
+      const wrapper = document.createElement('div');
+      wrapper.className = 'table';
+      wrapper.append(table);
+      fragment.append(wrapper);
       continue;
     }
     const paragraph = document.createElement('p');

@@ -23,8 +23,11 @@ header button { background: transparent; border: 1px solid rgba(255,255,255,.7);
 .message { max-width: 92%; padding: 8px 10px; border-radius: 10px; line-height: 1.5; overflow-wrap: anywhere; }
 .message p { margin: 0 0 6px; } .message p:last-child { margin-bottom: 0; }
 .message ul, .message ol { margin: 4px 0; padding-left: 20px; }
-.message table { border-collapse: collapse; margin: 4px 0; font-size: 13px; }
-.message th, .message td { border: 1px solid #d1d5db; padding: 2px 6px; text-align: left; vertical-align: top; }
+.message .table { overflow-x: auto; max-width: 100%; margin: 4px 0; }
+.message table { border-collapse: collapse; font-size: 13px; }
+/* Cells break between words only ("E-104" and "Code" stay whole); a table wider than the bubble scrolls. */
+.message th, .message td { border: 1px solid #d1d5db; padding: 2px 6px; text-align: left; vertical-align: top; overflow-wrap: normal; word-break: normal; hyphens: none; }
+.message th { white-space: nowrap; }
 .message code { background: #f3f4f6; padding: 0 3px; border-radius: 3px; }
 .message a { color: #1d4ed8; }
 .user { align-self: flex-end; background: #e0e7ff; }
@@ -41,7 +44,7 @@ header button { background: transparent; border: 1px solid rgba(255,255,255,.7);
 .suggestions { display: flex; flex-wrap: wrap; gap: 6px; }
 .suggestions button { border: 1px solid var(--kb-accent); color: #1f2937; background: #fff; border-radius: 14px; padding: 3px 10px; font-size: 13px; }
 form { display: flex; gap: 6px; padding: 8px; border-top: 1px solid #e5e7eb; align-items: flex-end; }
-label.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+label.visually-hidden, span.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 textarea { flex: 1; resize: none; min-height: 40px; max-height: 120px; padding: 8px; border: 1px solid #6b7280; border-radius: 8px; font: inherit; color: #1f2937; }
 form button { border: none; border-radius: 8px; padding: 9px 12px; background: var(--kb-accent); color: #fff; }
 form button.stop { background: #374151; }

@@ -170,9 +170,10 @@ export class KbChatElement extends HTMLElement {
     this.status = create('div', { className: 'status' }, { role: 'status' });
     const form = create('form');
     const label = create('label', { className: 'visually-hidden', htmlFor: 'kb-chat-input', textContent: t.inputLabel });
-    this.input = create('textarea', { id: 'kb-chat-input', rows: 1, placeholder: t.placeholder, maxLength: 4000 });
+    const hint = create('span', { className: 'visually-hidden', id: 'kb-chat-input-hint', textContent: t.inputHint });
+    this.input = create('textarea', { id: 'kb-chat-input', rows: 1, placeholder: t.placeholder, title: t.inputHint, maxLength: 4000 }, { 'aria-describedby': 'kb-chat-input-hint' });
     this.sendButton = create('button', { type: 'submit', textContent: t.send });
-    form.append(label, this.input, this.sendButton);
+    form.append(label, hint, this.input, this.sendButton);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       if (this.controller) this.controller.abort();

@@ -6,6 +6,8 @@ import { collectionSettingsSchema, type CollectionRegistry } from '../../collect
 import { KbError } from '../../errors.ts';
 import type { JobQueue } from '../../jobs/jobs.ts';
 import { errorResponseSchema } from '../schemas.ts';
+import type { Config } from '../../config.ts';
+import { isModelInstalled } from '../../embed/transformers.ts';
 
 const collectionSchema = z.object({
   name: z.string(),
@@ -16,7 +18,7 @@ const collectionSchema = z.object({
   embedder: z.string().optional(),
 });
 
-export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegistry; jobs: JobQueue }> = async (app, { registry, jobs }) => {
+export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegistry; jobs: JobQueue; config: Readonly<Config> }> = async (app, { registry, jobs, config }) => {
   const describe = async (name: string) => {
     const info = registry.find(name)!;
     const knowledgeBase = await registry.get(name).catch(() => undefined);
@@ -60,13 +62,20 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
         summary: 'Switch the embedding model: vectors are rebuilt in the background and swapped in when done (a job)',
         params: z.object({ collection: z.string().min(1).max(64) }),
         body: z.strictObject({ embedder: z.enum(['auto', 'builtin', 'transformers']), embeddingModel: z.string().min(1).max(200).optional() }),
-        response: { 202: z.object({ job: z.object({ id: z.string(), state: z.string() }) }), 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 503: errorResponseSchema },
+        response: { 202: z.object({ job: z.object({ id: z.string(), state: z.string() }) }), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 503: errorResponseSchema },
       },
     },
     async (request, reply) => {
       const { collection } = request.params;
       if (!registry.find(collection)) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection });
       if (collection === 'default') throw new KbError('KB_ERR_CONFLICT', { details: 'the default collection follows KB_EMBEDDER and KB_EMBEDDING_MODEL: change them and rebuild, or use a named collection' });
+      // A model that is not installed is refused now, not by a background job that fails a minute later.
+      const { embedder, embeddingModel } = request.body;
+      const model = embeddingModel ?? config.embeddingModel;
+      const needsModel = embedder === 'transformers' || (embedder === 'auto' && embeddingModel !== undefined);
+      if (needsModel && !config.allowRemoteModels && !isModelInstalled(config.modelsDir, model)) {
+        throw new KbError('KB_ERR_VALIDATION', { details: `body.embeddingModel: the model ${model} is not installed in ${config.modelsDir} (see the README, "Installing a real embedding model"); installed models are sub-folders there` });
+      }
       jobs.assertAvailable();
       const change = { embedder: request.body.embedder, ...(request.body.embeddingModel ? { embeddingModel: request.body.embeddingModel } : {}) };
       const job = jobs.submit({ kind: 'reembed', collection, files: [] }, async (current, update) => {

@@ -24,6 +24,8 @@ const chatRequestSchema = z
       .min(1)
       .max(50),
     stream: z.boolean().optional(),
+    /** With include_usage, a stream ends with a chunk that has no choices and the token counts (as OpenAI's does). */
+    stream_options: z.object({ include_usage: z.boolean().optional() }).loose().nullable().optional(),
   })
   .loose();
 
@@ -84,26 +86,31 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
       const signal = abortWhenClientLeaves(reply);
       const input = { question, scope, ...(history.length > 0 ? { history } : {}), signal };
 
+      const promptTokens = countTokens(question) + history.reduce((sum, turn) => sum + countTokens(turn.content), 0);
+      const usageOf = (answer: string) => {
+        const completionTokens = countTokens(answer);
+        return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+      };
       if (!body.stream) {
         const result = await knowledgeBase.ask(input);
         feedback.recordAnswer({ id: answerId, question, answer: result.answer, answerable: result.answerable, user: undefined, origin: undefined });
-        const promptTokens = countTokens(question) + history.reduce((sum, turn) => sum + countTokens(turn.content), 0);
-        const completionTokens = countTokens(result.answer);
         return {
           id,
           object: 'chat.completion' as const,
           created,
           model: body.model,
           choices: [{ index: 0, message: { role: 'assistant' as const, content: result.answer }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+          usage: usageOf(result.answer),
           citations: result.citations,
           kb: { answerId, answerable: result.answerable, confidence: result.confidence },
         };
       }
 
       openEventStream(request, reply);
+      const includeUsage = body.stream_options?.include_usage === true;
+      const frame = (fields: Record<string, unknown>) => `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, ...fields })}\n\n`;
       const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`;
+        frame({ choices: [{ index: 0, delta, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}), ...extra });
       reply.raw.write(chunk({ role: 'assistant', content: '' }, null));
       try {
         for await (const part of knowledgeBase.askStream(input)) {
@@ -112,6 +119,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           else if (part.type === 'done') {
             feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
             reply.raw.write(chunk({}, 'stop', { citations: part.result.citations, kb: { answerId, answerable: part.result.answerable, confidence: part.result.confidence } }));
+            if (includeUsage) reply.raw.write(frame({ choices: [], usage: usageOf(part.result.answer) }));
           }
         }
         reply.raw.write('data: [DONE]\n\n');

@@ -1,7 +1,7 @@
 // The widget script and the demo help-desk page that shows it working (GET /).
 import type { FastifyPluginAsync } from 'fastify';
 import type { WidgetBundle } from '../widget-bundle.ts';
-import { demoPage } from '../demo-page.ts';
+import { FAVICON_SVG, demoPage } from '../demo-page.ts';
 
 export const widgetRoutes: FastifyPluginAsync<{ bundle: WidgetBundle }> = async (app, { bundle }) => {
   const send = (immutable: boolean) => async (_request: unknown, reply: import('fastify').FastifyReply) =>
@@ -19,5 +19,9 @@ export const widgetRoutes: FastifyPluginAsync<{ bundle: WidgetBundle }> = async 
     if (request.params.version !== bundle.version) return reply.redirect(`/widget/${bundle.version}/widget.js`, 302);
     return send(true)(request, reply);
   });
+  // Browsers ask for /favicon.ico on every page of the server (the API docs too); an SVG answers both names.
+  const favicon = async (_request: unknown, reply: import('fastify').FastifyReply) => reply.header('content-type', 'image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON_SVG);
+  app.get('/favicon.ico', { schema: { hide: true } }, favicon);
+  app.get('/favicon.svg', { schema: { hide: true } }, favicon);
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(demoPage(bundle)));
 };
