@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# What `npm test` needs from outside npm, checked before any test runs: Debian's Chromium for the browser tests (a
+# test tool's own browser download cannot work on these machines) and a CJK font so that Chinese renders in
+# screenshots. As root with apt-get it installs what is missing; otherwise it names the one command to run and stops.
+# KB_TEST_INSTALL=no never installs (only checks); CHROMIUM_PATH points at another Chromium binary.
+set -euo pipefail
+chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+font=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+missing=()
+[ -x "$chromium_path" ] || missing+=(chromium)
+[ -f "$font" ] || missing+=(fonts-wqy-microhei)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "${KB_TEST_INSTALL:-yes}" != no ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "npm test: installing the Debian packages the browser tests need: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ -x "$chromium_path" ] && exit 0
+  echo "npm test: chromium was installed, but $chromium_path is still missing (CHROMIUM_PATH points elsewhere?)" >&2
+  exit 1
+fi
+
+# Without Chromium the browser tests cannot run: stop now, with the command, rather than fail ten tests later.
+if [[ " ${missing[*]} " == *" chromium "* ]]; then
+  {
+    echo "npm test needs Debian's Chromium for the browser tests (${chromium_path} not found). Install it with:"
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+    echo "or set CHROMIUM_PATH to a Chromium binary."
+  } >&2
+  exit 1
+fi
+echo "npm test: fonts-wqy-microhei is not installed: Chinese text in browser screenshots will show as boxes (sudo apt-get install -y fonts-wqy-microhei)." >&2
