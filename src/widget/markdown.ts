@@ -8,6 +8,9 @@ export interface RenderOptions {
   citation?: (n: number) => HTMLElement | null;
 }
 
+/** A table cell this short (in characters) is kept on one line (8..30). */
+const SHORT_CELL_CHARACTERS = 16;
+
 const inlinePattern = /(\*\*([^*]+)\*\*)|(`([^`]+)`)|(\[([^\]]+)\]\(([^)\s]+)\))|(\[(\d{1,3})\])/g;
 
 export function safeUrl(href: string): string | null {
@@ -81,6 +84,8 @@ export function renderMarkdown(text: string, options: RenderOptions = {}): Docum
         const row = document.createElement('tr');
         for (const cell of lines[index]!.split(' | ')) {
           const element = document.createElement(first ? 'th' : 'td');
+          // Codes and values ("E-104", "120 N·m") stay on one line: a line may break after a hyphen, not in a code.
+          if (cell.trim().length <= SHORT_CELL_CHARACTERS) element.className = 'short';
           renderInline(cell.trim(), element, options);
           row.append(element);
         }

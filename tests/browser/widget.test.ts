@@ -308,6 +308,53 @@ describe('chat widget in Chromium', () => {
     await context.close();
   });
 
+  // Regression: the placeholder (with its key hint) wrapped to a second line and was cut off; fault-code tables
+  // wrapped inside words ("Co/de", "E-10/4") because the bubble's overflow-wrap reached the cells.
+  it('shows a one-line placeholder and fault-code tables whose cells break between words only', async () => {
+    const { context, page } = await openPage(`${portalOrigin}/`);
+    await page.locator('kb-chat .launcher').click();
+    const placeholder = await page.evaluate(() => {
+      const input = document.querySelector('kb-chat')!.shadowRoot!.querySelector('textarea')!;
+      const style = getComputedStyle(input);
+      const context2d = document.createElement('canvas').getContext('2d')!;
+      context2d.font = `${style.fontSize} ${style.fontFamily}`;
+      return { width: context2d.measureText(input.placeholder).width, available: input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight), described: input.getAttribute('aria-describedby') };
+    });
+    assert.ok(placeholder.width <= placeholder.available, `placeholder ${placeholder.width.toFixed(0)} px wide in ${placeholder.available} px`);
+    assert.equal(placeholder.described, 'kb-chat-input-hint', 'the Enter / Shift+Enter hint is the input’s description');
+    await page.locator('kb-chat textarea').fill('What does fault code E-104 mean on the HL-400 lathe?');
+    await page.keyboard.press('Enter');
+    await page.locator('kb-chat .actions').last().waitFor();
+    await page.locator('kb-chat .message.assistant table').last().waitFor();
+    const broken = await page.evaluate(() => {
+      const found: string[] = [];
+      const cells = document.querySelector('kb-chat')!.shadowRoot!.querySelectorAll('.message.assistant td, .message.assistant th');
+      for (const cell of cells) {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const text = node.textContent ?? '';
+          for (const word of text.matchAll(/\S+/g)) {
+            let previousTop: number | undefined;
+            for (let offset = 0; offset < word[0].length; offset++) {
+              const range = document.createRange();
+              range.setStart(node, word.index! + offset);
+              range.setEnd(node, word.index! + offset + 1);
+              const top = range.getBoundingClientRect().top;
+              // A new line inside a word is a word broken in two ("E-" / "104" too: a code reads as one word).
+              if (previousTop !== undefined && Math.abs(top - previousTop) > 2) found.push(word[0]);
+              previousTop = top;
+            }
+          }
+        }
+      }
+      return { found, cells: cells.length };
+    });
+    assert.ok(broken.cells >= 6, `${broken.cells} table cells`);
+    assert.deepEqual(broken.found, [], 'words broken inside table cells');
+    await page.locator('kb-chat .panel').screenshot({ path: path.join(ARTIFACTS, 'widget-fault-code-table.png') });
+    await context.close();
+  });
+
   it('fits a narrow mobile viewport', async () => {
     const { context, page } = await openPage(`${portalOrigin}/`, { width: 375, height: 700 });
     await page.locator('kb-chat .launcher').click();

@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } fro
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import semver from 'semver';
 import { temporaryDirectory } from '../helpers/temp.ts';
 
 interface ReadmeBlock {
@@ -89,6 +90,22 @@ describe('the README, run as a new user would', () => {
     assert.match(result.stderr, /sudo apt-get update && sudo apt-get install -y chromium/);
     const packageJson = JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     assert.match(packageJson.scripts['test']!, /^bash scripts\/test-prerequisites\.sh && /, 'npm test checks its prerequisites before anything else');
+  });
+
+  // Regression: every npm command warned about the .npmrc key, and npm ci warned EBADENGINE for three packages.
+  it('installs and runs npm commands without warnings on this Node.js', () => {
+    const result = spawnSync('npm', ['run', 'typecheck', '--', '--version'], { cwd: folder, encoding: 'utf8', env: environment });
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /npm warn/i);
+    const lock = JSON.parse(readFileSync(path.join(folder, 'package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+    const unsupported = Object.entries(lock.packages)
+      .filter(([, entry]) => entry.engines && !Array.isArray(entry.engines) && entry.engines.node && !semver.satisfies(process.version, entry.engines.node))
+      .map(([name, entry]) => `${name} wants node ${(entry.engines as { node: string }).node}`);
+    assert.deepEqual(unsupported, [], `packages that npm ci would warn about (EBADENGINE) on ${process.version}`);
+    const npmrc = readFileSync(path.join(folder, '.npmrc'), 'utf8');
+    assert.doesNotMatch(npmrc, /^onnxruntime-node-install/m);
+    const allowScripts = (JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> }).allowScripts;
+    assert.equal(allowScripts['onnxruntime-node'], false, 'the CUDA download of onnxruntime-node stays off');
   });
 
   it('starts the quick start server as written', async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { FeedbackStore } from '../../src/feedback/feedback-store.ts';
+import { KeyStore } from '../../src/keys/key-store.ts';
 import type { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { SessionTokens } from '../../src/server/access/session-token.ts';
 import { buildApp } from '../../src/server/app.ts';
@@ -133,6 +134,51 @@ describe('access rules, rate limits and feedback over HTTP', () => {
       await strict.close();
     }
   });
+
+  // Regression: admin keys were held to the query keys' 60 a minute (and to the per-address limit), and no key could
+  // be given its own limit.
+  it('holds admin keys to their own higher limit, a key created with --rate-limit to its own, and exempts keys from the address limit', async () => {
+    const dataDir = temporaryDirectory();
+    const keys = new KeyStore(dataDir);
+    const admin = keys.create({ scope: 'admin' }).key;
+    const query = keys.create({ scope: 'query' }).key;
+    const own = keys.create({ scope: 'query', rateLimitPerMinute: 8 }).key;
+    assert.throws(() => keys.create({ scope: 'query', rateLimitPerMinute: 0 }), /whole number of requests per minute/);
+    const config = testConfig({ KB_DATA_DIR: dataDir, KB_RATE_LIMIT_PER_MINUTE: '3', KB_RATE_LIMIT_PER_IP_PER_MINUTE: '5', KB_RATE_LIMIT_ADMIN_PER_MINUTE: '12' });
+    const limited = await buildApp({ config, knowledgeBase, closeKnowledgeBase: false, keys });
+    const statuses = async (key: string, count: number) => {
+      const result: number[] = [];
+      for (let attempt = 0; attempt < count; attempt++) {
+        result.push((await limited.inject({ method: 'POST', url: '/v1/search', headers: { authorization: `Bearer ${key}` }, payload: { query: 'vpn' } })).statusCode);
+      }
+      return result;
+    };
+    try {
+      assert.deepEqual(await statuses(query, 4), [200, 200, 200, 429], 'a query key has the common limit');
+      assert.deepEqual(await statuses(own, 9), [...Array(8).fill(200), 429], 'a key created with its own limit has that one');
+      assert.deepEqual(await statuses(admin, 13), [...Array(12).fill(200), 429], 'an admin key has the admin limit, beyond the per-address limit of 5');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('takes any placeholder key from a local client while no key exists, and only real keys once one does', async () => {
+    const dataDir = temporaryDirectory();
+    const keys = new KeyStore(dataDir);
+    const open = await buildApp({ config: testConfig({ KB_DATA_DIR: dataDir }), knowledgeBase, closeKnowledgeBase: false, keys });
+    try {
+      const ask = (authorization: string, origin?: string) =>
+        open.inject({ method: 'POST', url: '/v1/ask', headers: { authorization, ...(origin ? { origin } : {}) }, payload: { question: 'How do I fix VPN error 809?' } });
+      assert.equal((await ask('Bearer local')).statusCode, 200, 'the OpenAI SDK needs some key: a placeholder is served like no key');
+      assert.equal((await ask('Bearer local', PAGE)).statusCode, 401, 'never from a browser page');
+      keys.create({ scope: 'query' });
+      const refused = await ask('Bearer local');
+      assert.equal(refused.statusCode, 401);
+      assert.match(refused.body, /not valid/);
+    } finally {
+      await open.close();
+    }
+  });
 });
 
 describe('OpenAI-compatible endpoint with the official openai client', () => {
@@ -187,6 +233,24 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     assert.ok(chunks > 3, `${chunks} chunks`);
     assert.match(text, /模具保护/);
     assert.equal(citations[0]?.source, 'docs-corpus/manuals/注塑机-IM-160-操作手册.pdf');
+  });
+
+  // Regression: stream_options.include_usage was ignored.
+  it('ends a stream with a usage chunk when stream_options.include_usage is set, and only then', async () => {
+    const usageChunks = async (includeUsage: boolean) => {
+      const stream = await client.chat.completions.create({ model: 'kb-default', stream: true, ...(includeUsage ? { stream_options: { include_usage: true } } : {}), messages: [{ role: 'user', content: 'How do I fix VPN error 809?' }] });
+      const seen: { choices: number; usage: unknown }[] = [];
+      for await (const chunk of stream) seen.push({ choices: chunk.choices.length, usage: chunk.usage });
+      return seen;
+    };
+    const withUsage = await usageChunks(true);
+    const last = withUsage.at(-1)!;
+    assert.equal(last.choices, 0, 'the usage chunk has no choices');
+    const usage = last.usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+    assert.ok(usage.prompt_tokens > 0 && usage.completion_tokens > 0);
+    assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+    assert.ok(withUsage.slice(0, -1).every((chunk) => chunk.usage === null), 'the other chunks carry usage: null');
+    assert.ok((await usageChunks(false)).every((chunk) => chunk.usage === undefined && chunk.choices === 1));
   });
 
   it('refuses an unknown model and a missing key the way OpenAI clients expect', async () => {

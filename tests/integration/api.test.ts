@@ -130,6 +130,21 @@ describe('HTTP API over real HTTP', () => {
     assert.ok(openapi.paths['/v1/search']?.post?.requestBody);
     assert.equal((await fetch(base + '/docs')).status, 200);
   });
+
+  // Regression: /favicon.ico was a 404 on every page; the demo page's service tiles were emoji, empty boxes on
+  // machines without an emoji font.
+  it('serves a favicon, and a demo page whose icons need no emoji font', async () => {
+    for (const url of ['/favicon.ico', '/favicon.svg']) {
+      const icon = await fetch(base + url);
+      assert.equal(icon.status, 200, url);
+      assert.equal(icon.headers.get('content-type'), 'image/svg+xml');
+      assert.match(await icon.text(), /^<svg /);
+    }
+    const page = await (await fetch(base + '/')).text();
+    assert.doesNotMatch(page, /\p{Extended_Pictographic}/u);
+    assert.equal(page.match(/<svg class="icon"/g)?.length, 4);
+    assert.match(page, /<link rel="icon" href="\/favicon.svg"/);
+  });
 });
 
 describe('readiness while loading and after a failed load', () => {

@@ -1,0 +1,71 @@
+// The command line as an administrator uses it: what the ingest summary says about files it skips, keys with their
+// collection and rate limit, documents listed and deleted, and a server started without paths that indexes nothing.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli, startServer } from '../helpers/child-process.ts';
+import { temporaryDirectory } from '../helpers/temp.ts';
+
+describe('the kb command line', () => {
+  // Regression: skipped files appeared only in --json; keys list did not show a key's collection; no documents command.
+  it('lists skipped files in the ingest summary, shows keys with collection and rate limit, lists and deletes documents', () => {
+    const dataDir = temporaryDirectory();
+    const folder = temporaryDirectory();
+    copyFileSync('docs-corpus/it/vpn-faq.md', path.join(folder, 'vpn-faq.md'));
+    writeFileSync(path.join(folder, 'canteen.txt'), 'Canteen hours\n\nThe canteen opens at 11:30 and closes at 14:00.\n');
+    writeFileSync(path.join(folder, 'fault-codes.xlsx'), 'PK\u0003\u0004 not really a workbook');
+    mkdirSync(path.join(folder, 'bin'));
+    writeFileSync(path.join(folder, 'bin', 'tool'), 'binary');
+    const environment = { KB_DATA_DIR: dataDir };
+
+    const ingest = runCli(['ingest', folder], environment);
+    assert.equal(ingest.status, 0, ingest.stderr);
+    assert.match(ingest.stdout, /2 added, .*2 skipped/);
+    assert.match(ingest.stdout, /skipped: .*fault-codes\.xlsx \(\.xlsx is not a supported format\)/);
+    assert.match(ingest.stdout, /skipped: .*bin\/tool \(no file extension\)/);
+
+    const created = runCli(['keys', 'create', '--scope', 'query', '--collection', 'hr', '--groups', 'hr,it', '--rate-limit', '120', '--json'], environment);
+    assert.equal(created.status, 0, created.stderr);
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    const listed = runCli(['keys', 'list'], environment);
+    assert.match(listed.stdout, new RegExp(`${id}\\s+query\\s+active\\s+collection hr\\s+groups hr,it\\s+rate limit 120/min`));
+    const badLimit = runCli(['keys', 'create', '--scope', 'query', '--rate-limit', 'lots'], environment);
+    assert.equal(badLimit.status, 2);
+    assert.match(badLimit.stderr, /whole number of requests per minute/);
+
+    const documents = JSON.parse(runCli(['documents', 'list', '--json'], environment).stdout) as { id: string; source: string; chunks: number }[];
+    assert.equal(documents.length, 2);
+    const canteen = documents.find((document) => document.source.endsWith('canteen.txt'))!;
+    assert.ok(canteen.chunks > 0);
+    const human = runCli(['documents', 'list'], environment).stdout;
+    assert.match(human, new RegExp(`${canteen.id}\\s+\\d+ chunks`));
+
+    const deleted = runCli(['documents', 'delete', canteen.id], environment);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    assert.match(deleted.stdout, /deleted/);
+    assert.equal((JSON.parse(runCli(['documents', 'list', '--json'], environment).stdout) as unknown[]).length, 1);
+    const missing = runCli(['documents', 'delete', canteen.id], environment);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /no document with id or source/);
+    const vpn = documents.find((document) => document.source.endsWith('vpn-faq.md'))!;
+    assert.equal(runCli(['documents', 'delete', vpn.source], environment).status, 0, 'a document can be named by its source too');
+  });
+
+  // Regression: `start` without paths (the Docker image's command) indexed the demo corpus into the data directory.
+  it('starts without paths on an empty data directory, indexing nothing and saying how to add documents', async () => {
+    const dataDir = temporaryDirectory();
+    const server = await startServer({ KB_DATA_DIR: dataDir }, { command: ['start'] });
+    try {
+      assert.match(server.output(), /knowledge base is empty: index your documents with `npm run ingest -- \/path\/to\/docs`/);
+      const response = await fetch(`${server.url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'What does fault code E-104 mean?' }) });
+      const body = (await response.json()) as { answerable: boolean; citations: unknown[] };
+      assert.equal(body.answerable, false);
+      assert.deepEqual(body.citations, []);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+    assert.equal((JSON.parse(runCli(['documents', 'list', '--json'], { KB_DATA_DIR: dataDir }).stdout) as unknown[]).length, 0);
+  });
+});
