@@ -3,7 +3,7 @@
 import type { Config } from './config.ts';
 import { ConcurrencyLimit } from './limits.ts';
 import { mergeRetrievals } from './collections/merge.ts';
-import { condenseQuestion } from './answer/condense.ts';
+import { condenseDeterministic, condenseQuestion, refersBack } from './answer/condense.ts';
 import { Answerer } from './answer/answerer.ts';
 import { OpenAiCompatibleModel } from './answer/openai-compatible.ts';
 import type { AnswerPart, AnswerResult, ChatMessage, LanguageModel } from './answer/types.ts';
@@ -16,6 +16,12 @@ import { LocalStore } from './store/local-store.ts';
 import { CrossEncoderReranker, isRerankerInstalled, type Reranker } from './retrieve/reranker.ts';
 import type { ReadScope } from './retrieve/read-scope.ts';
 import { setCjkTokenizer } from './text/tokenize.ts';
+
+/**
+ * How much more confidence (0..1 coverage of the query by the best evidence sentence) a query merged with the previous
+ * question needs over the question alone to be used (0..0.5): a follow-up must find clearly better evidence.
+ */
+const FOLLOW_UP_MARGIN = 0.15;
 
 export interface AskInput {
   question: string;
@@ -125,6 +131,33 @@ export class KnowledgeBase {
     return mergeRetrievals(retrievals, topK, this.config.retrieval.answerThreshold);
   }
 
+  /**
+   * Retrieval for a question in a conversation. Without an LLM, the question alone is retrieved first; a query merged
+   * with the previous question (condenseDeterministic: only for short or referring-back questions) replaces it only
+   * when it finds clearly better evidence, so a new topic after any question is answered as a new question. (The
+   * merged query used to win whenever it was formed: "How do I fix VPN error 809?" after a fault-code question got
+   * the fault-code row.) With an LLM, its rewrite is retrieved.
+   */
+  private async retrieveForConversation(question: string, history: readonly ChatMessage[], topK: number, input: AskInput): Promise<RetrievalResult> {
+    const search = (query: string) => this.search(query, topK, input.scope, input.filters, input.alsoSearch);
+    if (history.length === 0) return search(question);
+    if (this.model) return search(await condenseQuestion(question, history, this.model, (message) => this.logger.warn(message)));
+    const merged = condenseDeterministic(question, history);
+    const standalone = await search(question);
+    if (merged === question) return standalone;
+    // Only a question that points back ("and …?", 「那…呢」) or swaps an identifier ("And E-207?") may take the merged
+    // query: a short new question ("What is the dress code?") is a new topic, answered or refused on its own.
+    const identifierSwap = !merged.endsWith(` ${question}`);
+    if (!identifierSwap && !refersBack(question)) return standalone;
+    const followUp = await search(merged);
+    // The previous question with the identifier swapped is the likelier reading: kept whenever it finds an answer
+    // (confidences of a two-word and a ten-word query do not compare). A merged query is kept only when it finds
+    // clearly better evidence.
+    if (identifierSwap) return followUp.answerable || !standalone.answerable ? followUp : standalone;
+    const clearlyBetter = (followUp.answerable && !standalone.answerable) || followUp.confidence >= standalone.confidence + FOLLOW_UP_MARGIN;
+    return clearlyBetter ? followUp : standalone;
+  }
+
   /** The whole ask flow as a stream of parts: sources first, then answer deltas, then the final result. */
   async *askStream(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
     const release = this.model ? await this.modelLimit.acquire() : undefined;
@@ -138,9 +171,8 @@ export class KnowledgeBase {
   private async *askStreamUnlimited(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
     const started = performance.now();
     const history = input.history ?? [];
-    const query = await condenseQuestion(input.question, history, this.model, (message) => this.logger.warn(message));
     const topK = input.topK ?? this.config.retrieval.topK;
-    const retrieval = await this.search(query, topK, input.scope, input.filters, input.alsoSearch);
+    const retrieval = await this.retrieveForConversation(input.question, history, topK, input);
     const retrieveMs = performance.now() - started;
     yield { type: 'sources', retrieval };
     const generateStarted = performance.now();

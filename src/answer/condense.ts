@@ -11,6 +11,11 @@ import type { ChatMessage, LanguageModel } from './types.ts';
 const SHORT_FOLLOW_UP_WORDS = 4;
 const referringBack = /\b(it|its|that|this|those|these|they|them|same|step|second|third|next|previous|above|also|what about|how about|and)\b|那|这|它|其|上述|该|第[一二三四五六七八九十\d]+|呢|还有|另外|那么/i;
 
+/** The question points back into the conversation ("it", "and …?", "what about", 「那…呢」「它」). */
+export function refersBack(question: string): boolean {
+  return referringBack.test(question);
+}
+
 /** Identifiers in a text as written ("M-05", "HL-400", "E104"): words with both letters and digits. */
 function identifiers(text: string): string[] {
   const found: string[] = [];

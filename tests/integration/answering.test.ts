@@ -75,6 +75,26 @@ describe('retrieval and extractive answers on docs-corpus', () => {
     assert.match(result.answer, /模具保护/);
   });
 
+  // Regression: without an LLM every short question was glued to the previous one, so the widget answered the
+  // previous question ("How do I fix VPN error 809?" after a fault-code question got the fault-code row).
+  it('answers a new topic after any question as a new question, in either language', async () => {
+    const conversation = [
+      { question: 'What does fault code E-104 mean on the HL-400 lathe?', expected: /Spindle encoder signal lost/ },
+      { question: 'How do I fix VPN error 809?', expected: /TCP/ },
+      { question: '员工每年有几天带薪年假？', expected: /15 个工作日/ },
+      { question: 'What is the dress code?', expected: /does not contain/ },
+      { question: '注塑机报警 M-05 是什么意思？', expected: /油温过高/ },
+      { question: 'How do I fix VPN error 809?', expected: /TCP/ },
+    ];
+    const history: { role: 'user' | 'assistant'; content: string }[] = [];
+    for (const { question, expected } of conversation) {
+      const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question, history });
+      assert.match(result.answer, expected, `${question} → ${result.answer}`);
+      assert.equal(result.retrieval.query, question, 'a new topic is retrieved as asked');
+      history.push({ role: 'user', content: question }, { role: 'assistant', content: result.answer });
+    }
+  });
+
   it('streams the same answer it returns', async () => {
     let streamed = '';
     let done: string | undefined;

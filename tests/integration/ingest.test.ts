@@ -94,7 +94,7 @@ describe('ingest command', () => {
     const environment = { KB_DATA_DIR: path.join(root, 'data') };
     const ok = runCli(['ingest', corpus], environment);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stdout, /ingest: 1 added, 0 updated, 0 unchanged, 0 removed, 0 failed; \d+ chunks written/);
+    assert.match(ok.stdout, /ingest: 1 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 0 skipped; \d+ chunks written/);
     writeFileSync(path.join(corpus, 'broken.pdf'), '%PDF-1.7 garbage');
     const failed = runCli(['ingest', corpus], environment);
     assert.equal(failed.status, 1);
