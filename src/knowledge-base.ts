@@ -4,6 +4,8 @@ import type { Config } from './config.ts';
 import { ConcurrencyLimit } from './limits.ts';
 import { mergeRetrievals } from './collections/merge.ts';
 import { condenseDeterministic, condenseQuestion, refersBack } from './answer/condense.ts';
+import { smallTalkKind, smallTalkReplies, withoutLeadingPoliteness, type SmallTalkKind } from './answer/small-talk.ts';
+import { detectLanguage } from './text/language.ts';
 import { Answerer } from './answer/answerer.ts';
 import { OpenAiCompatibleModel } from './answer/openai-compatible.ts';
 import type { AnswerPart, AnswerResult, ChatMessage, LanguageModel } from './answer/types.ts';
@@ -171,12 +173,18 @@ export class KnowledgeBase {
   private async *askStreamUnlimited(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
     const started = performance.now();
     const history = input.history ?? [];
+    const smallTalk = smallTalkKind(input.question);
+    if (smallTalk) {
+      yield* replyToSmallTalk(smallTalk, input.question, history, started);
+      return;
+    }
     const topK = input.topK ?? this.config.retrieval.topK;
-    const retrieval = await this.retrieveForConversation(input.question, history, topK, input);
+    const question = withoutLeadingPoliteness(input.question);
+    const retrieval = await this.retrieveForConversation(question, history, topK, input);
     const retrieveMs = performance.now() - started;
     yield { type: 'sources', retrieval };
     const generateStarted = performance.now();
-    for await (const part of this.answerer.stream(input.question, retrieval, history, input.signal)) {
+    for await (const part of this.answerer.stream(question, retrieval, history, input.signal)) {
       if (part.type === 'done') {
         const now = performance.now();
         yield { ...part, timings: { retrieveMs: round(retrieveMs), generateMs: round(now - generateStarted), totalMs: round(now - started) } };
@@ -196,6 +204,20 @@ export class KnowledgeBase {
   close(): void {
     this.store.close();
   }
+}
+
+/** A greeting, thanks or test message: a short reply in the user's language, nothing retrieved, nothing cited. */
+function* replyToSmallTalk(kind: SmallTalkKind, question: string, history: readonly ChatMessage[], started: number): Generator<AskPart & { timings?: AskTimings }> {
+  // A bare emoji has no language of its own: the conversation's.
+  const hasLetters = /[\p{L}]/u.test(question);
+  const lastQuestion = [...history].reverse().find((message) => message.role === 'user')?.content;
+  const language = detectLanguage(hasLetters || !lastQuestion ? question : lastQuestion);
+  const answer = smallTalkReplies[kind][language];
+  const retrieval: RetrievalResult = { query: question, chunks: [], confidence: 0, answerable: false, weights: [], evidence: [], timings: { keywordMs: 0, denseMs: 0, rerankMs: 0, totalMs: 0 } };
+  yield { type: 'sources', retrieval };
+  yield { type: 'delta', text: answer };
+  const totalMs = round(performance.now() - started);
+  yield { type: 'done', result: { answer, answerable: false, kind: 'smalltalk', confidence: 0, citations: [], language, answeredBy: 'none' }, timings: { retrieveMs: 0, generateMs: totalMs, totalMs } };
 }
 
 function round(milliseconds: number): number {

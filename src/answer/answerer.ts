@@ -70,7 +70,7 @@ export class Answerer {
   private *refuse(language: Language, confidence: number): Generator<AnswerPart> {
     const answer = refusalMessages[language];
     yield { type: 'delta', text: answer };
-    yield { type: 'done', result: { answer, answerable: false, confidence, citations: [], language, answeredBy: 'none' } };
+    yield { type: 'done', result: { answer, answerable: false, kind: 'not_found', confidence, citations: [], language, answeredBy: 'none' } };
   }
 
   private extractive(retrieval: RetrievalResult): { text: string; citations: Citation[] } {
@@ -88,6 +88,7 @@ export class Answerer {
       result: {
         answer,
         answerable: true,
+        kind: 'answer',
         confidence: Math.round(retrieval.confidence * 1000) / 1000,
         citations,
         language,
@@ -141,7 +142,16 @@ export class Answerer {
         yield { type: 'delta', text: `\n${extractive.text}` };
         yield {
           type: 'done',
-          result: { answer: `${text}\n${fallbackNotes[language]}\n${extractive.text}`, answerable: true, confidence: retrieval.confidence, citations: extractive.citations, language, answeredBy: 'extractive', fallback: { reason: describeError(failure) } },
+          result: {
+            answer: `${text}\n${fallbackNotes[language]}\n${extractive.text}`,
+            answerable: true,
+            kind: 'answer',
+            confidence: retrieval.confidence,
+            citations: extractive.citations,
+            language,
+            answeredBy: 'extractive',
+            fallback: { reason: describeError(failure) },
+          },
         };
         return;
       }
@@ -160,6 +170,7 @@ export class Answerer {
       result: {
         answer: checked.text,
         answerable: true,
+        kind: 'answer',
         confidence: Math.round(retrieval.confidence * 1000) / 1000,
         citations: citedChunks.map((n) => citationOf(context[n - 1]!, n)),
         language,

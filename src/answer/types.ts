@@ -34,9 +34,13 @@ export interface Citation {
   score: number;
 }
 
+/** What an answer is: from the knowledge base, a reply to small talk, or "not in the knowledge base". */
+export type AnswerKind = 'answer' | 'smalltalk' | 'not_found';
+
 export interface AnswerResult {
   answer: string;
   answerable: boolean;
+  kind: AnswerKind;
   confidence: number;
   citations: Citation[];
   language: Language;

@@ -421,7 +421,9 @@ export class KbChatElement extends HTMLElement {
         } else if (event.event === 'done') {
           answer.text = String(data['answer'] ?? answer.text);
           answer.citations = (data['citations'] as Citation[]) ?? [];
-          answer.answerable = data['answerable'] !== false;
+          // Small talk ("thanks!") is a plain reply: neither an answer with sources nor a "not found" with the help desk.
+          const smallTalk = data['kind'] === 'smalltalk';
+          answer.answerable = smallTalk ? undefined : data['answerable'] !== false;
           answer.answerId = typeof data['answerId'] === 'string' ? data['answerId'] : undefined;
           if (answer.answerable === false) answer.text = `${this.t.notFound}\n\n${answer.text}`;
         } else if (event.event === 'error') throw new RequestFailure('server');

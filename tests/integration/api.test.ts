@@ -51,6 +51,25 @@ describe('HTTP API over real HTTP', () => {
     assert.ok(body.timings.totalMs >= 0);
   });
 
+  it('replies to small talk in the user\'s language with kind "smalltalk" and no citations, streamed or not', async () => {
+    for (const [question, reply] of [['thanks!', /welcome/], ['hi there', /Hello/], ['你好', /您好/], ['谢谢', /不客气/]] as const) {
+      const body = (await (await post('/v1/ask', { question })).json()) as { answer: string; answerable: boolean; kind: string; citations: unknown[] };
+      assert.equal(body.kind, 'smalltalk', question);
+      assert.equal(body.answerable, false);
+      assert.deepEqual(body.citations, [], `${question} is never cited`);
+      assert.match(body.answer, reply);
+    }
+    const events = parseSse(await (await post('/v1/ask', { question: 'thanks!', stream: true })).text());
+    assert.deepEqual(events[0]?.data['sources'], []);
+    assert.equal(events.at(-1)?.data['kind'], 'smalltalk');
+    const answered = (await (await post('/v1/ask', { question: 'hi, how do I fix VPN error 809?' })).json()) as { kind: string; answer: string };
+    assert.equal(answered.kind, 'answer', 'a greeting before a question does not hide the question');
+    assert.match(answered.answer, /TCP/);
+    const refused = (await (await post('/v1/ask', { question: 'What is the capital of France?' })).json()) as { kind: string; citations: unknown[] };
+    assert.equal(refused.kind, 'not_found');
+    assert.deepEqual(refused.citations, []);
+  });
+
   it('POST /v1/ask with stream: true sends sources, deltas and done as server-sent events', async () => {
     const response = await post('/v1/ask', { question: '年假有多少天？', stream: true });
     assert.equal(response.status, 200);

@@ -37,7 +37,7 @@ const chatResponseSchema = z.object({
   choices: z.array(z.object({ index: z.number().int(), message: z.object({ role: z.literal('assistant'), content: z.string() }), finish_reason: z.string() })),
   usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
   citations: z.array(citationSchema),
-  kb: z.object({ answerId: z.string(), answerable: z.boolean(), confidence: z.number() }),
+  kb: z.object({ answerId: z.string(), answerable: z.boolean(), kind: z.enum(['answer', 'smalltalk', 'not_found']), confidence: z.number() }),
 });
 
 const modelsResponseSchema = z.object({
@@ -102,7 +102,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           choices: [{ index: 0, message: { role: 'assistant' as const, content: result.answer }, finish_reason: 'stop' }],
           usage: usageOf(result.answer),
           citations: result.citations,
-          kb: { answerId, answerable: result.answerable, confidence: result.confidence },
+          kb: { answerId, answerable: result.answerable, kind: result.kind, confidence: result.confidence },
         };
       }
 
@@ -118,7 +118,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           if (part.type === 'delta') reply.raw.write(chunk({ content: part.text }, null));
           else if (part.type === 'done') {
             feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
-            reply.raw.write(chunk({}, 'stop', { citations: part.result.citations, kb: { answerId, answerable: part.result.answerable, confidence: part.result.confidence } }));
+            reply.raw.write(chunk({}, 'stop', { citations: part.result.citations, kb: { answerId, answerable: part.result.answerable, kind: part.result.kind, confidence: part.result.confidence } }));
             if (includeUsage) reply.raw.write(frame({ choices: [], usage: usageOf(part.result.answer) }));
           }
         }
