@@ -87,6 +87,16 @@ describe('HTML parser', () => {
     assert.ok(faults?.text.includes('L-13 | Assist gas pressure low |'));
   });
 
+  // Regression: only six entities were decoded, so &mdash;, &rsquo; and caf&eacute; reached answers raw.
+  it('decodes every named and numeric entity', async () => {
+    const html = '<html><head><title>Caf&eacute; rules</title></head><body><h1>Caf&eacute; &amp; canteen</h1><p>Open 11:30&ndash;14:00 &mdash; it&rsquo;s free&nbsp;on Fridays &hellip; &#x4e2d;&#25991; &copy; &lt;b&gt;</p></body></html>';
+    const document = await parseFile({ path: 'cafe.html', bytes: Buffer.from(html) });
+    assert.equal(document.title, 'Café rules');
+    const text = document.sections.map((section) => section.text).join('\n');
+    assert.match(text, /Open 11:30–14:00 — it’s free on Fridays … 中文 © <b>/);
+    assert.doesNotMatch(text, /&[a-z]+;|&#/);
+  });
+
   it('survives very deep nesting', async () => {
     const document = await parseFile({ path: 'deep.html', bytes: deeplyNestedHtml(5000) });
     assert.ok(document.sections.some((section) => section.text.includes('Deep text survives.')));
@@ -106,6 +116,27 @@ describe('Markdown and text parsers', () => {
     assert.equal(document.title, 'Front Title');
     assert.equal(document.sections.length, 1);
     assert.equal(document.sections[0]!.text, 'A | B\nx | link\n\n# not a heading');
+  });
+
+  // Regression: the line parser kept HTML comments and multi-line tags ("What is a Pinia getter?" was answered with
+  // `href="https://vueschool.io/…" title="…"`), and hard-wrapped lines stayed separate lines.
+  it('drops HTML comments, multi-line tags and components, keeps numbered steps, code and wrapped sentences whole', async () => {
+    const markdown = [
+      '# Getters', '', '<!-- a comment that must not leak', 'over two lines -->', '',
+      'Getters are the equivalent of computed values. See the <a href="https://vueschool.io/lessons/getters"',
+      '  title="Learn about getters">free video</a> on caf&eacute; &mdash; it&rsquo;s short.', '',
+      '<VueSchoolLink', '  href="https://vueschool.io/lessons/getters"', '  title="Learn about getters in Pinia"', '/>', '',
+      '1. Open the client.', '2. Go to Settings.', '3. Switch to TCP.', '4. Connect again.', '',
+      '```sh', 'vpn-cli --reset --protocol tcp', '```', '',
+      '员工每年享有 15 个工作日', '带薪年假。', '',
+    ].join('\n');
+    const document = await parseFile({ path: 'getters.md', bytes: Buffer.from(markdown) });
+    const text = document.sections.map((section) => section.text).join('\n');
+    assert.doesNotMatch(text, /href|title=|<!--|comment|VueSchoolLink|&[a-z]+;/);
+    assert.match(text, /Getters are the equivalent of computed values\. See the free video on café — it’s short\./);
+    assert.match(text, /1\. Open the client\.\n2\. Go to Settings\.\n3\. Switch to TCP\.\n4\. Connect again\./);
+    assert.match(text, /^vpn-cli --reset --protocol tcp$/m);
+    assert.match(text, /员工每年享有 15 个工作日带薪年假。/);
   });
 
   it('decodes GBK text files', async () => {

@@ -5,6 +5,7 @@ import { parse, type HTMLElement, NodeType, type Node } from 'node-html-parser';
 import { KbError } from '../../errors.ts';
 import { detectLanguage } from '../../text/language.ts';
 import type { DocumentFormat, Parser, ParsedDocument, Section, SourceFile } from '../types.ts';
+import { decodeHTML } from 'entities';
 import { decodeText, tidyText } from './encoding.ts';
 
 const dropped = new Set(['script', 'style', 'noscript', 'template', 'nav', 'header', 'footer', 'aside', 'form', 'svg', 'iframe', 'button', 'select', 'canvas', 'object', 'head']);
@@ -23,20 +24,9 @@ function textOf(element: HTMLElement): string {
   return parts.join('');
 }
 
+/** Every named and numeric HTML entity (&eacute;, &mdash;, &rsquo;, &#x4e2d;…) through a maintained decoder. */
 function decodeEntities(text: string): string {
-  return text
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;|&apos;/g, "'")
-    .replace(/&#(\d+);/g, (_, code: string) => safeCodePoint(Number(code)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => safeCodePoint(parseInt(code, 16)))
-    .replace(/&amp;/g, '&');
-}
-
-function safeCodePoint(code: number): string {
-  return Number.isInteger(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : ' ';
+  return decodeHTML(text).replace(/\u00a0/g, ' ');
 }
 
 export function htmlToDocument(html: string, file: string, format: DocumentFormat): ParsedDocument {

@@ -1,68 +1,155 @@
-// Markdown: the heading path is kept for each section; front matter gives the title; inline syntax is stripped so
-// that the index and the snippets hold the words, while table rows stay one line each.
+// Markdown through markdown-it (CommonMark + tables): the heading path is kept for each section, front matter gives
+// the title, and the text holds what a reader sees — the words of paragraphs and list items (numbered items keep
+// their number), one line per table row ("a | b | c"), code blocks verbatim — and none of the markup: HTML comments,
+// raw and multi-line HTML tags and JSX/MDX components are removed (their text content stays), entities are decoded.
+// A hand-written line parser used to leak `href="…" title="…"` of multi-line tags and whole comments into answers.
 import path from 'node:path';
+import MarkdownIt from 'markdown-it';
+import type Token from 'markdown-it/lib/token.mjs';
+import { decodeHTML } from 'entities';
 import { detectLanguage } from '../../text/language.ts';
 import type { Parser, Section } from '../types.ts';
 import { decodeText, tidyText } from './encoding.ts';
 import { KbError } from '../../errors.ts';
 
-function stripInline(line: string): string {
-  return line
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/<[^>]+>/g, '')
-    .replace(/(\*\*|__)(.+?)\1/g, '$2')
-    .replace(/(^|[^\w*])[*_]([^*_\n]+)[*_](?=[^\w*]|$)/g, '$1$2')
-    .replace(/`([^`]+)`/g, '$1');
+const markdown = new MarkdownIt({ html: true, linkify: false, typographer: false });
+
+const cjk = /[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
+const SOFT_BREAK = '\u0000';
+const softBreaks = /(.)\u0000(.)/gsu;
+
+/** Text of raw HTML: comments, scripts and styles dropped, tags removed, entities decoded. */
+function htmlText(html: string): string {
+  return decodeHTML(
+    html
+      .replace(/<!--[\s\S]*?(-->|$)/g, ' ')
+      .replace(/<(script|style)\b[\s\S]*?(<\/\1\s*>|$)/gi, ' ')
+      .replace(/<\/?[A-Za-z][^>]*>/g, ' '),
+  )
+    .replace(/[ \t]+/g, ' ')
+    .trim();
 }
 
-function tableRow(line: string): string | undefined {
-  const trimmed = line.trim();
-  if (!trimmed.startsWith('|')) return undefined;
-  if (/^\|?[\s:|-]+\|?$/.test(trimmed)) return ''; // the separator row
-  return trimmed
-    .replace(/^\||\|$/g, '')
-    .split('|')
-    .map((cell) => stripInline(cell.trim()))
-    .join(' | ');
+/** The plain text of an inline token: words, inline code, image alt text; soft line breaks joined as a reader reads. */
+function inlineText(token: Token): string {
+  let text = '';
+  for (const child of token.children ?? []) {
+    if (child.type === 'text' || child.type === 'code_inline') text += child.content;
+    else if (child.type === 'image') text += child.content;
+    else if (child.type === 'softbreak') text += SOFT_BREAK;
+    else if (child.type === 'hardbreak') text += '\n';
+    else if (child.type === 'html_inline') text += /^<br\s*\/?>$/i.test(child.content) ? '\n' : '';
+  }
+  // A wrapped line is one sentence going on: a space between words, nothing between two CJK characters.
+  return text.replace(softBreaks, (_, before: string, after: string) => (cjk.test(before) && cjk.test(after) ? before + after : `${before} ${after}`)).replaceAll(SOFT_BREAK, ' ').trim();
+}
+
+interface FrontMatter {
+  title?: string;
+}
+
+function readFrontMatter(text: string): { frontMatter: FrontMatter; body: string } {
+  const match = /^---[ \t]*\n([\s\S]*?)\n---[ \t]*(\n|$)/.exec(text);
+  if (!match) return { frontMatter: {}, body: text };
+  const title = /^title:\s*["']?(.+?)["']?\s*$/m.exec(match[1] ?? '')?.[1];
+  return { frontMatter: title ? { title } : {}, body: text.slice(match[0].length) };
 }
 
 export const parseMarkdown: Parser = async (file) => {
-  let text = decodeText(file.bytes, file.path).replace(/\r\n?/g, '\n');
-  let title: string | undefined;
-  const frontMatter = /^---\n([\s\S]*?)\n---\n/.exec(text);
-  if (frontMatter) {
-    title = /^title:\s*["']?(.+?)["']?\s*$/m.exec(frontMatter[1] ?? '')?.[1];
-    text = text.slice(frontMatter[0].length);
-  }
+  const text = decodeText(file.bytes, file.path).replace(/\r\n?/g, '\n');
+  const { frontMatter, body } = readFrontMatter(text);
+  let title = frontMatter.title;
+  const tokens = markdown.parse(body, {});
   const sections: Section[] = [];
   const headingStack: { level: number; text: string }[] = [];
-  let buffer: string[] = [];
-  let inFence = false;
+  let blocks: string[] = [];
   const flush = () => {
-    const body = tidyText(buffer.join('\n'));
-    if (body) sections.push({ text: body, headings: headingStack.map((heading) => heading.text) });
-    buffer = [];
+    const sectionText = tidyText(blocks.join('\n\n'));
+    if (sectionText) sections.push({ text: sectionText, headings: headingStack.map((heading) => heading.text) });
+    blocks = [];
   };
-  for (const line of text.split('\n')) {
-    if (/^\s*(```|~~~)/.test(line)) {
-      inFence = !inFence;
-      continue;
+  // Open lists, innermost last: the next number of an ordered list, or undefined for a bullet list.
+  const lists: { next: number | undefined }[] = [];
+  let listLines: string[] | undefined;
+  let itemPrefix: string | undefined;
+  let tableRows: string[] | undefined;
+  let row: string[] | undefined;
+  let headingLevel: number | undefined;
+
+  const addBlock = (blockText: string) => {
+    if (!blockText) return;
+    if (listLines) {
+      const indent = '  '.repeat(Math.max(0, lists.length - 1));
+      listLines.push(itemPrefix !== undefined ? `${indent}${itemPrefix}${blockText}` : `${indent}  ${blockText}`);
+      itemPrefix = undefined;
+    } else blocks.push(blockText);
+  };
+
+  for (const token of tokens) {
+    switch (token.type) {
+      case 'heading_open':
+        headingLevel = Number(token.tag.slice(1));
+        break;
+      case 'inline': {
+        const inline = inlineText(token);
+        if (headingLevel !== undefined) {
+          flush();
+          while (headingStack.length > 0 && headingStack.at(-1)!.level >= headingLevel) headingStack.pop();
+          if (inline) headingStack.push({ level: headingLevel, text: inline });
+          if (headingLevel === 1 && title === undefined && inline) title = inline;
+        } else if (row) row.push(inline.replace(/\s*\n\s*/g, ' '));
+        else addBlock(inline);
+        break;
+      }
+      case 'heading_close':
+        headingLevel = undefined;
+        break;
+      case 'bullet_list_open':
+      case 'ordered_list_open':
+        if (lists.length === 0) listLines = [];
+        lists.push({ next: token.type === 'ordered_list_open' ? Number(token.attrGet('start') ?? 1) : undefined });
+        break;
+      case 'list_item_open': {
+        const list = lists.at(-1)!;
+        if (list.next !== undefined) {
+          itemPrefix = `${token.info || list.next}${token.markup || '.'} `;
+          list.next = (Number(token.info) || list.next) + 1;
+        } else itemPrefix = '- ';
+        break;
+      }
+      case 'bullet_list_close':
+      case 'ordered_list_close':
+        lists.pop();
+        if (lists.length === 0 && listLines) {
+          blocks.push(listLines.join('\n'));
+          listLines = undefined;
+        }
+        break;
+      case 'table_open':
+        tableRows = [];
+        break;
+      case 'tr_open':
+        row = [];
+        break;
+      case 'tr_close':
+        if (row && row.some((cell) => cell.length > 0)) tableRows?.push(row.join(' | '));
+        row = undefined;
+        break;
+      case 'table_close':
+        if (tableRows && tableRows.length > 0) addBlock(tableRows.join('\n'));
+        tableRows = undefined;
+        break;
+      case 'fence':
+      case 'code_block':
+        // Commands and configuration are kept as written: an answer may need them verbatim.
+        addBlock(token.content.replace(/\n+$/, ''));
+        break;
+      case 'html_block':
+        addBlock(htmlText(token.content));
+        break;
+      default:
+        break;
     }
-    const heading = inFence ? null : /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
-    if (heading) {
-      flush();
-      const level = heading[1]!.length;
-      const headingText = stripInline(heading[2]!);
-      while (headingStack.length > 0 && headingStack[headingStack.length - 1]!.level >= level) headingStack.pop();
-      headingStack.push({ level, text: headingText });
-      if (level === 1 && title === undefined) title = headingText;
-      continue;
-    }
-    const row = inFence ? undefined : tableRow(line);
-    // The |---|---| separator row is dropped: a blank line there would cut the header off from its rows.
-    if (row === '') continue;
-    buffer.push(row ?? (inFence ? line : stripInline(line.replace(/^\s*([-*+]|\d+[.)])\s+/, (marker) => (/\d/.test(marker) ? marker.trim() + ' ' : '- ')))));
   }
   flush();
   if (sections.length === 0) throw new KbError('KB_ERR_PARSE', { file: file.path, reason: 'the document has no text' });
