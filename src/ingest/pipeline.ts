@@ -31,6 +31,8 @@ export interface IngestSummary {
   removed: number;
   failed: IngestFailure[];
   skipped: string[];
+  /** Files whose content is already indexed under another name: not indexed again. */
+  duplicates: { path: string; duplicateOf: string }[];
   chunks: number;
   pages: number;
   seconds: number;
@@ -96,7 +98,7 @@ function fingerprint(bytes: Buffer, chunking: ChunkingOptions): string {
   return createHash('sha256').update(bytes).update(`|pipeline=${PIPELINE_VERSION}|chunk=${chunking.maxTokens}/${chunking.overlapTokens}`).digest('hex');
 }
 
-async function prepareDocument(file: string, source: string, options: IngestOptions) {
+async function prepareDocument(file: string, source: string, options: IngestOptions, isKept: (source: string) => boolean) {
   const { store, embedder } = options;
   const size = statSync(file).size;
   if (size > MAX_FILE_BYTES) throw new KbError('KB_ERR_PARSE', { file: source, reason: `the file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit` });
@@ -105,6 +107,13 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
   const hash = fingerprint(Buffer.concat([bytes, Buffer.from(JSON.stringify(options.documentDefaults ?? {}))]), options.chunking);
   const existing = store.getDocumentBySource(source);
   if (existing && existing.contentHash === hash && !options.force) return 'unchanged' as const;
+  // The same content under another name (a PDF uploaded twice, a copy in another folder) is reported, not indexed
+  // again: two copies would fill the top results with the same text. Only while the first copy stays indexed.
+  const original = store.getDocumentsByContentHash(hash).find((document) => document.source !== source && isKept(document.source));
+  if (original) {
+    if (existing) store.deleteDocument(source);
+    return { kind: 'duplicate' as const, duplicateOf: original.source };
+  }
   const parsed = await parseFile({ path: source, bytes });
   const chunks = chunkSections(parsed.sections, options.chunking);
   if (chunks.length === 0) throw new KbError('KB_ERR_PARSE', { file: source, reason: 'the document has no text' });
@@ -121,18 +130,23 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
     ...(options.documentDefaults ?? {}),
   };
   const chunkInputs: ChunkInput[] = chunks.map((chunk, index) => ({ ...chunk, terms: indexTerms(texts[index]!), vector: vectors[index]! }));
-  return { document, chunks: chunkInputs, replaces: existing !== undefined };
+  return { kind: 'document' as const, document, chunks: chunkInputs, replaces: existing !== undefined };
 }
 
 export async function ingestPaths(roots: readonly string[], options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const baseDir = options.baseDir ?? process.cwd();
   const { store } = options;
-  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], chunks: 0, pages: 0, seconds: 0 };
+  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], duplicates: [], chunks: 0, pages: 0, seconds: 0 };
   const walked = walk(roots);
   summary.skipped = walked.skipped;
   const seen = new Set<string>();
   let written = 0;
+  const rootPrefixes = roots.map((root) => sourceOf(root, baseDir));
+  const underRoots = (source: string) => rootPrefixes.some((prefix) => source === prefix || source.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));
+  // A document stays indexed after this run if this run indexed it, or it is outside the roots being ingested, or its
+  // file is still on disk (documents under the roots whose file is gone are removed at the end).
+  const isKept = (source: string) => seen.has(source) || !underRoots(source) || existsSync(path.resolve(baseDir, source));
 
   for (const [position, file] of walked.files.entries()) {
     const source = sourceOf(file, baseDir);
@@ -140,7 +154,7 @@ export async function ingestPaths(roots: readonly string[], options: IngestOptio
     options.onProgress?.({ done: position, total: walked.files.length, file: source });
     let prepared: Awaited<ReturnType<typeof prepareDocument>> | 'unchanged';
     try {
-      prepared = await prepareDocument(file, source, options);
+      prepared = await prepareDocument(file, source, options, isKept);
     } catch (error) {
       // Anything that goes wrong with one file (unreadable, corrupt, unsupported, embedder rejecting its text) is
       // that file's failure; the run goes on.
@@ -149,6 +163,10 @@ export async function ingestPaths(roots: readonly string[], options: IngestOptio
     }
     if (prepared === 'unchanged') {
       summary.unchanged++;
+      continue;
+    }
+    if (prepared.kind === 'duplicate') {
+      summary.duplicates.push({ path: source, duplicateOf: prepared.duplicateOf });
       continue;
     }
     // Store failures (disk full, read-only folder) are not the file's fault: they stop the run.
@@ -169,11 +187,9 @@ export async function ingestPaths(roots: readonly string[], options: IngestOptio
   }
 
   // Documents under an ingested root that are no longer on disk are removed.
-  const rootPrefixes = roots.map((root) => sourceOf(root, baseDir));
   for (const document of stored) {
     if (seen.has(document.source)) continue;
-    const underRoot = rootPrefixes.some((prefix) => document.source === prefix || document.source.startsWith(prefix.endsWith('/') ? prefix : prefix + '/'));
-    if (underRoot && !existsSync(path.resolve(baseDir, document.source))) {
+    if (underRoots(document.source) && !existsSync(path.resolve(baseDir, document.source))) {
       store.deleteDocument(document.source);
       summary.removed++;
     }
@@ -190,8 +206,9 @@ const SKIPPED_FILES_LISTED = 20;
 export function formatSummary(summary: IngestSummary): string {
   const lines = [
     `ingest: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.removed} removed, ` +
-      `${summary.failed.length} failed, ${summary.skipped.length} skipped; ${summary.chunks} chunks written in ${summary.seconds.toFixed(1)} s`,
+      `${summary.failed.length} failed, ${summary.skipped.length} skipped, ${summary.duplicates.length} duplicates; ${summary.chunks} chunks written in ${summary.seconds.toFixed(1)} s`,
   ];
+  for (const duplicate of summary.duplicates.slice(0, SKIPPED_FILES_LISTED)) lines.push(`duplicate: ${duplicate.path} (same content as ${duplicate.duplicateOf}; not indexed again)`);
   for (const file of summary.skipped.slice(0, SKIPPED_FILES_LISTED)) lines.push(`skipped: ${file} (${path.extname(file) ? `${path.extname(file)} is not a supported format` : 'no file extension'})`);
   if (summary.skipped.length > SKIPPED_FILES_LISTED) lines.push(`skipped: ${summary.skipped.length - SKIPPED_FILES_LISTED} more (--json lists them all)`);
   return lines.join('\n');
@@ -216,7 +233,7 @@ export async function ingestTexts(
 ): Promise<IngestSummary> {
   const started = performance.now();
   const { store, embedder } = options;
-  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], chunks: 0, pages: 0, seconds: 0 };
+  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], duplicates: [], chunks: 0, pages: 0, seconds: 0 };
   const batchSize = Math.max(embedder.maxBatch, 64);
   let pending: { document: DocumentInput; chunks: Omit<ChunkInput, 'vector'>[]; texts: string[]; replaces: boolean }[] = [];
   const flushPending = async () => {

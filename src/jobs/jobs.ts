@@ -11,7 +11,9 @@ export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export interface JobFile {
   name: string;
-  status: 'pending' | 'added' | 'updated' | 'unchanged' | 'failed';
+  status: 'pending' | 'added' | 'updated' | 'unchanged' | 'duplicate' | 'failed';
+  /** For a duplicate: the source of the document that already has this content. */
+  duplicateOf?: string;
   error?: string;
 }
 

@@ -230,6 +230,8 @@ export class LocalStore implements Store {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS postings_by_chunk ON postings(chunk_id);
     `);
+    // Duplicate detection at ingest looks documents up by content (an index only: the format is unchanged).
+    this.database.exec(`CREATE INDEX IF NOT EXISTS documents_by_content ON documents(content_hash)`);
     // Format 1 → 2: document metadata and reader groups.
     const columns = new Set(this.database.prepare<[], { name: string }>(`PRAGMA table_info(documents)`).all().map((column) => column.name));
     if (!columns.has('metadata')) this.database.exec(`ALTER TABLE documents ADD COLUMN metadata TEXT`);
@@ -244,6 +246,7 @@ export class LocalStore implements Store {
       documentBySource: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE source = ?`),
       documentById: database.prepare<[number], DocumentRow>(`SELECT * FROM documents WHERE id = ?`),
       documentByKey: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE document_key = ?`),
+      documentsByContent: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE content_hash = ? ORDER BY id`),
       documentCount: database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents`),
       allDocuments: database.prepare<[], DocumentRow>(`SELECT * FROM documents ORDER BY source`),
       chunkIdsOfDocument: database.prepare<[number], { id: number }>(`SELECT id FROM chunks WHERE document_id = ?`),
@@ -448,6 +451,11 @@ export class LocalStore implements Store {
   getDocumentBySource(source: string): DocumentRecord | undefined {
     const row = this.statements.documentBySource.get(source);
     return row ? toDocumentRecord(row) : undefined;
+  }
+
+  /** Documents with this content hash (the same bytes, metadata and pipeline), oldest first. */
+  getDocumentsByContentHash(hash: string): DocumentRecord[] {
+    return this.statements.documentsByContent.all(hash).map(toDocumentRecord);
   }
 
   getDocumentByKey(key: string): DocumentRecord | undefined {

@@ -80,6 +80,7 @@ export interface Store {
   upsertDocument(document: DocumentInput, chunks: ChunkInput[]): DocumentRecord;
   deleteDocument(source: string): boolean;
   getDocumentBySource(source: string): DocumentRecord | undefined;
+  getDocumentsByContentHash(hash: string): DocumentRecord[];
   /** By public id (DocumentRecord.key). */
   getDocumentByKey(key: string): DocumentRecord | undefined;
   documentCount(): number;

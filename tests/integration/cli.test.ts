@@ -21,7 +21,7 @@ describe('the kb command line', () => {
 
     const ingest = runCli(['ingest', folder], environment);
     assert.equal(ingest.status, 0, ingest.stderr);
-    assert.match(ingest.stdout, /2 added, .*2 skipped/);
+    assert.match(ingest.stdout, /2 added, .*2 skipped, 0 duplicates/);
     assert.match(ingest.stdout, /skipped: .*fault-codes\.xlsx \(\.xlsx is not a supported format\)/);
     assert.match(ingest.stdout, /skipped: .*bin\/tool \(no file extension\)/);
 

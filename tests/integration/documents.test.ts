@@ -68,6 +68,10 @@ describe('documents over HTTP', () => {
     assert.equal(((await one.json()) as { chunkCount: number }).chunkCount, listed.documents[0]!.chunkCount);
     const again = await finished(await upload([{ name: 'lathe.pdf', bytes: readFileSync('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf') }]));
     assert.equal(again.files[0]?.status, 'unchanged');
+    // Regression: the same PDF under another name was indexed a second time.
+    const renamed = await finished(await upload([{ name: 'HL-400 manual (copy).pdf', bytes: readFileSync('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf') }]));
+    assert.deepEqual([renamed.files[0]?.status, (renamed.files[0] as { duplicateOf?: string }).duplicateOf], ['duplicate', 'lathe.pdf']);
+    assert.deepEqual((await search('spindle encoder E-104')).filter((result) => result.source.endsWith('.pdf')).map((result) => result.source).filter((source, index, all) => all.indexOf(source) === index), ['lathe.pdf']);
   });
 
   it('accepts text as JSON, deletes documents for real, and reindexes', async () => {

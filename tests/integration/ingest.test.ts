@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
 import type { Embedder } from '../../src/embed/types.ts';
-import { ingestPaths } from '../../src/ingest/pipeline.ts';
+import { formatSummary, ingestPaths } from '../../src/ingest/pipeline.ts';
 import { LocalStore } from '../../src/store/local-store.ts';
 import { binaryGarbage } from '../helpers/fixtures.ts';
 import { cliPath, runCli } from '../helpers/child-process.ts';
@@ -32,6 +32,31 @@ class CountingEmbedder implements Embedder {
 }
 
 describe('incremental ingestion', () => {
+  // Regression: the same PDF under another name was indexed twice, and both copies filled the top results.
+  it('reports a file whose content is already indexed as a duplicate, and indexes it once the first copy is gone', async () => {
+    const root = temporaryDirectory();
+    const corpus = path.join(root, 'corpus');
+    mkdirSync(path.join(corpus, 'copies'), { recursive: true });
+    const pdf = readFileSync('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf');
+    writeFileSync(path.join(corpus, 'lathe.pdf'), pdf);
+    writeFileSync(path.join(corpus, 'copies', 'lathe (1).pdf'), pdf);
+    const embedder = new CountingEmbedder();
+    const store = LocalStore.open(path.join(root, 'data'), embedder, hnsw);
+    const run = () => ingestPaths([corpus], { store, embedder, chunking, baseDir: root });
+    const first = await run();
+    assert.equal(first.added, 1);
+    assert.deepEqual(first.duplicates, [{ path: 'corpus/lathe.pdf', duplicateOf: 'corpus/copies/lathe (1).pdf' }]);
+    assert.match(formatSummary(first), /1 duplicates;[\s\S]*duplicate: corpus\/lathe\.pdf \(same content as corpus\/copies\/lathe \(1\)\.pdf; not indexed again\)/);
+    assert.equal(store.documentCount(), 1);
+    const again = await run();
+    assert.deepEqual([again.added, again.unchanged, again.duplicates.length], [0, 1, 1], 'still a duplicate on the next run');
+    rmSync(path.join(corpus, 'copies'), { recursive: true });
+    const afterRemoval = await run();
+    assert.deepEqual([afterRemoval.added, afterRemoval.removed, afterRemoval.duplicates.length], [1, 1, 0], 'the remaining copy is indexed when the first is gone');
+    assert.deepEqual(store.listDocuments().map((document) => document.source), ['corpus/lathe.pdf']);
+    store.close();
+  });
+
   it('adds, skips unchanged, replaces changed and removes deleted files', async () => {
     const root = temporaryDirectory();
     const corpus = path.join(root, 'corpus');
@@ -94,7 +119,7 @@ describe('ingest command', () => {
     const environment = { KB_DATA_DIR: path.join(root, 'data') };
     const ok = runCli(['ingest', corpus], environment);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.match(ok.stdout, /ingest: 1 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 0 skipped; \d+ chunks written/);
+    assert.match(ok.stdout, /ingest: 1 added, 0 updated, 0 unchanged, 0 removed, 0 failed, 0 skipped, 0 duplicates; \d+ chunks written/);
     writeFileSync(path.join(corpus, 'broken.pdf'), '%PDF-1.7 garbage');
     const failed = runCli(['ingest', corpus], environment);
     assert.equal(failed.status, 1);

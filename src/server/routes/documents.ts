@@ -52,7 +52,7 @@ const jobSchema = z.object({
   collection: z.string(),
   state: z.enum(['queued', 'running', 'succeeded', 'failed']),
   progress: z.object({ done: z.number().int(), total: z.number().int() }),
-  files: z.array(z.object({ name: z.string(), status: z.string(), error: z.string().optional() })),
+  files: z.array(z.object({ name: z.string(), status: z.string(), error: z.string().optional(), duplicateOf: z.string().optional().describe('for status duplicate: the document that already has this content') })),
   error: z.string().optional(),
   createdAt: z.string(),
   startedAt: z.string().optional(),
@@ -112,6 +112,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       try {
         const summary = await knowledgeBase.ingest([path.join(filesDir, name)], { baseDir: filesDir, force, ...(documentDefaults ? { documentDefaults } : {}) });
         if (summary.failed.length > 0) Object.assign(entry, { status: 'failed', error: summary.failed[0]!.reason });
+        else if (summary.duplicates.length > 0) Object.assign(entry, { status: 'duplicate', duplicateOf: summary.duplicates[0]!.duplicateOf });
         else entry.status = summary.added > 0 ? 'added' : summary.updated > 0 ? 'updated' : 'unchanged';
       } catch (error) {
         Object.assign(entry, { status: 'failed', error: describeError(error) });
