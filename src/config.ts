@@ -45,7 +45,7 @@ export const settingDescriptions: Record<string, string> = {
   KB_PAIR_WEIGHT: 'weight of adjacent English word pairs in BM25 queries, relative to single words (0..1)',
   KB_RERANKER_MODEL: 'cross-encoder model id under KB_MODELS_DIR, used to rerank when installed (empty: never)',
   KB_RERANK_CANDIDATES: 'fused candidates the reranker reads (5..100)',
-  KB_LATENT_WEIGHT: 'weight in reciprocal-rank fusion of the latent vectors learned from the corpus itself (LSA), for English questions (0..2; 0 turns them off); auto: 1 with the built-in embedder, 0 with a transformers.js model',
+  KB_LATENT_WEIGHT: 'weight in reciprocal-rank fusion of the latent vectors learned from the corpus itself (LSA), for English questions (0..2); default 0 (off): they lower the held-out cacm set below plain BM25 (docs/EVALUATION.md)',
   KB_LATENT_DIMENSIONS: 'rank of the learned latent space (16..512)',
   KB_LATENT_MAX_CHUNKS: 'no latent space is learned for a collection with more chunks than this: the fit grows with chunks × dimensions² (1000..200000)',
   KB_MMR_LAMBDA: 'maximal-marginal-relevance trade-off for the context: 1 keeps the relevance order, lower values push near-duplicates down (0.5..1)',
@@ -102,7 +102,8 @@ const configSchema = z
     KB_RERANKER_MODEL: z.string().default('Xenova/bge-reranker-base'),
     KB_RERANK_CANDIDATES: integer(5, 100, 20),
     KB_MMR_LAMBDA: decimal(0.5, 1, 1),
-    KB_LATENT_WEIGHT: z.union([z.literal('auto'), z.coerce.number().min(0).max(2)]).default('auto'),
+    // 'auto' is still accepted (older .env files) and means the default, off.
+    KB_LATENT_WEIGHT: z.union([z.literal('auto'), z.coerce.number().min(0).max(2)]).default(0),
     KB_LATENT_DIMENSIONS: integer(16, 512, 150),
     KB_LATENT_MAX_CHUNKS: integer(1000, 200_000, 20_000),
     KB_CJK_TOKENIZER: z.enum(['bigram', 'jieba', 'segmenter', 'jieba+bigram']).default('bigram'),
