@@ -29,9 +29,48 @@ interface Candidate {
   position: number;
   text: string;
   score: number;
+  /** Shown without its own [n]: a command after the sentence that introduces (and cites) it, kept copyable. */
+  uncited?: boolean;
 }
 
+/** A procedure longer than this many tokens (100..500) is cut after the last whole step that fits, with "…". */
+const MAX_PROCEDURE_TOKENS = 260;
+/** Most steps of a procedure shown in an answer (5..30). */
+const MAX_PROCEDURE_STEPS = 15;
+
 const isTableRow = (line: string) => line.includes(' | ');
+/** A sentence that announces a command, a list or a table right after it. */
+const introducesBlock = /([:：]|(请|须|需要)?(执行|运行|输入)|\b(run|type|enter|execute)\b)\s*$/iu;
+const listItem = /^\s*(\d{1,3}[.)、]|[-*•])\s*\S/u;
+
+/**
+ * The whole numbered or bulleted list that contains a position of a chunk's text, as { start, text }: a procedure
+ * answered with steps 1, 2 and 4 (the three best-scoring sentences) cannot be followed.
+ */
+function listAround(chunkText: string, position: number): { start: number; text: string } | undefined {
+  const lines: { start: number; text: string }[] = [];
+  let offset = 0;
+  for (const line of chunkText.split('\n')) {
+    lines.push({ start: offset, text: line });
+    offset += line.length + 1;
+  }
+  const index = lines.findIndex((line, at) => position >= line.start && (at === lines.length - 1 || position < lines[at + 1]!.start));
+  if (index < 0 || !listItem.test(lines[index]!.text)) return undefined;
+  let first = index;
+  let last = index;
+  while (first > 0 && listItem.test(lines[first - 1]!.text)) first--;
+  while (last < lines.length - 1 && listItem.test(lines[last + 1]!.text)) last++;
+  if (first === last) return undefined;
+  const steps: string[] = [];
+  let tokens = 0;
+  for (const line of lines.slice(first, Math.min(last + 1, first + MAX_PROCEDURE_STEPS))) {
+    tokens += countTokens(line.text);
+    if (tokens > MAX_PROCEDURE_TOKENS && steps.length > 0) break;
+    steps.push(line.text.trim());
+  }
+  const cut = steps.length < last - first + 1;
+  return { start: lines[first]!.start, text: steps.join('\n') + (cut ? '\n…' : '') };
+}
 
 export function extractAnswer(context: readonly RetrievedChunk[], evidence: readonly SentenceEvidence[]): { text: string; usedChunks: number[] } {
   const candidates: Candidate[] = evidence.map((item) => ({
@@ -68,15 +107,41 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
       chosen.push({ chunkIndex: best.chunkIndex, position: following.start, text: following.text, score: 0 });
     }
   }
+  // A sentence that introduces what follows ("run:", 「请执行：」) brings the block after it: the command itself.
+  for (const candidate of [...chosen]) {
+    if (!introducesBlock.test(candidate.text) || isTableRow(candidate.text)) continue;
+    const chunkText = context[candidate.chunkIndex]!.text;
+    const after = candidate.position + candidate.text.length;
+    const rest = chunkText.slice(after);
+    const blockStart = after + (rest.length - rest.trimStart().length);
+    const block = chunkText.slice(blockStart).split(/\n\s*\n/)[0]!.trimEnd();
+    if (!block || countTokens(block) > MAX_PROCEDURE_TOKENS) continue;
+    if (chosen.some((other) => other.chunkIndex === candidate.chunkIndex && other.position === blockStart)) continue;
+    chosen.push({ chunkIndex: candidate.chunkIndex, position: blockStart, text: block, score: candidate.score, ...(listItem.test(block) ? {} : { uncited: true }) });
+  }
+  // A step of a procedure brings the whole procedure, in order, in place of the steps that were picked one by one.
+  for (const candidate of [...chosen]) {
+    if (!chosen.includes(candidate) || !listItem.test(candidate.text)) continue;
+    const chunkText = context[candidate.chunkIndex]!.text;
+    const list = listAround(chunkText, candidate.position);
+    if (!list) continue;
+    const end = list.start + list.text.length;
+    for (let index = chosen.length - 1; index >= 0; index--) {
+      const other = chosen[index]!;
+      if (other.chunkIndex === candidate.chunkIndex && other.position >= list.start && other.position <= end) chosen.splice(index, 1);
+    }
+    chosen.push({ chunkIndex: candidate.chunkIndex, position: list.start, text: list.text, score: candidate.score });
+  }
   chosen.sort((left, right) => left.chunkIndex - right.chunkIndex || left.position - right.position);
   const lines: string[] = [];
   let lastHeader: string | undefined;
   for (const candidate of chosen) {
     const [first, ...rest] = candidate.text.split('\n');
-    if (rest.length > 0 && first === lastHeader) lines.push(`${rest.join('\n')} [${candidate.chunkIndex + 1}]`);
+    if (candidate.uncited) lines.push(candidate.text);
+    else if (rest.length > 0 && first === lastHeader) lines.push(`${rest.join('\n')} [${candidate.chunkIndex + 1}]`);
     else lines.push(`${candidate.text} [${candidate.chunkIndex + 1}]`);
     lastHeader = rest.length > 0 ? first : undefined;
   }
-  const text = lines.join(chosen.some((candidate) => candidate.text.includes('\n')) ? '\n' : ' ');
+  const text = lines.join(chosen.some((candidate) => candidate.text.includes('\n') || candidate.uncited) ? '\n' : ' ');
   return { text, usedChunks: [...new Set(chosen.map((candidate) => candidate.chunkIndex))] };
 }

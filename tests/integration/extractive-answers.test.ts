@@ -1,0 +1,57 @@
+// Extractive answers a person can act on, from small generated documents that show each defect: a procedure comes
+// back whole and in order, a command after the sentence that announces it is kept verbatim and copyable.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { KnowledgeBase } from '../../src/knowledge-base.ts';
+import { READ_EVERYTHING } from '../../src/retrieve/read-scope.ts';
+import { testConfig } from '../helpers/knowledge-base.ts';
+import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
+
+describe('extractive answers', () => {
+  let knowledgeBase: KnowledgeBase;
+
+  before(async () => {
+    knowledgeBase = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: temporaryDirectory() }), silentLogger);
+    const folder = temporaryDirectory();
+    const files = [
+      {
+        source: 'scanner-setup.md',
+        text: [
+          '# Badge scanner setup', '', '## How do I pair a new badge scanner?', '',
+          'Pairing takes about five minutes and needs an administrator account.', '',
+          '1. Plug the scanner into a USB port of the gate computer.',
+          '2. Open the Gate Manager and choose Devices.',
+          '3. Hold a blank badge in front of the scanner for three seconds.',
+          '4. Type the gate number and press Save.',
+          '5. Test the scanner with your own badge.',
+        ].join('\n'),
+      },
+      {
+        source: '打印队列.md',
+        text: ['# 打印队列故障处理', '', '## 清空打印队列', '', '打印任务卡在队列中时，以管理员身份打开命令提示符，请执行：', '', '```bat', 'net stop spooler && del /q %systemroot%\\System32\\spool\\PRINTERS\\* && net start spooler', '```', '', '执行后重新发送打印任务。'].join('\n'),
+      },
+    ];
+    for (const file of files) writeFileSync(path.join(folder, file.source), file.text);
+    const summary = await knowledgeBase.ingest([folder]);
+    assert.equal(summary.added, files.length);
+  });
+  after(() => knowledgeBase.close());
+
+  // Regression: answers were cut at three sentences, so a four-step VPN procedure came back as steps 1, 2 and 4.
+  it('returns a numbered procedure whole and in order', async () => {
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: 'How do I pair a new badge scanner?' });
+    assert.equal(result.answerable, true);
+    const steps = [...result.answer.matchAll(/^(\d)\. /gm)].map((match) => Number(match[1]));
+    assert.deepEqual(steps, [1, 2, 3, 4, 5], result.answer);
+  });
+
+  // Regression: 「…请执行 [1]」 ended without the command.
+  it('keeps the command announced by a sentence, verbatim and without a citation marker inside it', async () => {
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: '打印任务卡在队列中怎么办？' });
+    assert.equal(result.answerable, true, result.answer);
+    assert.match(result.answer, /请执行：/);
+    assert.match(result.answer, /^net stop spooler && del \/q %systemroot%\\System32\\spool\\PRINTERS\\\* && net start spooler$/m);
+  });
+});
