@@ -1,7 +1,7 @@
 // The built-in extractive answerer: from the retrieval's sentence evidence (sentences and table rows of the top
 // chunks scored by how much of the question they state, see retrieve/answerability.ts) it picks the best one to
 // three, keeps them in source order, cites each with [n], and stays short. Table rows sharing a header show it once.
-import type { SentenceEvidence } from '../retrieve/answerability.ts';
+import { analyze, wordPresence, type SentenceEvidence, type WordWeight } from '../retrieve/answerability.ts';
 import type { RetrievedChunk } from '../retrieve/retriever.ts';
 import { splitSentences } from '../text/sentences.ts';
 import { countTokens, normalize } from '../text/tokenize.ts';
@@ -72,7 +72,22 @@ function listAround(chunkText: string, position: number): { start: number; text:
   return { start: lines[first]!.start, text: steps.join('\n') + (cut ? '\n…' : '') };
 }
 
-export function extractAnswer(context: readonly RetrievedChunk[], evidence: readonly SentenceEvidence[]): { text: string; usedChunks: number[] } {
+/**
+ * The heading a table row answer needs to be understood alone: the row's own section heading when it names something
+ * the question asks about that the row and its header do not ("Property class 10.9" for "M12 | 120" asked as "torque
+ * for M12 class 10.9"), else undefined.
+ */
+function qualifyingHeading(chunk: RetrievedChunk, rowText: string, weights: readonly WordWeight[]): string | undefined {
+  const heading = chunk.headings.at(-1);
+  if (!heading || heading === chunk.title) return undefined;
+  const row = analyze(rowText);
+  const under = analyze(heading);
+  // Qualifiers are numbers and codes (a class, a model, a voltage); a topic word such as "fault" is not one.
+  const qualifies = weights.some((item) => /\p{N}/u.test(item.word.word) && wordPresence(item.word, under.terms, under.normalized) > 0 && wordPresence(item.word, row.terms, row.normalized) === 0);
+  return qualifies ? heading : undefined;
+}
+
+export function extractAnswer(context: readonly RetrievedChunk[], evidence: readonly SentenceEvidence[], weights: readonly WordWeight[] = []): { text: string; usedChunks: number[] } {
   const candidates: Candidate[] = evidence.map((item) => ({
     chunkIndex: item.chunkIndex,
     position: item.position,
@@ -137,6 +152,11 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
   let lastHeader: string | undefined;
   for (const candidate of chosen) {
     const [first, ...rest] = candidate.text.split('\n');
+    const heading = isTableRow(candidate.text) ? qualifyingHeading(context[candidate.chunkIndex]!, candidate.text, weights) : undefined;
+    if (heading && !lines.includes(`${heading}:`)) {
+      lines.push(`${heading}:`);
+      lastHeader = undefined;
+    }
     if (candidate.uncited) lines.push(candidate.text);
     else if (rest.length > 0 && first === lastHeader) lines.push(`${rest.join('\n')} [${candidate.chunkIndex + 1}]`);
     else lines.push(`${candidate.text} [${candidate.chunkIndex + 1}]`);

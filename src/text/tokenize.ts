@@ -167,7 +167,10 @@ export function contentWords(text: string, isKnown?: KnownTerm): ContentWord[] {
     seen.add(word.word);
     words.push(word);
   };
-  for (const match of normalize(text).matchAll(runPattern())) {
+  // "What time does … open?" asks what "When does … open?" asks: "time" is part of the question word there, and a
+  // text that gives the time rarely says "time" (「几点」 and 「时间」 are question words in the Chinese stop list).
+  const asked = normalize(text).replace(/\bwhat time\b/g, 'when');
+  for (const match of asked.matchAll(runPattern())) {
     if (match[1] !== undefined) {
       for (const word of cjkWords(match[1], isKnown)) {
         const terms: string[] = [];

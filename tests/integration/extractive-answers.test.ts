@@ -1,7 +1,7 @@
 // Extractive answers a person can act on, from small generated documents that show each defect: a procedure comes
 // back whole and in order, a command after the sentence that announces it is kept verbatim and copyable.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KnowledgeBase } from '../../src/knowledge-base.ts';
@@ -32,10 +32,13 @@ describe('extractive answers', () => {
         source: '打印队列.md',
         text: ['# 打印队列故障处理', '', '## 清空打印队列', '', '打印任务卡在队列中时，以管理员身份打开命令提示符，请执行：', '', '```bat', 'net stop spooler && del /q %systemroot%\\System32\\spool\\PRINTERS\\* && net start spooler', '```', '', '执行后重新发送打印任务。'].join('\n'),
       },
+      { source: 'canteen.txt', text: 'Canteen hours\n\nThe canteen opens at 11:30 and closes at 14:00 on working days.\n' },
+      { source: '食堂.txt', text: '食堂开放安排\n\n食堂每个工作日 11:30 开放，14:00 关闭。\n' },
+      { source: 'torque.md', text: readFileSync('docs-corpus/maintenance/torque-specifications.md', 'utf8') },
     ];
     for (const file of files) writeFileSync(path.join(folder, file.source), file.text);
     const summary = await knowledgeBase.ingest([folder]);
-    assert.equal(summary.added, files.length);
+    assert.equal(summary.added, files.length, JSON.stringify(summary.failed));
   });
   after(() => knowledgeBase.close());
 
@@ -45,6 +48,28 @@ describe('extractive answers', () => {
     assert.equal(result.answerable, true);
     const steps = [...result.answer.matchAll(/^(\d)\. /gm)].map((match) => Number(match[1]));
     assert.deepEqual(steps, [1, 2, 3, 4, 5], result.answer);
+  });
+
+  // Regression: "torque for M12 class 10.9" was answered with bare rows ("M12 | 120", "M12 | 86") that do not say
+  // which class they belong to.
+  it('names the section of a table row when it holds what the question qualifies by (a class, a model)', async () => {
+    for (const [question, heading, value] of [['torque for M12 class 10.9', 'Property class 10.9', '120'], ['What torque for an M12 bolt of class 8.8?', 'Property class 8.8', '86']] as const) {
+      const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question });
+      const lines = result.answer.split('\n');
+      assert.equal(lines[0], `${heading}:`, result.answer);
+      assert.equal(lines[1], 'Thread | Torque (N·m)');
+      assert.match(lines[2]!, new RegExp(`^M12 \\| ${value} \\[\\d\\]$`));
+    }
+  });
+
+  // Regression: "What time does the canteen open?" was refused while "When does…" was answered; likewise 「食堂几点开放？」
+  // and 「食堂开放时间」.
+  it('answers paraphrased questions about times from the same evidence, in English and Chinese', async () => {
+    for (const question of ['What time does the canteen open?', 'When does the canteen open?', '食堂几点开放？', '食堂开放时间', '食堂什么时候开放？']) {
+      const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question });
+      assert.equal(result.answerable, true, `${question} → ${result.answer}`);
+      assert.match(result.answer, /11:30/, question);
+    }
   });
 
   // Regression: 「…请执行 [1]」 ended without the command.
