@@ -30,6 +30,8 @@ export interface Citation {
   page?: number;
   headings?: string[];
   url?: string;
+  /** A signed link to the original file on this server (added by the HTTP layer), when there is one. */
+  fileUrl?: string;
   snippet: string;
   score: number;
 }

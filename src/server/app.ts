@@ -107,14 +107,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(widgetRoutes, { bundle: await widgetBundle });
   await app.register(healthRoutes, { holder });
   await app.register(searchRoutes, { holder });
-  await app.register(askRoutes, { holder, feedback, metrics });
+  await app.register(askRoutes, { holder, feedback, metrics, access });
   await app.register(feedbackRoutes, { feedback });
   await app.register(feedbackAdminRoutes, { feedback });
   await app.register(widgetSessionRoutes, { access });
-  await app.register(openAiRoutes, { holder, feedback, registry });
+  await app.register(openAiRoutes, { holder, feedback, registry, access });
   const jobs = options.jobs ?? new JobQueue(config.dataDir, config.uploads.maxQueuedJobs);
   app.decorate('jobs', jobs);
-  await app.register(documentRoutes, { holder, jobs, config });
+  await app.register(documentRoutes, { holder, jobs, config, access });
   await app.register(collectionRoutes, { registry, jobs, config });
   app.addHook('onReady', async () => {
     if (access.openLocally) app.log.warn('no API key exists: the API is open to local clients without an Origin header (create keys with `npm run kb -- keys create`)');

@@ -50,6 +50,7 @@ export const citationSchema = z.object({
   page: z.number().int().optional(),
   headings: z.array(z.string()).optional().describe('heading path of the cited section'),
   url: z.string().optional(),
+  fileUrl: z.string().optional().describe("a signed link (relative to this server, valid for an hour) to the document's original file"),
   snippet: z.string(),
   score: z.number(),
 });

@@ -306,7 +306,8 @@ export class KbChatElement extends HTMLElement {
       .join(' · ');
     card.append(create('div', { className: 'where', textContent: where }));
     card.append(renderMarkdown(citation.snippet));
-    const href = citation.url ? safeUrl(citation.url) : null;
+    // The document's own URL, else its original file on the knowledge-base server (a signed link).
+    const href = citation.url ? safeUrl(citation.url) : citation.fileUrl ? safeUrl(new URL(citation.fileUrl, this.settings.apiBase).href) : null;
     if (href) card.append(create('a', { href, textContent: t.openDocument, target: '_blank', rel: 'noopener noreferrer' }));
     return card;
   }

@@ -152,6 +152,13 @@ describe('chat widget in Chromium', () => {
     assert.match(cardText, /HL-400 CNC Lathe Operator Manual/);
     assert.match(cardText, /page \d/);
     assert.match(cardText, /cnc-lathe-hl-400-manual\.pdf/);
+    // The document has no URL: the card links to its original on the knowledge-base server, through a signed link
+    // that a new tab opens without any key.
+    const href = await card.locator('a').getAttribute('href');
+    assert.ok(href?.startsWith(`${llmOrigin}/v1/collections/default/documents/`), `source card link: ${href}`);
+    const original = await fetch(href!);
+    assert.equal(original.status, 200);
+    assert.equal(original.headers.get('content-type'), 'application/pdf');
     // The page's hostile CSS (red 40px text, hidden buttons) does not reach into the widget.
     const style = await page.locator('kb-chat form button').evaluate((element) => ({ display: getComputedStyle(element).display, color: getComputedStyle(element).color }));
     assert.notEqual(style.display, 'none');

@@ -74,6 +74,40 @@ describe('documents over HTTP', () => {
     assert.deepEqual((await search('spindle encoder E-104')).filter((result) => result.source.endsWith('.pdf')).map((result) => result.source).filter((source, index, all) => all.indexOf(source) === index), ['lathe.pdf']);
   });
 
+  // Regression: there was no way to open a cited original; the widget's source card linked nowhere without a URL.
+  it('serves a cited original through the citation\'s signed fileUrl, and to readers allowed to read it', async () => {
+    const asked = (await (await fetch(`${base}/v1/ask`, { method: 'POST', headers: { ...headers(query), 'content-type': 'application/json' }, body: JSON.stringify({ question: 'What does fault code E-104 mean?' }) })).json()) as { citations: { source: string; documentId: string; fileUrl?: string }[] };
+    const citation = asked.citations.find((item) => item.source === 'lathe.pdf')!;
+    assert.match(citation.fileUrl ?? '', /^\/v1\/collections\/default\/documents\/[0-9a-f]{16}\/file\?expires=\d+&signature=[\w-]+$/);
+    const opened = await fetch(base + citation.fileUrl);
+    assert.equal(opened.status, 200, 'a signed link opens without a key (a browser tab)');
+    assert.equal(opened.headers.get('content-type'), 'application/pdf');
+    assert.match(opened.headers.get('content-disposition') ?? '', /^inline; filename\*=UTF-8''lathe\.pdf$/);
+    assert.deepEqual(Buffer.from(await opened.arrayBuffer()), readFileSync('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf'));
+    const tampered = citation.fileUrl!.replace(/signature=./, (match) => match.slice(0, -1) + (match.endsWith('A') ? 'B' : 'A'));
+    assert.equal((await fetch(base + tampered)).status, 401, 'a wrong signature is no link at all');
+    const expired = citation.fileUrl!.replace(/expires=\d+/, 'expires=1000');
+    assert.equal((await fetch(base + expired)).status, 401);
+    const plain = `/v1/collections/default/documents/${citation.documentId}/file`;
+    assert.equal((await fetch(base + plain)).status, 401);
+    assert.equal((await fetch(base + plain, { headers: headers(query) })).status, 200, 'a key that may read the document opens it');
+    // A document restricted to a group: not to a key outside it, signed link or not.
+    const form = new FormData();
+    form.append('metadata', JSON.stringify({ groups: ['hr'] }));
+    form.append('file', new Blob(['Salary bands\n\nBand S3 pays 9,000 to 12,000 a month.\n']), 'salary.txt');
+    const job = await finished(await fetch(`${base}/v1/collections/default/documents`, { method: 'POST', headers: headers(), body: form }));
+    assert.equal(job.files[0]?.status, 'added');
+    const listed = (await (await fetch(`${base}/v1/collections/default/documents?limit=500`, { headers: headers() })).json()) as { documents: { id: string; source: string }[] };
+    const salary = listed.documents.find((document) => document.source === 'salary.txt')!;
+    assert.equal((await fetch(`${base}/v1/collections/default/documents/${salary.id}/file`, { headers: headers(query) })).status, 404);
+    const forAdmin = await fetch(`${base}/v1/collections/default/documents/${salary.id}/file`, { headers: headers() });
+    assert.equal(forAdmin.status, 200);
+    assert.equal(forAdmin.headers.get('content-type'), 'text/plain; charset=utf-8');
+    assert.match(await forAdmin.text(), /Band S3/);
+    assert.equal((await fetch(`${base}/v1/collections/default/documents/${salary.id}`, { method: 'DELETE', headers: headers() })).status, 204);
+    assert.equal((await fetch(`${base}/v1/collections/default/documents/${salary.id}/file`, { headers: headers() })).status, 404, 'a deleted document has no file');
+  });
+
   it('accepts text as JSON, deletes documents for real, and reindexes', async () => {
     const job = await finished(
       await fetch(`${base}/v1/collections/default/documents`, {

@@ -16,6 +16,7 @@ import type { Config } from '../../config.ts';
 import { KbError } from '../../errors.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { SessionTokens, type SessionClaims } from './session-token.ts';
+import { FileLinks } from './file-links.ts';
 import type { KeyStore, Scope } from '../../keys/key-store.ts';
 import { READ_EVERYTHING, readScopeForGroups, type ReadScope } from '../../retrieve/read-scope.ts';
 
@@ -46,6 +47,8 @@ export function isLoopback(host: string): boolean {
 
 export class Access {
   readonly tokens: SessionTokens;
+  /** Signed links to cited documents' originals, for browsers (file-links.ts). */
+  readonly fileLinks: FileLinks;
   private readonly apiKeyHashes: Buffer[];
 
   constructor(
@@ -53,6 +56,7 @@ export class Access {
     readonly keys: KeyStore,
   ) {
     this.tokens = new SessionTokens(config.access.sessionSecret, config.access.sessionTtlSeconds);
+    this.fileLinks = new FileLinks(config.access.sessionSecret);
     this.apiKeyHashes = config.access.apiKeys.map((key) => createHash('sha256').update(key).digest());
   }
 

@@ -8,7 +8,9 @@ import type { Metrics } from '../metrics.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
 import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
-import { readScopeOf } from '../access/access.ts';
+import { readScopeOf, type Access } from '../access/access.ts';
+import { withFileLinks } from './citation-links.ts';
+import type { Citation } from '../../answer/types.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { abortWhenClientLeaves, openEventStream } from '../event-stream.ts';
 import { toRetrievalFilters } from './filters.ts';
@@ -17,7 +19,7 @@ function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore; metrics: Metrics }> = async (app, { holder, feedback, metrics }) => {
+export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore; metrics: Metrics; access: Access }> = async (app, { holder, feedback, metrics, access }) => {
   app.post(
     '/v1/ask',
     {
@@ -33,6 +35,8 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
       const { question, history, topK, filters, stream, collection, collections } = request.body;
       const { primary: knowledgeBase, others, names } = await holder.forRequest(collection, collections);
       const scope = readScopeOf(request, names);
+      const asked = names.map((name, index) => ({ name, knowledgeBase: index === 0 ? knowledgeBase : others[index - 1]! }));
+      const linked = (citations: Citation[]) => withFileLinks(citations, asked, access.fileLinks);
       // Refused before any event is sent, so the client gets a plain 503 with Retry-After.
       if (knowledgeBase.model) knowledgeBase.modelLimit.assertAvailable();
       const wantsStream = stream ?? /text\/event-stream/.test(request.headers.accept ?? '');
@@ -74,7 +78,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
         const { retrieval, ...response } = result;
         record(response.answer, response.answerable);
         observe(response, response.timings);
-        return { answerId, ...response, query: retrieval.query };
+        return { answerId, ...response, citations: linked(response.citations), query: retrieval.query };
       }
 
       openEventStream(request, reply);
@@ -84,14 +88,14 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
           if (signal.aborted) break;
           if (part.type === 'sources') {
             query = part.retrieval.query;
-            const sources = part.retrieval.answerable ? part.retrieval.chunks.map((chunk, index) => citationOf(chunk, index + 1)) : [];
+            const sources = part.retrieval.answerable ? linked(part.retrieval.chunks.map((chunk, index) => citationOf(chunk, index + 1))) : [];
             reply.raw.write(sseEvent('sources', { sources, query }));
           } else if (part.type === 'delta') {
             reply.raw.write(sseEvent('delta', { text: part.text }));
           } else {
             record(part.result.answer, part.result.answerable);
             observe(part.result, part.timings);
-            reply.raw.write(sseEvent('done', { answerId, ...part.result, query, timings: part.timings }));
+            reply.raw.write(sseEvent('done', { answerId, ...part.result, citations: linked(part.result.citations), query, timings: part.timings }));
           }
         }
       } catch (error) {

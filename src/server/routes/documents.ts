@@ -1,7 +1,7 @@
 // Documents over HTTP: upload files (multipart) or text (JSON), list, read, delete, reindex; ingestion runs as a
 // background job (GET /v1/jobs/:id) while the server keeps answering. Uploads are checked by content (magic bytes),
 // not only by name, and kept in KB_DATA_DIR/files so that a reindex can parse them again.
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
@@ -9,7 +9,8 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { KnowledgeBase } from '../../knowledge-base.ts';
 import type { DocumentRecord } from '../../store/types.ts';
-import { assertCollectionAllowed } from '../access/access.ts';
+import { assertCollectionAllowed, readScopeOf, type Access } from '../access/access.ts';
+import { READ_EVERYTHING, type ReadScope } from '../../retrieve/read-scope.ts';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
@@ -17,6 +18,7 @@ import { checkContent, formatByExtension } from '../../ingest/parsers/index.ts';
 import type { Job, JobQueue } from '../../jobs/jobs.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { errorResponseSchema } from '../schemas.ts';
+import { originalFileOf } from './citation-links.ts';
 
 
 const collectionParams = z.object({ collection: z.string().min(1).max(64) });
@@ -83,7 +85,23 @@ export function safeFileName(name: string): string {
   return base.slice(0, 200);
 }
 
-export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; config: Readonly<Config> }> = async (app, { holder, jobs, config }) => {
+/** How each format's original is served: PDF and text open in the browser; HTML too, in a sandbox (no scripts). */
+const originalContentTypes: Record<DocumentRecord['format'], { type: string; inline: boolean }> = {
+  pdf: { type: 'application/pdf', inline: true },
+  docx: { type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', inline: false },
+  html: { type: 'text/html; charset=utf-8', inline: true },
+  markdown: { type: 'text/plain; charset=utf-8', inline: true },
+  text: { type: 'text/plain; charset=utf-8', inline: true },
+};
+
+/** A reader sees a document open to everyone, or one of whose groups it belongs to. */
+function mayRead(scope: ReadScope, document: DocumentRecord): boolean {
+  if (scope.readerGroups === 'all' || !document.groups || document.groups.length === 0) return true;
+  const groups = scope.readerGroups;
+  return document.groups.some((group) => groups.includes(group));
+}
+
+export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; config: Readonly<Config>; access: Access }> = async (app, { holder, jobs, config, access }) => {
   await app.register(multipart, { limits: { fileSize: config.uploads.maxBytes, files: config.uploads.maxFiles, fields: 10, parts: config.uploads.maxFiles + 10 } });
 
   /** Uploaded files of a collection, kept for reindexing. */
@@ -233,6 +251,46 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     async (request) => {
       const { document } = await findDocument(request, request.params.collection, request.params.documentId);
       return toDocumentResponse(document);
+    },
+  );
+
+  app.get(
+    '/v1/collections/:collection/documents/:documentId/file',
+    {
+      // No `access` level: the route takes either a signed link (from a citation's fileUrl, for browsers) or a key or
+      // widget session whose read scope covers the document; it answers 404 alike for "absent" and "not yours".
+      schema: {
+        tags: ['documents'],
+        summary: "A document's original file (PDF, Word, HTML, Markdown, text), for a caller allowed to read it or through a citation's signed fileUrl",
+        params: documentParams,
+        querystring: z.object({ expires: z.coerce.number().int().optional(), signature: z.string().max(100).optional() }),
+        response: { 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const { collection, documentId } = request.params;
+      const { expires, signature } = request.query;
+      const signed = expires !== undefined && signature !== undefined && access.fileLinks.verify(collection, documentId, expires, signature);
+      let scope: ReadScope = READ_EVERYTHING;
+      if (!signed) {
+        request.principal = access.authorize(request, 'query');
+        scope = readScopeOf(request, [collection]);
+      }
+      const knowledgeBase = await holder.forCollection(collection);
+      const document = knowledgeBase.store.getDocumentByKey(documentId);
+      if (!document || !mayRead(scope, document)) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
+      const file = originalFileOf(knowledgeBase, document);
+      if (!file) throw new KbError('KB_ERR_FILE_UNAVAILABLE', { documentId, details: `it was given as text, or ${document.source} was moved since it was indexed` });
+      const { type, inline } = originalContentTypes[document.format];
+      return reply
+        .header('content-type', type)
+        .header('content-disposition', `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(path.basename(document.source))}`)
+        .header('cache-control', 'private, max-age=300')
+        .header('x-content-type-options', 'nosniff')
+        // An HTML original opens as a document of no origin, without scripts: it cannot act as this server's page.
+        .header('content-security-policy', 'sandbox')
+        // A stream is sent as it is (Fastify serializes no stream); the error schemas above are what the type knows.
+        .send(createReadStream(file) as never);
     },
   );
 

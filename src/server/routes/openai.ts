@@ -11,7 +11,8 @@ import type { FeedbackStore } from '../../feedback/feedback-store.ts';
 import { countTokens } from '../../text/tokenize.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import type { CollectionRegistry } from '../../collections/registry.ts';
-import { readScopeOf } from '../access/access.ts';
+import { readScopeOf, type Access } from '../access/access.ts';
+import { withFileLinks } from './citation-links.ts';
 import { citationSchema, errorResponseSchema } from '../schemas.ts';
 import { abortWhenClientLeaves, openEventStream } from '../event-stream.ts';
 
@@ -51,7 +52,7 @@ function textOf(content: z.infer<typeof contentSchema> | null | undefined): stri
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
 }
 
-export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore; registry: CollectionRegistry }> = async (app, { holder, feedback, registry }) => {
+export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore; registry: CollectionRegistry; access: Access }> = async (app, { holder, feedback, registry, access }) => {
   app.get(
     '/v1/models',
     { config: { access: 'query' as const }, schema: { tags: ['openai'], summary: 'Knowledge bases available as OpenAI models', response: { 200: modelsResponseSchema, 401: errorResponseSchema } } },
@@ -101,7 +102,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           model: body.model,
           choices: [{ index: 0, message: { role: 'assistant' as const, content: result.answer }, finish_reason: 'stop' }],
           usage: usageOf(result.answer),
-          citations: result.citations,
+          citations: withFileLinks(result.citations, [{ name: collection, knowledgeBase }], access.fileLinks),
           kb: { answerId, answerable: result.answerable, kind: result.kind, confidence: result.confidence },
         };
       }
@@ -118,7 +119,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           if (part.type === 'delta') reply.raw.write(chunk({ content: part.text }, null));
           else if (part.type === 'done') {
             feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
-            reply.raw.write(chunk({}, 'stop', { citations: part.result.citations, kb: { answerId, answerable: part.result.answerable, kind: part.result.kind, confidence: part.result.confidence } }));
+            reply.raw.write(chunk({}, 'stop', { citations: withFileLinks(part.result.citations, [{ name: collection, knowledgeBase }], access.fileLinks), kb: { answerId, answerable: part.result.answerable, kind: part.result.kind, confidence: part.result.confidence } }));
             if (includeUsage) reply.raw.write(frame({ choices: [], usage: usageOf(part.result.answer) }));
           }
         }
