@@ -139,6 +139,28 @@ describe('Markdown and text parsers', () => {
     assert.match(text, /员工每年享有 15 个工作日带薪年假。/);
   });
 
+  // Regression: in hard-wrapped text every line break ended a sentence, so "Servers MUST NOT use any value greater
+  // than" / "604800 seconds (7 days)." were two sentences; RFC page headers and footers were answered as text.
+  it('joins hard-wrapped sentences and drops the running headers and footers of paginated text', async () => {
+    const page = (number: number, body: string[]) =>
+      ['', 'RFC 8446                           TLS                       August 2018', '', ...body, '', '', `Rescorla                     Standards Track                  [Page ${number}]`].join('\n');
+    const body = (section: string, topic: string) => [
+      `${section}.  ${topic}`, '',
+      `   For ${topic.toLowerCase()}, servers can use the "ticket_lifetime" value to state how`,
+      `   long a ${topic.toLowerCase()} ticket may be kept.  Servers MUST NOT use any value greater than`,
+      '   604800 seconds (7 days).  The value of zero indicates that the ticket',
+      '   should be discarded immediately.', '',
+      `   - ${topic} item one`, `   - another ${topic.toLowerCase()} item`,
+    ];
+    const pages = [page(41, ['Network Working Group', '', ...body('4.6.1', 'New Session Ticket Message')]), page(42, body('4.6.2', 'Lifetime Rules')), page(43, body('4.6.3', 'Resumption'))];
+    const document = await parseFile({ path: 'rfc8446.txt', bytes: Buffer.from(pages.join('\f')) });
+    const all = document.sections.map((section) => section.text).join('\n');
+    assert.doesNotMatch(all, /RFC 8446 {3,}TLS|Standards Track|\[Page \d+\]/);
+    assert.equal(all.match(/Servers MUST NOT use any value greater than 604800 seconds \(7 days\)\./g)?.length, 3);
+    assert.match(all, /^ *- Resumption item one\n *- another resumption item$/m, 'short lines are not joined');
+    assert.deepEqual(document.sections.map((section) => section.headings.at(-1)), ['4.6.1.  New Session Ticket Message', '4.6.2.  Lifetime Rules', '4.6.3.  Resumption']);
+  });
+
   it('decodes GBK text files', async () => {
     const document = await parseFile({ path: 'legacy.txt', bytes: gbkText() });
     assert.equal(document.sections[0]?.text, '故障代码 E-104：主轴编码器信号丢失');

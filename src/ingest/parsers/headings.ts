@@ -9,6 +9,8 @@ const chapter = /^(chapter|section|part|appendix)\s+[\dA-Z]+\b/i;
 export function headingLevel(line: string, previous: string, next: string): number {
   const trimmed = line.trim();
   if (trimmed.length === 0 || trimmed.length > 60) return 0;
+  // A footnote ("8 http://www.us-cert.gov/") or a wrapped link is never a heading.
+  if (/https?:|:\/\/|\bwww\./i.test(trimmed)) return 0;
   if (/[.:;,。；，：、]$/.test(trimmed) && !/^第.+[章节]$/.test(trimmed)) return 0;
   const standsAlone = previous.trim() === '' || next.trim() === '' || /^\s*$/.test(previous);
   if (chineseNumbered.test(trimmed)) return trimmed.startsWith('第') && /章/.test(trimmed.slice(0, 6)) ? 1 : 2;

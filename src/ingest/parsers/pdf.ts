@@ -22,13 +22,25 @@ function joinCjkSpaces(text: string): string {
 
 /** Lines that repeat on at least this share of pages (page headers and footers, digits ignored) are dropped. */
 const REPEATED_LINE_SHARE = 0.5;
+/** Lines at the top and bottom of a page searched for running headers and footers (1..6 each). */
+const PAGE_HEADER_LINES = 4;
+const PAGE_FOOTER_LINES = 3;
+/** A line that is only a page number ("7", "xii", "- 7 -", "Page 7", "第 7 页"). */
+const pageNumberLine = /^(-\s*)?(\d{1,4}|[ivxlcdm]{1,7}|page\s+\d{1,4}(\s+of\s+\d{1,4})?|第\s*\d{1,4}\s*页)(\s*-)?$/i;
 
-function repeatedLines(pages: readonly string[][]): Set<string> {
+/** Page-number lines among a page's first and last lines. */
+export function isPageNumberAtEdge(lines: readonly string[], index: number): boolean {
+  return (index < PAGE_HEADER_LINES || index >= lines.length - PAGE_FOOTER_LINES) && pageNumberLine.test(lines[index]!.trim());
+}
+
+/** Lines (digits as #) found at the edges of at least half the pages: running headers and footers. */
+export function repeatedLines(pages: readonly string[][]): Set<string> {
   const repeated = new Set<string>();
   if (pages.length < 2) return repeated;
   const counts = new Map<string, number>();
   for (const lines of pages) {
-    const edges = new Set([...lines.slice(0, 2), ...lines.slice(-2)].map((line) => line.trim().replace(/\d+/g, '#')).filter(Boolean));
+    // Running headers take up to four lines (a two-line title, the page number, a notice), footers up to three.
+    const edges = new Set([...lines.slice(0, PAGE_HEADER_LINES), ...lines.slice(-PAGE_FOOTER_LINES)].map((line) => line.trim().replace(/\d+/g, '#')).filter(Boolean));
     for (const line of edges) counts.set(line, (counts.get(line) ?? 0) + 1);
   }
   for (const [line, count] of counts) if (count >= Math.max(2, pages.length * REPEATED_LINE_SHARE)) repeated.add(line);
@@ -85,7 +97,7 @@ export const parsePdf: Parser = async (file) => {
   const repeated = repeatedLines(pageLines);
   for (const [pageIndex, page] of pages.entries()) {
     // The title line on the first page is the document's title, not part of its first paragraph.
-    const lines = unwrapLines(pageLines[pageIndex]!.filter((line) => !repeated.has(line.trim().replace(/\d+/g, '#')) && line.trim() !== metadataTitle));
+    const lines = unwrapLines(pageLines[pageIndex]!.filter((line, index, all) => !repeated.has(line.trim().replace(/\d+/g, '#')) && !isPageNumberAtEdge(all, index) && line.trim() !== metadataTitle));
     let buffer: string[] = [];
     const flush = () => {
       const body = buffer.join('\n').trim();

@@ -6,9 +6,49 @@ import { detectLanguage } from '../../text/language.ts';
 import type { Parser, Section } from '../types.ts';
 import { decodeText, tidyText } from './encoding.ts';
 import { headingLevel } from './headings.ts';
+import { isPageNumberAtEdge, repeatedLines, unwrapLines } from './pdf.ts';
+
+/** A paragraph is hard-wrapped when its lines (all but the last) are at least this share of its longest (0.5..0.9). */
+const WRAPPED_LINE_SHARE = 0.6;
+/** …and its longest line has at least this many characters (30..80); shorter lines are lists of short items. */
+const WRAPPED_MIN_WIDTH = 40;
+
+/**
+ * Paginated text (form feeds between pages, as RFCs and exported reports have): running headers and footers
+ * ("RFC 8446  TLS  August 2018", "Rescorla  Standards Track  [Page 12]") and page numbers are removed.
+ */
+function withoutPageFurniture(text: string): string {
+  if (!text.includes('\f')) return text;
+  const pages = text.split('\f').map((page) => page.replace(/^\n+|\n+$/g, '').split('\n'));
+  const repeated = repeatedLines(pages.map((lines) => lines.filter((line) => line.trim() !== '')));
+  return pages
+    .map((lines) => {
+      const content = lines.filter((line) => line.trim() !== '');
+      return lines.filter((line) => !repeated.has(line.trim().replace(/\d+/g, '#')) && !(line.trim() !== '' && isPageNumberAtEdge(content, content.indexOf(line)))).join('\n');
+    })
+    .join('\n');
+}
+
+/**
+ * Hard-wrapped paragraphs (fixed-width text: RFCs, exported mail, README files) become one line per sentence run: a
+ * line break inside a sentence is not its end ("Servers MUST NOT use any value greater than" / "604800 seconds").
+ */
+function unwrapParagraphs(text: string): string {
+  return text
+    .split(/\n{2,}/)
+    .map((paragraph) => {
+      const lines = paragraph.split('\n');
+      if (lines.length < 2) return paragraph;
+      const widths = lines.map((line) => line.trim().length);
+      const widest = Math.max(...widths);
+      const wrapped = widest >= WRAPPED_MIN_WIDTH && widths.slice(0, -1).every((width) => width >= widest * WRAPPED_LINE_SHARE);
+      return wrapped ? unwrapLines(lines).join('\n') : paragraph;
+    })
+    .join('\n\n');
+}
 
 export const parseText: Parser = async (file) => {
-  const text = tidyText(decodeText(file.bytes, file.path));
+  const text = tidyText(unwrapParagraphs(withoutPageFurniture(decodeText(file.bytes, file.path).replace(/\r\n?/g, '\n'))));
   if (!text) throw new KbError('KB_ERR_PARSE', { file: file.path, reason: 'the document has no text' });
   const lines = text.split('\n');
   let title = path.basename(file.path).replace(/\.[^.]+$/, '');
