@@ -1,5 +1,6 @@
 // Quality evaluation, three modes, each indexing into a temporary data directory with the current settings:
 //   npm run eval -- --questions docs-corpus/eval/questions.jsonl [--corpus docs-corpus] [--json] [--verbose]
+//   npm run eval -- --conversations docs-corpus/eval/conversations.jsonl [--corpus docs-corpus] [--json] [--verbose]
 //   npm run eval -- --dataset ../shared/eval/cranfield [--split test] [--json] [--trace QUERY_ID]
 //   npm run eval -- --qa ../shared/eval/clapnq/qa_dev.jsonl --corpus ../shared/eval/clapnq [--limit N] [--json]
 // With --json, stdout carries one JSON object and nothing else (progress and logs go to stderr).
@@ -12,10 +13,12 @@ import { loadConfig, loadDotEnv } from '../src/config.ts';
 import { evaluateRetrieval, readBeirCorpus, readBeirDataset, traceQuery } from '../src/evaluation/beir.ts';
 import { evaluateQa, readQa, thresholdSweep } from '../src/evaluation/qa.ts';
 import { evaluateQuestions, readQuestions } from '../src/evaluation/questions.ts';
+import { evaluateConversations, readConversations } from '../src/evaluation/conversations.ts';
 import { KnowledgeBase } from '../src/knowledge-base.ts';
 
 const usage = `usage:
   npm run eval -- --questions FILE [--corpus DIR] [--json] [--verbose]
+  npm run eval -- --conversations FILE [--corpus DIR] [--json] [--verbose: every wrong turn]
   npm run eval -- --dataset DIR [--split NAME] [--json] [--trace QUERY_ID]
   npm run eval -- --qa FILE --corpus DIR [--limit N] [--json] [--verbose: with a threshold sweep]
 `;
@@ -23,6 +26,7 @@ const usage = `usage:
 const { values } = parseArgs({
   options: {
     questions: { type: 'string' },
+    conversations: { type: 'string' },
     dataset: { type: 'string' },
     qa: { type: 'string' },
     corpus: { type: 'string' },
@@ -144,9 +148,40 @@ async function runQuestions(file: string, corpus: string): Promise<void> {
   });
 }
 
+async function runConversations(file: string, corpus: string): Promise<void> {
+  await withKnowledgeBase(async (knowledgeBase) => {
+    const summary = await knowledgeBase.ingest([corpus]);
+    process.stderr.write(`indexed ${summary.added} documents, ${summary.chunks} chunks in ${summary.seconds.toFixed(1)} s\n`);
+    const conversations = readConversations(file);
+    const bar = progressBar('conversations', conversations.length);
+    const report = await evaluateConversations(knowledgeBase, conversations, (done) => bar.update(done));
+    bar.stop();
+    const { outcomes, ...figures } = report;
+    if (values.json) {
+      process.stdout.write(JSON.stringify(values.verbose ? report : figures) + '\n');
+      return;
+    }
+    printTable([
+      ['conversations / turns', `${report.conversations} / ${report.turns}`],
+      ['turn accuracy', report.turn_accuracy.toFixed(3)],
+      ['topic-switch turns right', report.topic_switch_turns],
+      ['follow-up turns right', report.follow_up_turns],
+      ['small-talk turns right', report.smalltalk_turns],
+      ['small-talk turns cited (must be 0)', report.smalltalk_cited],
+      ['refusal turns right', report.refusal_turns],
+    ]);
+    if (values.verbose) {
+      for (const outcome of outcomes.filter((item) => !item.right)) {
+        process.stdout.write(`${outcome.conversation}#${outcome.turn} expect=${outcome.expect} kind=${outcome.kind} | ${outcome.question} | ${outcome.answer.replace(/\n/g, ' ').slice(0, 140)}\n`);
+      }
+    }
+  });
+}
+
 if (values.dataset) await runDataset(values.dataset);
 else if (values.qa && values.corpus) await runQa(values.qa, values.corpus);
 else if (values.questions) await runQuestions(values.questions, values.corpus ?? 'docs-corpus');
+else if (values.conversations) await runConversations(values.conversations, values.corpus ?? 'docs-corpus');
 else {
   process.stderr.write(usage);
   process.exitCode = 1;

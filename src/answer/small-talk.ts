@@ -37,7 +37,31 @@ export function smallTalkKind(message: string): SmallTalkKind | undefined {
   for (const [kind, pattern] of Object.entries(phrases) as [SmallTalkKind, RegExp][]) {
     if (pattern.test(normalized) || (unfilled.length > 0 && pattern.test(unfilled))) return kind;
   }
-  return undefined;
+  return combinedKind(unfilled);
+}
+
+/** "Thank you, bye!", "ok thanks", "hi, thanks": several small-talk phrases in a row, named by the first. */
+function combinedKind(message: string): SmallTalkKind | undefined {
+  const words = message.split(' ');
+  let first: SmallTalkKind | undefined;
+  let start = 0;
+  while (start < words.length) {
+    let matched = 0;
+    // The longest run of words from here that is one phrase.
+    for (let end = words.length; end > start && matched === 0; end--) {
+      const run = words.slice(start, end).join(' ');
+      for (const [kind, pattern] of Object.entries(phrases) as [SmallTalkKind, RegExp][]) {
+        if (pattern.test(run)) {
+          first ??= kind;
+          matched = end - start;
+          break;
+        }
+      }
+    }
+    if (matched === 0) return undefined;
+    start += matched;
+  }
+  return first;
 }
 
 const leadingPoliteness = /^\s*(hi|hello|hey|hi there|hello there|good (morning|afternoon|evening)|thanks|thank you|please|你好|您好|嗨|请问|麻烦问一下|打扰一下)(\s*[,，!！.。:：~～]\s*|\s+)(?=\S)/iu;

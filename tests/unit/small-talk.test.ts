@@ -6,7 +6,7 @@ describe('small talk', () => {
   // Regression: "thanks!" was answered with a NIST acknowledgements section, "hi there" with a Pinia code line.
   it('recognizes greetings, thanks, goodbyes, identity and test messages, acknowledgements and bare emoji, in both languages', () => {
     const cases: [string, string][] = [
-      ['thanks!', 'thanks'], ['Thank you so much.', 'thanks'], ['谢谢！', 'thanks'], ['ok thanks 🙏', 'thanks'],
+      ['thanks!', 'thanks'], ['Thank you so much.', 'thanks'], ['谢谢！', 'thanks'], ['ok thanks 🙏', 'thanks'], ['Thank you, bye!', 'thanks'], ['hi, thanks a lot', 'greeting'], ['好的，谢谢，再见', 'acknowledgement'],
       ['hi there', 'greeting'], ['Hello!', 'greeting'], ['Good morning team', 'greeting'], ['你好', 'greeting'], ['在吗？', 'greeting'],
       ['bye', 'goodbye'], ['再见', 'goodbye'],
       ['Who are you?', 'identity'], ['你能做什么？', 'identity'],
