@@ -32,7 +32,11 @@ export function condenseDeterministic(question: string, history: readonly ChatMe
   // "And E-207?" after "What does E-104 mean on the HL-400?": the same question about another identifier.
   const newIdentifiers = identifiers(question);
   const oldIdentifiers = identifiers(previousQuestion).filter((identifier) => !newIdentifiers.includes(identifier));
-  if (newIdentifiers.length === 1 && oldIdentifiers.length > 0 && contentWords(question).length <= SHORT_FOLLOW_UP_WORDS) {
+  // Only when the question says nothing else new: 「注塑机报警 M-05 是什么意思？」 after a question about M12 bolts is a
+  // new question that happens to name an identifier of the same letter.
+  const previousWords = new Set(contentWords(previousQuestion).map((word) => word.word));
+  const saysNothingElse = contentWords(question).every((word) => word.code || previousWords.has(word.word));
+  if (newIdentifiers.length === 1 && oldIdentifiers.length > 0 && saysNothingElse && contentWords(question).length <= SHORT_FOLLOW_UP_WORDS) {
     const replaced = oldIdentifiers.find((identifier) => sameKind(identifier, newIdentifiers[0]!));
     if (replaced) return previousQuestion.split(replaced).join(newIdentifiers[0]!);
   }

@@ -27,7 +27,7 @@ header button { background: transparent; border: 1px solid rgba(255,255,255,.7);
 .message table { border-collapse: collapse; font-size: 13px; }
 /* Cells break between words only ("E-104" and "Code" stay whole); a table wider than the bubble scrolls. */
 .message th, .message td { border: 1px solid #d1d5db; padding: 2px 6px; text-align: left; vertical-align: top; overflow-wrap: normal; word-break: normal; hyphens: none; }
-.message th, .message td.short { white-space: nowrap; }
+.message th.short, .message td.short { white-space: nowrap; }
 .message code { background: #f3f4f6; padding: 0 3px; border-radius: 3px; }
 .message a { color: #1d4ed8; }
 .user { align-self: flex-end; background: #e0e7ff; }

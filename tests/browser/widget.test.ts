@@ -362,6 +362,26 @@ describe('chat widget in Chromium', () => {
     await context.close();
   });
 
+  // Regression: without an LLM every short question was glued to the previous one, so clicking the demo page's
+  // sample questions in turn answered the previous question from the second click on.
+  it('answers each of the demo page\'s sample questions, clicked in turn, from its own document', async () => {
+    const { context, page, errors } = await openPage(`${apiOrigin}/`);
+    const expected = ['HL-400 CNC Lathe Operator Manual', 'VPN: Frequently Asked Questions', 'Bolt Torque Specifications', 'IM-160 注塑机操作手册', '员工手册：休假制度', '差旅费报销办法'];
+    const samples = page.locator('ul.samples button');
+    assert.equal(await samples.count(), expected.length);
+    for (const [index, title] of expected.entries()) {
+      await samples.nth(index).click();
+      await page.locator('kb-chat .message.assistant .actions').nth(index).waitFor({ timeout: 15_000 });
+      const answer = page.locator('kb-chat .message.assistant').nth(index);
+      const cited = await answer.locator('.cite').evaluateAll((buttons) => buttons.map((button) => button.getAttribute('aria-label') ?? ''));
+      assert.ok(cited.length > 0, `sample ${index + 1} was not answered: ${await answer.innerText()}`);
+      assert.ok(cited.every((label) => label.endsWith(`: ${title}`)), `sample ${index + 1} cites ${cited.join(', ')}, not ${title}`);
+    }
+    await page.locator('kb-chat .panel').screenshot({ path: path.join(ARTIFACTS, 'demo-samples-in-turn.png') });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   it('fits a narrow mobile viewport', async () => {
     const { context, page } = await openPage(`${portalOrigin}/`, { width: 375, height: 700 });
     await page.locator('kb-chat .launcher').click();
