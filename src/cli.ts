@@ -6,6 +6,7 @@ import pino from 'pino';
 import { describeSettings, loadConfig, loadDotEnv, type Config } from './config.ts';
 import { describeError, isKbError } from './errors.ts';
 import { formatSummary, type IngestSummary } from './ingest/pipeline.ts';
+import { givenMetadata } from './ingest/given-metadata.ts';
 import { KnowledgeBase } from './knowledge-base.ts';
 import { buildApp } from './server/app.ts';
 import { Access, isLoopback } from './server/access/access.ts';
@@ -18,7 +19,10 @@ const usage = `Usage: kb <command> [options]
 Commands:
   start [paths…]     index the paths (if any), then serve the HTTP API
   demo               index the demo knowledge base (docs-corpus), then serve it
-  ingest [paths…]    index documents (PDF, DOCX, HTML, Markdown, text) into KB_DATA_DIR; incremental (default: docs-corpus)
+  ingest [paths…] [--url-base URL] [--metadata FILE]
+                     index documents (PDF, DOCX, HTML, Markdown, text) into KB_DATA_DIR; incremental (default: docs-corpus);
+                     --url-base links each document to URL + its path in the folder; --metadata gives titles, URLs,
+                     tags, department and reader groups per file (JSON: {"defaults": {…}, "files": {"path": {…}}})
   serve              serve the HTTP API over the existing index
   ask "question"     answer one question from the command line
   documents list     list the indexed documents (id, chunks, updated, source)
@@ -68,7 +72,10 @@ async function openCollection(config: Readonly<Config>, collection: string | und
   return registry.get(collection);
 }
 
-async function runIngest(config: Readonly<Config>, paths: string[], json: boolean, collection?: string): Promise<IngestSummary> {
+async function runIngest(config: Readonly<Config>, paths: string[], json: boolean, collection?: string, given: { urlBase?: string; metadataFile?: string } = {}): Promise<IngestSummary> {
+  const roots = paths.length > 0 ? paths : [DEFAULT_CORPUS];
+  // Checked before the index is opened: a bad metadata file changes nothing.
+  const documentOverrides = givenMetadata(roots, given);
   const knowledgeBase = await openCollection(config, collection, consoleLogger(json), true);
   const bar = process.stderr.isTTY && !json
     ? new cliProgress.SingleBar(
@@ -78,7 +85,8 @@ async function runIngest(config: Readonly<Config>, paths: string[], json: boolea
     : undefined;
   let started = false;
   try {
-    const summary = await knowledgeBase.ingest(paths.length > 0 ? paths : [DEFAULT_CORPUS], {
+    const summary = await knowledgeBase.ingest(roots, {
+      ...(documentOverrides ? { documentOverrides } : {}),
       onProgress: ({ done, total, file }) => {
         if (!bar) return;
         if (!started) {
@@ -266,6 +274,8 @@ export async function main(argv: string[]): Promise<number> {
       label: { type: 'string' },
       groups: { type: 'string' },
       'rate-limit': { type: 'string' },
+      'url-base': { type: 'string' },
+      metadata: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -282,7 +292,7 @@ export async function main(argv: string[]): Promise<number> {
   const json = values.json ?? false;
   switch (command) {
     case 'ingest': {
-      const summary = await runIngest(config, rest, json, values.collection);
+      const summary = await runIngest(config, rest, json, values.collection, { ...(values['url-base'] ? { urlBase: values['url-base'] } : {}), ...(values.metadata ? { metadataFile: values.metadata } : {}) });
       return summary.failed.length > 0 ? 1 : 0;
     }
     case 'start':

@@ -113,7 +113,7 @@ export class KnowledgeBase {
     if (model) this.logger.info(`latent space: ${model.chunkVectors.size} chunks, ${model.dimensions} dimensions, learned in ${this.retriever.latent!.lastFitSeconds.toFixed(1)} s`);
   }
 
-  ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir' | 'force'> = {}): Promise<IngestSummary> {
+  ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir' | 'force' | 'documentDefaults' | 'documentOverrides'> = {}): Promise<IngestSummary> {
     return ingestPaths(paths, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options });
   }
 

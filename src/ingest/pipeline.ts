@@ -54,8 +54,12 @@ export interface IngestOptions {
   /** Re-ingest even files whose content hash is unchanged (a reindex). */
   force?: boolean;
   /** Metadata, reader groups and URL given to every document of this ingest (uploads carry them). */
-  documentDefaults?: Pick<DocumentInput, 'metadata' | 'groups' | 'url'>;
+  documentDefaults?: DocumentOverrides;
+  /** Per-file title, URL, metadata and groups (the CLI's --url-base and --metadata), over the defaults. */
+  documentOverrides?: (file: string) => DocumentOverrides | undefined;
 }
+
+export type DocumentOverrides = Pick<DocumentInput, 'metadata' | 'groups' | 'url'> & { title?: string };
 
 /** The stored identity of a file: its path relative to the base, with forward slashes. */
 export function sourceOf(file: string, baseDir: string): string {
@@ -104,7 +108,8 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
   if (size > MAX_FILE_BYTES) throw new KbError('KB_ERR_PARSE', { file: source, reason: `the file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit` });
   const bytes = readFileSync(file);
   // Metadata is part of the fingerprint: the same file uploaded with other tags or groups is written again.
-  const hash = fingerprint(Buffer.concat([bytes, Buffer.from(JSON.stringify(options.documentDefaults ?? {}))]), options.chunking);
+  const given: DocumentOverrides = { ...options.documentDefaults, ...options.documentOverrides?.(file) };
+  const hash = fingerprint(Buffer.concat([bytes, Buffer.from(JSON.stringify(given))]), options.chunking);
   const existing = store.getDocumentBySource(source);
   if (existing && existing.contentHash === hash && !options.force) return 'unchanged' as const;
   // The same content under another name (a PDF uploaded twice, a copy in another folder) is reported, not indexed
@@ -117,17 +122,24 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
   const parsed = await parseFile({ path: source, bytes });
   const chunks = chunkSections(parsed.sections, options.chunking);
   if (chunks.length === 0) throw new KbError('KB_ERR_PARSE', { file: source, reason: 'the document has no text' });
-  const texts = chunks.map((chunk) => indexableText(parsed.title, chunk));
+  const title = given.title ?? parsed.title;
+  const texts = chunks.map((chunk) => indexableText(title, chunk));
   const vectors: Float32Array[] = [];
   for (let start = 0; start < texts.length; start += embedder.maxBatch) vectors.push(...(await embedder.embedDocuments(texts.slice(start, start + embedder.maxBatch))));
+  // What the document says about itself (front matter) yields to what the ingest gives.
+  const { title: _title, ...overrides } = given;
+  const ownMetadata = parsed.metadata ? { ...(parsed.metadata.tags ? { tags: parsed.metadata.tags } : {}), ...(parsed.metadata.department ? { department: parsed.metadata.department } : {}) } : {};
+  const metadata = { ...ownMetadata, ...overrides.metadata };
   const document: DocumentInput = {
     source,
-    title: parsed.title,
+    title,
     language: parsed.language,
     format: parsed.format,
     contentHash: hash,
     ...(parsed.pageCount ? { pageCount: parsed.pageCount } : {}),
-    ...(options.documentDefaults ?? {}),
+    ...(parsed.metadata?.url ? { url: parsed.metadata.url } : {}),
+    ...overrides,
+    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
   };
   const chunkInputs: ChunkInput[] = chunks.map((chunk, index) => ({ ...chunk, terms: indexTerms(texts[index]!), vector: vectors[index]! }));
   return { kind: 'document' as const, document, chunks: chunkInputs, replaces: existing !== undefined };

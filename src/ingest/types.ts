@@ -12,6 +12,8 @@ export interface Section {
 
 export interface ParsedDocument {
   title: string;
+  /** What the document says about itself (Markdown front matter): link, tags, department. */
+  metadata?: { url?: string; tags?: string[]; department?: string };
   language: Language;
   format: DocumentFormat;
   sections: Section[];

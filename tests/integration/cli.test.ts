@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { runCli, startServer } from '../helpers/child-process.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
 
@@ -50,6 +51,31 @@ describe('the kb command line', () => {
     assert.match(missing.stderr, /no document with id or source/);
     const vpn = documents.find((document) => document.source.endsWith('vpn-faq.md'))!;
     assert.equal(runCli(['documents', 'delete', vpn.source], environment).status, 0, 'a document can be named by its source too');
+  });
+
+  // Regression: a document ingested from the command line could not be given a URL, tags or groups.
+  it('gives documents URLs from --url-base, and titles, tags, departments and groups from --metadata and front matter', () => {
+    const dataDir = temporaryDirectory();
+    const folder = temporaryDirectory();
+    mkdirSync(path.join(folder, 'hr'));
+    writeFileSync(path.join(folder, 'hr', 'leave policy.txt'), 'Leave policy\n\nEmployees get 15 days of paid annual leave.\n');
+    writeFileSync(path.join(folder, 'vpn.md'), '---\ntitle: VPN guide\ntags: [it, remote]\ndepartment: IT\nurl: https://wiki.example/vpn\n---\n# VPN\n\nError 809: switch to TCP.\n');
+    const metadata = path.join(folder, '..', `metadata-${path.basename(folder)}.json`);
+    writeFileSync(metadata, JSON.stringify({ defaults: { department: 'Operations' }, files: { 'hr/leave policy.txt': { title: 'Annual leave', tags: ['pay'], groups: ['hr'] } } }));
+    const ingest = runCli(['ingest', folder, '--url-base', 'https://intranet.example/docs', '--metadata', metadata, '--json'], { KB_DATA_DIR: dataDir });
+    assert.equal(ingest.status, 0, ingest.stderr);
+    const database = new Database(path.join(dataDir, 'kb.sqlite'), { readonly: true });
+    const rows = database.prepare('SELECT source, title, url, metadata, groups FROM documents ORDER BY source').all() as { source: string; title: string; url: string; metadata: string; groups: string | null }[];
+    database.close();
+    const leave = rows.find((row) => row.source.endsWith('leave policy.txt'))!;
+    assert.deepEqual([leave.title, leave.url, JSON.parse(leave.metadata), JSON.parse(leave.groups!)], ['Annual leave', 'https://intranet.example/docs/hr/leave%20policy.txt', { tags: ['pay'], department: 'Operations' }, ['hr']]);
+    const vpn = rows.find((row) => row.source.endsWith('vpn.md'))!;
+    // The URL base wins over the front matter's link (the administrator's word); tags and department come from the file.
+    assert.deepEqual([vpn.title, vpn.url, JSON.parse(vpn.metadata)], ['VPN guide', 'https://intranet.example/docs/vpn.md', { tags: ['it', 'remote'], department: 'Operations' }]);
+    writeFileSync(metadata, JSON.stringify({ files: { 'vpn.md': { url: 'not a url' } } }));
+    const refused = runCli(['ingest', folder, '--metadata', metadata], { KB_DATA_DIR: dataDir });
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /metadata-.*\.json: files\.vpn\.md\.url: /);
   });
 
   // Regression: `start` without paths (the Docker image's command) indexed the demo corpus into the data directory.

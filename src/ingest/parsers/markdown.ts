@@ -7,6 +7,8 @@ import path from 'node:path';
 import MarkdownIt from 'markdown-it';
 import type Token from 'markdown-it/lib/token.mjs';
 import { decodeHTML } from 'entities';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { detectLanguage } from '../../text/language.ts';
 import type { Parser, Section } from '../types.ts';
 import { decodeText, tidyText } from './encoding.ts';
@@ -44,15 +46,28 @@ function inlineText(token: Token): string {
   return text.replace(softBreaks, (_, before: string, after: string) => (cjk.test(before) && cjk.test(after) ? before + after : `${before} ${after}`)).replaceAll(SOFT_BREAK, ' ').trim();
 }
 
-interface FrontMatter {
-  title?: string;
-}
+/** The front matter fields kept: the title, and as metadata a link, tags and a department. Others are ignored. */
+const frontMatterSchema = z
+  .object({
+    title: z.union([z.string(), z.number()]).transform(String).optional().catch(undefined),
+    url: z.url({ protocol: /^https?$/ }).optional().catch(undefined),
+    tags: z.union([z.array(z.union([z.string(), z.number()]).transform(String)), z.string().transform((value) => value.split(/\s*,\s*/))]).optional().catch(undefined),
+    department: z.string().optional().catch(undefined),
+  })
+  .loose();
+type FrontMatter = z.infer<typeof frontMatterSchema>;
 
 function readFrontMatter(text: string): { frontMatter: FrontMatter; body: string } {
   const match = /^---[ \t]*\n([\s\S]*?)\n---[ \t]*(\n|$)/.exec(text);
   if (!match) return { frontMatter: {}, body: text };
-  const title = /^title:\s*["']?(.+?)["']?\s*$/m.exec(match[1] ?? '')?.[1];
-  return { frontMatter: title ? { title } : {}, body: text.slice(match[0].length) };
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(match[1] ?? '');
+  } catch {
+    parsed = undefined; // Front matter that is not YAML is dropped, not shown as text; the document still indexes.
+  }
+  const result = frontMatterSchema.safeParse(parsed ?? {});
+  return { frontMatter: result.success ? result.data : {}, body: text.slice(match[0].length) };
 }
 
 export const parseMarkdown: Parser = async (file) => {
@@ -154,10 +169,17 @@ export const parseMarkdown: Parser = async (file) => {
   flush();
   if (sections.length === 0) throw new KbError('KB_ERR_PARSE', { file: file.path, reason: 'the document has no text' });
   const allText = sections.map((section) => section.text).join('\n');
+  const tags = frontMatter.tags?.map((tag) => tag.trim()).filter(Boolean);
+  const metadata = {
+    ...(frontMatter.url ? { url: frontMatter.url } : {}),
+    ...(tags && tags.length > 0 ? { tags } : {}),
+    ...(frontMatter.department?.trim() ? { department: frontMatter.department.trim() } : {}),
+  };
   return {
     title: title ?? path.basename(file.path).replace(/\.[^.]+$/, ''),
     language: detectLanguage(allText),
     format: 'markdown',
     sections,
+    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
   };
 };
