@@ -145,7 +145,43 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
   return { kind: 'document' as const, document, chunks: chunkInputs, replaces: existing !== undefined };
 }
 
+/**
+ * Ingests files and folders. Sources are paths relative to the working directory (or `baseDir`); a folder outside it
+ * is stored relative to its parent ("/srv/kb/docs/a.pdf" → "docs/a.pdf"), so that no server path reaches a citation.
+ */
 export async function ingestPaths(roots: readonly string[], options: IngestOptions): Promise<IngestSummary> {
+  if (options.baseDir === undefined) {
+    const workingDirectory = process.cwd();
+    const outside = roots.filter((root) => {
+      const relative = path.relative(workingDirectory, path.resolve(root));
+      return relative.startsWith('..') || path.isAbsolute(relative);
+    });
+    if (outside.length > 0) {
+      const groups: [string[], string][] = [[roots.filter((root) => !outside.includes(root)), workingDirectory], ...outside.map((root): [string[], string] => [[root], path.dirname(path.resolve(root))])];
+      const summaries: IngestSummary[] = [];
+      for (const [group, baseDir] of groups) if (group.length > 0) summaries.push(await ingestPaths(group, { ...options, baseDir }));
+      return mergeSummaries(summaries);
+    }
+  }
+  return ingestRoots(roots, options);
+}
+
+function mergeSummaries(summaries: readonly IngestSummary[]): IngestSummary {
+  return summaries.reduce((merged, summary) => ({
+    added: merged.added + summary.added,
+    updated: merged.updated + summary.updated,
+    unchanged: merged.unchanged + summary.unchanged,
+    removed: merged.removed + summary.removed,
+    failed: [...merged.failed, ...summary.failed],
+    skipped: [...merged.skipped, ...summary.skipped],
+    duplicates: [...merged.duplicates, ...summary.duplicates],
+    chunks: merged.chunks + summary.chunks,
+    pages: merged.pages + summary.pages,
+    seconds: merged.seconds + summary.seconds,
+  }));
+}
+
+async function ingestRoots(roots: readonly string[], options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const baseDir = options.baseDir ?? process.cwd();
   const { store } = options;
