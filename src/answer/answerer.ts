@@ -30,6 +30,7 @@ export function citationOf(chunk: RetrievedChunk, n: number): Citation {
     ...(chunk.page !== undefined ? { page: chunk.page } : {}),
     ...(chunk.headings.length > 0 ? { headings: chunk.headings } : {}),
     ...(chunk.url ? { url: chunk.url } : {}),
+    ...(chunk.alternatives ? { alternatives: chunk.alternatives } : {}),
     snippet,
     score: Math.round(chunk.score * 10000) / 10000,
   };

@@ -65,9 +65,10 @@ export async function condenseQuestion(
     .slice(-6)
     .map((message) => `${message.role === 'user' ? 'User' : 'Assistant'}: ${message.content.slice(0, 500)}`)
     .join('\n');
+  // The same rule as without a model: history only for a question that depends on it; a new topic stays as asked.
   const instruction = zh
-    ? '根据对话，把最后一个问题改写成一个不依赖上下文、可以单独检索的完整问题。只输出改写后的问题。'
-    : 'Rewrite the last question as a standalone question that can be understood without the conversation. Output only the rewritten question.';
+    ? '根据对话，把最后一个问题改写成一个不依赖上下文、可以单独检索的完整问题。如果最后一个问题本身已经完整（换了新话题，或不指代前文），原样输出，不要加入前文的内容。只输出问题。'
+    : 'Rewrite the last question as a standalone question that can be understood without the conversation. If the last question is already complete on its own (a new topic, or it does not refer back to the conversation), output it unchanged, without adding anything from earlier turns. Output only the question.';
   try {
     const rewritten = await model.generate(
       [

@@ -30,6 +30,8 @@ export interface Citation {
   page?: number;
   headings?: string[];
   url?: string;
+  /** The same passage in other documents (another format or copy), cited once here. */
+  alternatives?: { documentId: string; title: string; source: string; page?: number }[];
   /** A signed link to the original file on this server (added by the HTTP layer), when there is one. */
   fileUrl?: string;
   snippet: string;

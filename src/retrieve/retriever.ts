@@ -53,7 +53,23 @@ export interface SearchFilters {
   department?: string;
 }
 
+/** The same passage in another document (another format or copy of it), collapsed into the chunk that ranked first. */
+export interface AlternativeSource {
+  documentId: string;
+  title: string;
+  source: string;
+  page?: number;
+}
+
+/**
+ * Two retrieved chunks of different documents this alike (Jaccard of their index terms, 0.5..1) are one passage: a
+ * manual shipped as PDF, TXT and HTML is one source with alternatives, not three citations of the same text.
+ */
+const SAME_PASSAGE_SIMILARITY = 0.8;
+
 export interface RetrievedChunk extends ChunkRecord {
+  /** The same passage in other documents (formats or copies), listed instead of repeated. */
+  alternatives?: AlternativeSource[];
   /** Fused score in 0..1 (1 = first in both lists). */
   score: number;
   /** The cross-encoder's score, when a reranker is installed. */
@@ -111,6 +127,21 @@ export class Retriever {
     const chosen = [...picked, ...ordered.filter(([id]) => !pickedIds.has(id)).map(([id]) => ({ id, relevance: 0 }))].slice(0, topK);
     const scores = new Map(ordered);
     return { ordered: chosen.map((item) => [item.id, scores.get(item.id) ?? maximum] as ScoredChunk), rerankScores };
+  }
+
+  /** Removes, in place, chunks that repeat a higher-ranked chunk of another document, noting them on that chunk. */
+  private collapseSamePassages(chunks: RetrievedChunk[]): void {
+    if (chunks.length < 2) return;
+    const terms = this.store.chunkTerms(chunks.map((chunk) => chunk.id));
+    const sets = new Map(chunks.map((chunk) => [chunk.id, new Set(terms.get(chunk.id)?.keys() ?? [])]));
+    const kept: RetrievedChunk[] = [];
+    for (const chunk of chunks) {
+      const own = sets.get(chunk.id)!;
+      const twin = kept.find((other) => other.documentKey !== chunk.documentKey && own.size > 0 && jaccard(own, sets.get(other.id)!) >= SAME_PASSAGE_SIMILARITY);
+      if (twin) (twin.alternatives ??= []).push({ documentId: chunk.documentKey, title: chunk.title, source: chunk.source, ...(chunk.page !== undefined ? { page: chunk.page } : {}) });
+      else kept.push(chunk);
+    }
+    chunks.splice(0, chunks.length, ...kept);
   }
 
   /** The query's content words with their evidence weights (see answerability.ts). */
@@ -195,6 +226,7 @@ export class Retriever {
       if (!record) continue; // deleted by a concurrent writer between ranking and loading
       chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id), ...(latentRanks.has(id) ? { latentRank: latentRanks.get(id) } : {}), ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}) });
     }
+    this.collapseSamePassages(chunks);
     const evidence = sentenceEvidence(chunks.slice(0, this.parameters.evidenceChunks), weights).sort(
       (left, right) => right.coverage - left.coverage || right.ownCoverage - left.ownCoverage || left.chunkIndex - right.chunkIndex || left.position - right.position,
     );

@@ -50,6 +50,10 @@ export const citationSchema = z.object({
   page: z.number().int().optional(),
   headings: z.array(z.string()).optional().describe('heading path of the cited section'),
   url: z.string().optional(),
+  alternatives: z
+    .array(z.object({ documentId: z.string(), title: z.string(), source: z.string(), page: z.number().int().optional() }))
+    .optional()
+    .describe('the same passage in other documents (another format or copy of this one), cited once'),
   fileUrl: z.string().optional().describe("a signed link (relative to this server, valid for an hour) to the document's original file"),
   snippet: z.string(),
   score: z.number(),

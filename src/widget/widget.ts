@@ -306,6 +306,10 @@ export class KbChatElement extends HTMLElement {
       .join(' · ');
     card.append(create('div', { className: 'where', textContent: where }));
     card.append(renderMarkdown(citation.snippet));
+    // The same passage in other formats of the document: named once here rather than cited again.
+    if (citation.alternatives && citation.alternatives.length > 0) {
+      card.append(create('div', { className: 'where', textContent: `${t.alsoIn}: ${citation.alternatives.map((other) => other.source).join(', ')}` }));
+    }
     // The document's own URL, else its original file on the knowledge-base server (a signed link).
     const href = citation.url ? safeUrl(citation.url) : citation.fileUrl ? safeUrl(new URL(citation.fileUrl, this.settings.apiBase).href) : null;
     if (href) card.append(create('a', { href, textContent: t.openDocument, target: '_blank', rel: 'noopener noreferrer' }));

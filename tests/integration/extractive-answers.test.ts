@@ -35,6 +35,9 @@ describe('extractive answers', () => {
       { source: 'canteen.txt', text: 'Canteen hours\n\nThe canteen opens at 11:30 and closes at 14:00 on working days.\n' },
       { source: '食堂.txt', text: '食堂开放安排\n\n食堂每个工作日 11:30 开放，14:00 关闭。\n' },
       { source: 'torque.md', text: readFileSync('docs-corpus/maintenance/torque-specifications.md', 'utf8') },
+      // One notice shipped in two formats.
+      { source: 'forklift-notice.md', text: '# Forklift charging notice\n\nForklift batteries are charged only in bay C4, with the charger lid open and the smoke detector tested each Monday.\n' },
+      { source: 'forklift-notice.html', text: '<html><head><title>Forklift charging notice</title></head><body><h1>Forklift charging notice</h1><p>Forklift batteries are charged only in bay C4, with the charger lid open and the smoke detector tested each Monday.</p></body></html>' },
     ];
     for (const file of files) writeFileSync(path.join(folder, file.source), file.text);
     const summary = await knowledgeBase.ingest([folder]);
@@ -60,6 +63,18 @@ describe('extractive answers', () => {
       assert.equal(lines[1], 'Thread | Torque (N·m)');
       assert.match(lines[2]!, new RegExp(`^M12 \\| ${value} \\[\\d\\]$`));
     }
+  });
+
+  // Regression: a document shipped as PDF, TXT and HTML was cited once per format.
+  it('cites a passage found in several formats of one document once, naming the other formats', async () => {
+    const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question: 'Where are forklift batteries charged?' });
+    assert.equal(result.answerable, true, result.answer);
+    const sources = result.retrieval.chunks.map((chunk) => chunk.source);
+    assert.equal(sources.filter((source) => source.includes('forklift-notice')).length, 1, sources.join(', '));
+    const cited = result.citations.find((citation) => citation.source.includes('forklift-notice'))!;
+    assert.equal(cited.alternatives?.length, 1);
+    assert.match(cited.alternatives![0]!.source, /forklift-notice\.(md|html)$/);
+    assert.notEqual(cited.alternatives![0]!.source, cited.source);
   });
 
   // Regression: "What time does the canteen open?" was refused while "When does…" was answered; likewise 「食堂几点开放？」
