@@ -66,6 +66,8 @@ export interface AlternativeSource {
  * manual shipped as PDF, TXT and HTML is one source with alternatives, not three citations of the same text.
  */
 const SAME_PASSAGE_SIMILARITY = 0.8;
+/** Positions at the head of the results checked for the same passage (5..50): what answers and source cards show. */
+const SAME_PASSAGE_WINDOW = 20;
 
 export interface RetrievedChunk extends ChunkRecord {
   /** The same passage in other documents (formats or copies), listed instead of repeated. */
@@ -132,16 +134,17 @@ export class Retriever {
   /** Removes, in place, chunks that repeat a higher-ranked chunk of another document, noting them on that chunk. */
   private collapseSamePassages(chunks: RetrievedChunk[]): void {
     if (chunks.length < 2) return;
-    const terms = this.store.chunkTerms(chunks.map((chunk) => chunk.id));
-    const sets = new Map(chunks.map((chunk) => [chunk.id, new Set(terms.get(chunk.id)?.keys() ?? [])]));
+    const head = chunks.slice(0, SAME_PASSAGE_WINDOW);
+    const terms = this.store.chunkTerms(head.map((chunk) => chunk.id));
+    const sets = new Map(head.map((chunk) => [chunk.id, new Set(terms.get(chunk.id)?.keys() ?? [])]));
     const kept: RetrievedChunk[] = [];
-    for (const chunk of chunks) {
+    for (const chunk of head) {
       const own = sets.get(chunk.id)!;
       const twin = kept.find((other) => other.documentKey !== chunk.documentKey && own.size > 0 && jaccard(own, sets.get(other.id)!) >= SAME_PASSAGE_SIMILARITY);
       if (twin) (twin.alternatives ??= []).push({ documentId: chunk.documentKey, title: chunk.title, source: chunk.source, ...(chunk.page !== undefined ? { page: chunk.page } : {}) });
       else kept.push(chunk);
     }
-    chunks.splice(0, chunks.length, ...kept);
+    chunks.splice(0, head.length, ...kept);
   }
 
   /** The query's content words with their evidence weights (see answerability.ts). */
