@@ -27,6 +27,10 @@ export const errorCatalogue = {
     status: 500,
     message: 'The index in {dataDir} was built with {found}, but this server uses {expected}. Rebuild it: delete {dataDir} (or set KB_DATA_DIR to a new folder) and run `npm run ingest`.',
   },
+  KB_ERR_INDEX_TOKENIZER: {
+    status: 500,
+    message: 'The index in {dataDir} was built with the "{found}" Chinese tokenizer, but KB_CJK_TOKENIZER is "{expected}": its keyword index would not match the questions. Set KB_CJK_TOKENIZER={found}, or rebuild: delete {dataDir} (or set KB_DATA_DIR to a new folder) and run `npm run ingest`.',
+  },
   KB_ERR_INDEX_VERSION: {
     status: 500,
     message: 'The index in {dataDir} has format version {found}; this build reads version {expected}. Rebuild it: delete {dataDir} and run `npm run ingest`.',

@@ -13,6 +13,7 @@ import Database from 'better-sqlite3';
 import hnswlib from 'hnswlib-node';
 import { KbError, describeError, storageError } from '../errors.ts';
 import type { Language } from '../text/language.ts';
+import { currentCjkTokenizer } from '../text/tokenize.ts';
 import type {
   ChunkFilters,
   ChunkInput,
@@ -46,6 +47,8 @@ interface Manifest {
   formatVersion: number;
   embedderId: string;
   dimensions: number;
+  /** The Chinese tokenizer of the keyword index (KB_CJK_TOKENIZER); absent in indexes made before it was recorded. */
+  cjkTokenizer?: string;
   createdAt: string;
 }
 
@@ -175,12 +178,21 @@ export class LocalStore implements Store {
       if (manifest.embedderId !== embedder.id || manifest.dimensions !== embedder.dimensions) {
         throw new KbError('KB_ERR_INDEX_MISMATCH', { dataDir, found: `${manifest.embedderId}`, expected: `${embedder.id}` });
       }
+      const tokenizer = currentCjkTokenizer();
+      if (manifest.cjkTokenizer !== undefined && manifest.cjkTokenizer !== tokenizer) {
+        throw new KbError('KB_ERR_INDEX_TOKENIZER', { dataDir, found: manifest.cjkTokenizer, expected: tokenizer });
+      }
+      if (manifest.cjkTokenizer === undefined) {
+        // An index from before the tokenizer was recorded: assume the current one, and record it from now on.
+        manifest = { ...manifest, cjkTokenizer: tokenizer };
+        migrateManifest = () => writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+      }
     } else {
       if (existsSync(path.join(dataDir, DATABASE))) {
         throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir, details: `${MANIFEST} is missing` });
       }
       mkdirSync(dataDir, { recursive: true });
-      manifest = { formatVersion: STORE_FORMAT_VERSION, embedderId: embedder.id, dimensions: embedder.dimensions, createdAt: new Date().toISOString() };
+      manifest = { formatVersion: STORE_FORMAT_VERSION, embedderId: embedder.id, dimensions: embedder.dimensions, cjkTokenizer: currentCjkTokenizer(), createdAt: new Date().toISOString() };
       writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
     }
     const store = new LocalStore(dataDir, manifest, hnsw);

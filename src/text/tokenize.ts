@@ -42,6 +42,11 @@ let cjkTokenizer: CjkTokenizer = 'bigram';
 let jieba: { cutForSearch(text: string, hmm: boolean): string[] } | undefined;
 const icuWords = new Intl.Segmenter('zh', { granularity: 'word' });
 
+/** The Chinese tokenizer in use: an index records it, because its keyword index only matches queries tokenized alike. */
+export function currentCjkTokenizer(): CjkTokenizer {
+  return cjkTokenizer;
+}
+
 export async function setCjkTokenizer(mode: CjkTokenizer): Promise<void> {
   if (mode.startsWith('jieba') && !jieba) {
     const { Jieba } = await import('@node-rs/jieba');

@@ -135,6 +135,20 @@ describe('ingest command', () => {
     assert.match(result.stderr, /was built with transformers:x:384.*Rebuild it/);
   });
 
+  // Regression: an index built with one Chinese tokenizer and opened with another reported "unchanged" and searched
+  // with mismatched terms.
+  it('refuses an index built with another Chinese tokenizer, naming both and how to fix it', () => {
+    const dataDir = temporaryDirectory();
+    const folder = temporaryDirectory();
+    writeFileSync(path.join(folder, 'a.txt'), '设备点检\n\n锁模力每周点检一次。\n');
+    assert.equal(runCli(['ingest', folder], { KB_DATA_DIR: dataDir }).status, 0);
+    assert.equal(JSON.parse(readFileSync(path.join(dataDir, 'manifest.json'), 'utf8')).cjkTokenizer, 'bigram');
+    const other = runCli(['ingest', folder], { KB_DATA_DIR: dataDir, KB_CJK_TOKENIZER: 'segmenter' });
+    assert.equal(other.status, 2);
+    assert.match(other.stderr, /built with the "bigram" Chinese tokenizer, but KB_CJK_TOKENIZER is "segmenter".*Set KB_CJK_TOKENIZER=bigram, or rebuild/);
+    assert.equal(runCli(['ingest', folder], { KB_DATA_DIR: dataDir }).status, 0, 'the same tokenizer opens it');
+  });
+
   it('rejects invalid settings with the variable name', () => {
     const result = runCli(['ingest'], { KB_CHUNK_TOKENS: 'many' });
     assert.equal(result.status, 2);
