@@ -113,19 +113,32 @@ async function runQa(file: string, corpus: string): Promise<void> {
   });
 }
 
-async function runQuestions(file: string, corpus: string): Promise<void> {
+/**
+ * Indexes a corpus, runs an evaluation over items with a progress bar, and prints its report as JSON (the figures,
+ * or everything with --verbose) when asked; otherwise hands the report to `print`.
+ */
+async function evaluateOverCorpus<Item, Report extends { outcomes: unknown[] }>(
+  corpus: string,
+  label: string,
+  items: readonly Item[],
+  evaluate: (knowledgeBase: KnowledgeBase, items: readonly Item[], onProgress: (done: number) => void) => Promise<Report>,
+  print: (report: Report) => void,
+): Promise<void> {
   await withKnowledgeBase(async (knowledgeBase) => {
     const summary = await knowledgeBase.ingest([corpus]);
     process.stderr.write(`indexed ${summary.added} documents, ${summary.chunks} chunks in ${summary.seconds.toFixed(1)} s\n`);
-    const questions = readQuestions(file);
-    const bar = progressBar('questions', questions.length);
-    const report = await evaluateQuestions(knowledgeBase, questions, (done) => bar.update(done));
+    const bar = progressBar(label, items.length);
+    const report = await evaluate(knowledgeBase, items, (done) => bar.update(done));
     bar.stop();
-    const { outcomes, ...figures } = report;
-    if (values.json) {
-      process.stdout.write(JSON.stringify(values.verbose ? report : figures) + '\n');
-      return;
-    }
+    const { outcomes: _outcomes, ...figures } = report;
+    if (values.json) process.stdout.write(JSON.stringify(values.verbose ? report : figures) + '\n');
+    else print(report);
+  });
+}
+
+async function runQuestions(file: string, corpus: string): Promise<void> {
+  await evaluateOverCorpus(corpus, 'questions', readQuestions(file), evaluateQuestions, (report) => {
+    const { outcomes } = report;
     printTable([
       ['questions (answerable / unanswerable)', `${report.questions} (${report.answerable} / ${report.unanswerable})`],
       ['hit@1 (gold document ranked first)', report['hit@1'].toFixed(3)],
@@ -149,18 +162,8 @@ async function runQuestions(file: string, corpus: string): Promise<void> {
 }
 
 async function runConversations(file: string, corpus: string): Promise<void> {
-  await withKnowledgeBase(async (knowledgeBase) => {
-    const summary = await knowledgeBase.ingest([corpus]);
-    process.stderr.write(`indexed ${summary.added} documents, ${summary.chunks} chunks in ${summary.seconds.toFixed(1)} s\n`);
-    const conversations = readConversations(file);
-    const bar = progressBar('conversations', conversations.length);
-    const report = await evaluateConversations(knowledgeBase, conversations, (done) => bar.update(done));
-    bar.stop();
-    const { outcomes, ...figures } = report;
-    if (values.json) {
-      process.stdout.write(JSON.stringify(values.verbose ? report : figures) + '\n');
-      return;
-    }
+  await evaluateOverCorpus(corpus, 'conversations', readConversations(file), evaluateConversations, (report) => {
+    const { outcomes } = report;
     printTable([
       ['conversations / turns', `${report.conversations} / ${report.turns}`],
       ['turn accuracy', report.turn_accuracy.toFixed(3)],
