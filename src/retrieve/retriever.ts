@@ -68,6 +68,8 @@ export interface AlternativeSource {
 const SAME_PASSAGE_SIMILARITY = 0.8;
 /** Positions at the head of the results checked for the same passage (5..50): what answers and source cards show. */
 const SAME_PASSAGE_WINDOW = 20;
+/** Results fetched beyond topK (at most topK more) to stand in for collapsed ones (0..20). */
+const SAME_PASSAGE_SPARES = 5;
 
 export interface RetrievedChunk extends ChunkRecord {
   /** The same passage in other documents (formats or copies), listed instead of repeated. */
@@ -105,8 +107,8 @@ export class Retriever {
     this.latent = parameters.latent && parameters.latent.weight > 0 ? new LatentIndex(store, parameters.latent.settings, parameters.latent.maxChunks) : undefined;
   }
 
-  /** Cross-encoder reranking, then MMR, over the fused candidates; returns the final top k. */
-  private async reorder(query: string, candidates: ScoredChunk[], records: Map<number, ChunkRecord>, topK: number, maximum: number): Promise<{ ordered: ScoredChunk[]; rerankScores: Map<number, number> }> {
+  /** Cross-encoder reranking, then MMR (over the top k), over the fused candidates; returns the first `count`. */
+  private async reorder(query: string, candidates: ScoredChunk[], records: Map<number, ChunkRecord>, topK: number, maximum: number, count = topK): Promise<{ ordered: ScoredChunk[]; rerankScores: Map<number, number> }> {
     const rerankScores = new Map<number, number>();
     let ordered = candidates.filter(([id]) => records.has(id));
     if (this.parameters.rerank && ordered.length > 1) {
@@ -116,7 +118,7 @@ export class Retriever {
       const reranked = pool.map((entry, index) => ({ entry, score: scores[index]! })).sort((left, right) => right.score - left.score || right.entry[1] - left.entry[1]).map((item) => item.entry);
       ordered = [...reranked, ...ordered.slice(pool.length)];
     }
-    if (this.parameters.mmrLambda >= 1) return { ordered: ordered.slice(0, topK), rerankScores };
+    if (this.parameters.mmrLambda >= 1) return { ordered: ordered.slice(0, count), rerankScores };
     // MMR orders the head of the list, where the answer's context comes from; its cost grows with the square of the
     // window, so the tail (deep search results) keeps the relevance order.
     const window = Math.min(topK, MMR_WINDOW);
@@ -126,7 +128,7 @@ export class Retriever {
     const relevance = head.map(([id], index) => ({ id, relevance: 1 - index / head.length }));
     const picked = maximalMarginalRelevance(relevance, (left, right) => jaccard(sets.get(left) ?? new Set(), sets.get(right) ?? new Set()), window, this.parameters.mmrLambda);
     const pickedIds = new Set(picked.map((item) => item.id));
-    const chosen = [...picked, ...ordered.filter(([id]) => !pickedIds.has(id)).map(([id]) => ({ id, relevance: 0 }))].slice(0, topK);
+    const chosen = [...picked, ...ordered.filter(([id]) => !pickedIds.has(id)).map(([id]) => ({ id, relevance: 0 }))].slice(0, count);
     const scores = new Map(ordered);
     return { ordered: chosen.map((item) => [item.id, scores.get(item.id) ?? maximum] as ScoredChunk), rerankScores };
   }
@@ -211,14 +213,16 @@ export class Retriever {
       { results: latent, weight: latentParameters?.weight ?? 0 },
     ];
     const maximum = maximumRrfScore(lists, this.parameters.rrfK);
-    const pool = Math.max(topK, this.parameters.rerank ? this.parameters.rerank.candidates : 0, this.parameters.mmrLambda < 1 ? Math.min(topK, MMR_WINDOW) * 3 : 0);
+    // A few spare results beyond topK replace those that the same-passage collapse folds into an earlier one.
+    const wanted = topK + Math.min(topK, SAME_PASSAGE_SPARES);
+    const pool = Math.max(wanted, this.parameters.rerank ? this.parameters.rerank.candidates : 0, this.parameters.mmrLambda < 1 ? Math.min(topK, MMR_WINDOW) * 3 : 0);
     const candidates = reciprocalRankFusion(lists, this.parameters.rrfK).slice(0, pool);
     const keywordRanks = new Map(keyword.map(([id], index) => [id, index + 1]));
     const denseRanks = new Map(dense.map(([id], index) => [id, index + 1]));
     const latentRanks = new Map(latent.map(([id], index) => [id, index + 1]));
     const records = this.store.getChunks(candidates.map(([id]) => id));
     const rerankStarted = performance.now();
-    const { ordered: fused, rerankScores } = await this.reorder(query, candidates, records, topK, maximum);
+    const { ordered: fused, rerankScores } = await this.reorder(query, candidates, records, topK, maximum, wanted);
     const rerankMs = performance.now() - rerankStarted;
 
     const weights = this.weighQuery(query);
@@ -230,6 +234,7 @@ export class Retriever {
       chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id), ...(latentRanks.has(id) ? { latentRank: latentRanks.get(id) } : {}), ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}) });
     }
     this.collapseSamePassages(chunks);
+    chunks.splice(topK);
     const evidence = sentenceEvidence(chunks.slice(0, this.parameters.evidenceChunks), weights).sort(
       (left, right) => right.coverage - left.coverage || right.ownCoverage - left.ownCoverage || left.chunkIndex - right.chunkIndex || left.position - right.position,
     );
