@@ -146,6 +146,8 @@ async function runQuestions(file: string, corpus: string): Promise<void> {
       ['page hit@5 (gold document and page)', report.page_hit.toFixed(3)],
       ['answered (answerable not refused)', report.answered.toFixed(3)],
       ['answer containment', report.answer_containment.toFixed(3)],
+      ['answer correct with the right source cited', report.answer_correct_with_source.toFixed(3)],
+      ['answers clean (no markup, entity, cut URL, page header)', report.clean.toFixed(3)],
       ['refusal precision', report.refusal_precision.toFixed(3)],
       ['refusal recall', report.refusal_recall.toFixed(3)],
       ['multi-turn items passed', report.multi_turn_passed],
@@ -155,7 +157,7 @@ async function runQuestions(file: string, corpus: string): Promise<void> {
     if (values.verbose) {
       for (const outcome of outcomes) {
         const wrong = outcome.answerable ? !outcome.hitAt5 || !outcome.contains || outcome.refused : !outcome.refused;
-        if (wrong) process.stdout.write(`${outcome.id} ${outcome.answerable ? 'A' : 'U'} hit5=${outcome.hitAt5} contains=${outcome.contains} refused=${outcome.refused} conf=${outcome.confidence.toFixed(2)} | ${outcome.answer.replace(/\n/g, ' ').slice(0, 160)}\n`);
+        if (wrong || !outcome.clean) process.stdout.write(`${outcome.id} ${outcome.answerable ? 'A' : 'U'} hit5=${outcome.hitAt5} contains=${outcome.contains} cited=${outcome.sourceCited} clean=${outcome.clean} refused=${outcome.refused} conf=${outcome.confidence.toFixed(2)} | ${outcome.answer.replace(/\n/g, ' ').slice(0, 160)}\n`);
       }
     }
   });

@@ -13,6 +13,8 @@ export const questionSchema = z.object({
   answerable: z.boolean(),
   answers: z.array(z.string()),
   document: z.string().optional(),
+  /** Other documents that hold the same text (the TXT and PDF of an HTML manual): citing one of them is right too. */
+  documents: z.array(z.string()).optional(),
   page: z.number().int().optional(),
   heading: z.string().optional(),
   kind: z.string().optional(),
@@ -34,6 +36,10 @@ export interface QuestionOutcome {
   hitAt5: boolean;
   pageHit: boolean | undefined;
   contains: boolean;
+  /** The answer cites the gold document (or one accepted instead, or lists it among a citation's alternatives). */
+  sourceCited: boolean;
+  /** No markup, entity, cut-off URL or running page header/footer in the answer. */
+  clean: boolean;
   confidence: number;
   answer: string;
 }
@@ -47,6 +53,10 @@ export interface QuestionReport {
   page_hit: number;
   answered: number;
   answer_containment: number;
+  /** Answerable questions answered with the expected fact and citing the right document. */
+  answer_correct_with_source: number;
+  /** Answers (not refusals) free of markup, entities, cut URLs and page furniture. */
+  clean: number;
   refusal_precision: number;
   refusal_recall: number;
   multi_turn_passed: string;
@@ -71,12 +81,21 @@ export async function evaluateQuestions(knowledgeBase: KnowledgeBase, questions:
       hitAt5: item.document !== undefined && documents.slice(0, 5).includes(item.document),
       pageHit: goldPageHit,
       contains: result.answerable && containsAnswer(result.answer, item.answers),
+      sourceCited: item.document !== undefined && result.citations.some((citation) => [citation.source, ...(citation.alternatives ?? []).map((other) => other.source)].some((source) => source === item.document || item.documents?.includes(source))),
+      clean: !result.answerable || isClean(result.answer),
       confidence: result.confidence,
       answer: result.answer,
     });
     onProgress?.(index + 1);
   }
   return summarize(outcomes);
+}
+
+/** Markup, entities, a URL cut at the end of a line, running headers and footers: what parsing must not leak. */
+const leaks = [/&[a-z]+;|&#x?[0-9a-f]+;/i, /<\/?[a-z][a-z0-9-]*(\s[^>]*)?>/i, /\b(href|src|title|class)="/i, /<!--|-->/, /https?:\/?\/?$/im, /This publication is available free of charge/i, /\[Page \d+\]|^RFC \d+ {2,}/m];
+
+export function isClean(answer: string): boolean {
+  return !leaks.some((pattern) => pattern.test(answer));
 }
 
 function rate(values: readonly boolean[]): number {
@@ -107,6 +126,8 @@ export function summarize(outcomes: QuestionOutcome[]): QuestionReport {
     page_hit: rate(withPage.map((outcome) => outcome.pageHit === true)),
     answered: rate(answerable.map((outcome) => !outcome.refused)),
     answer_containment: rate(answerable.map((outcome) => outcome.contains)),
+    answer_correct_with_source: rate(answerable.map((outcome) => outcome.contains && outcome.sourceCited)),
+    clean: rate(outcomes.filter((outcome) => !outcome.refused).map((outcome) => outcome.clean)),
     refusal_precision: refused.length === 0 ? 0 : rate(refused.map((outcome) => !outcome.answerable)),
     refusal_recall: rate(unanswerable.map((outcome) => outcome.refused)),
     multi_turn_passed: `${multiTurn.filter((outcome) => outcome.hitAt5 && outcome.contains).length}/${multiTurn.length}`,
