@@ -6,7 +6,7 @@ import { detectLanguage } from '../../text/language.ts';
 import type { Parser, Section } from '../types.ts';
 import { decodeText, tidyText } from './encoding.ts';
 import { headingLevel } from './headings.ts';
-import { isPageNumberAtEdge, repeatedLines, unwrapLines } from './pdf.ts';
+import { unwrapLines, withoutRunningLines } from './page-layout.ts';
 
 /** A paragraph is hard-wrapped when its lines (all but the last) are at least this share of its longest (0.5..0.9). */
 const WRAPPED_LINE_SHARE = 0.6;
@@ -20,12 +20,8 @@ const WRAPPED_MIN_WIDTH = 40;
 function withoutPageFurniture(text: string): string {
   if (!text.includes('\f')) return text;
   const pages = text.split('\f').map((page) => page.replace(/^\n+|\n+$/g, '').split('\n'));
-  const repeated = repeatedLines(pages.map((lines) => lines.filter((line) => line.trim() !== '')));
-  return pages
-    .map((lines) => {
-      const content = lines.filter((line) => line.trim() !== '');
-      return lines.filter((line) => !repeated.has(line.trim().replace(/\d+/g, '#')) && !(line.trim() !== '' && isPageNumberAtEdge(content, content.indexOf(line)))).join('\n');
-    })
+  return withoutRunningLines(pages)
+    .map((lines) => lines.join('\n'))
     .join('\n');
 }
 
