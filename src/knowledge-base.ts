@@ -3,7 +3,7 @@
 import type { Config } from './config.ts';
 import { ConcurrencyLimit } from './limits.ts';
 import { mergeRetrievals } from './collections/merge.ts';
-import { condenseDeterministic, condenseQuestion, refersBack } from './answer/condense.ts';
+import { condenseQuestion, readFollowUp, refersBack } from './answer/condense.ts';
 import { smallTalkKind, smallTalkReplies, withoutLeadingPoliteness, type SmallTalkKind } from './answer/small-talk.ts';
 import { detectLanguage } from './text/language.ts';
 import { Answerer } from './answer/answerer.ts';
@@ -144,20 +144,20 @@ export class KnowledgeBase {
     const search = (query: string) => this.search(query, topK, input.scope, input.filters, input.alsoSearch);
     if (history.length === 0) return search(question);
     if (this.model) return search(await condenseQuestion(question, history, this.model, (message) => this.logger.warn(message)));
-    const merged = condenseDeterministic(question, history);
+    const followUp = readFollowUp(question, history);
     const standalone = await search(question);
-    if (merged === question) return standalone;
+    if (followUp.kind === 'standalone') return standalone;
     // Only a question that points back ("and …?", 「那…呢」) or swaps an identifier ("And E-207?") may take the merged
     // query: a short new question ("What is the dress code?") is a new topic, answered or refused on its own.
-    const identifierSwap = !merged.endsWith(` ${question}`);
+    const identifierSwap = followUp.kind === 'identifier-swap';
     if (!identifierSwap && !refersBack(question)) return standalone;
-    const followUp = await search(merged);
+    const merged = await search(followUp.query);
     // The previous question with the identifier swapped is the likelier reading: kept whenever it finds an answer
     // (confidences of a two-word and a ten-word query do not compare). A merged query is kept only when it finds
     // clearly better evidence.
-    if (identifierSwap) return followUp.answerable || !standalone.answerable ? followUp : standalone;
-    const clearlyBetter = (followUp.answerable && !standalone.answerable) || followUp.confidence >= standalone.confidence + FOLLOW_UP_MARGIN;
-    return clearlyBetter ? followUp : standalone;
+    if (identifierSwap) return merged.answerable || !standalone.answerable ? merged : standalone;
+    const clearlyBetter = (merged.answerable && !standalone.answerable) || merged.confidence >= standalone.confidence + FOLLOW_UP_MARGIN;
+    return clearlyBetter ? merged : standalone;
   }
 
   /** The whole ask flow as a stream of parts: sources first, then answer deltas, then the final result. */

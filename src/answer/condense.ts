@@ -26,24 +26,35 @@ function identifiers(text: string): string[] {
   return found;
 }
 
+/** How a question relates to the conversation: on its own, the previous question about another identifier, or merged. */
+export interface FollowUp {
+  query: string;
+  kind: 'standalone' | 'identifier-swap' | 'merged';
+}
+
 export function condenseDeterministic(question: string, history: readonly ChatMessage[]): string {
+  return readFollowUp(question, history).query;
+}
+
+export function readFollowUp(question: string, history: readonly ChatMessage[]): FollowUp {
+  const standalone: FollowUp = { query: question, kind: 'standalone' };
   const previousQuestion = [...history].reverse().find((message) => message.role === 'user')?.content;
-  if (!previousQuestion) return question;
+  if (!previousQuestion) return standalone;
+  const words = contentWords(question);
   // "And E-207?" after "What does E-104 mean on the HL-400?": the same question about another identifier.
   const newIdentifiers = identifiers(question);
   const oldIdentifiers = identifiers(previousQuestion).filter((identifier) => !newIdentifiers.includes(identifier));
   // Only when the question says nothing else new: 「注塑机报警 M-05 是什么意思？」 after a question about M12 bolts is a
   // new question that happens to name an identifier of the same letter.
   const previousWords = new Set(contentWords(previousQuestion).map((word) => word.word));
-  const saysNothingElse = contentWords(question).every((word) => word.code || previousWords.has(word.word));
-  if (newIdentifiers.length === 1 && oldIdentifiers.length > 0 && saysNothingElse && contentWords(question).length <= SHORT_FOLLOW_UP_WORDS) {
+  const saysNothingElse = words.every((word) => word.code || previousWords.has(word.word));
+  if (newIdentifiers.length === 1 && oldIdentifiers.length > 0 && saysNothingElse && words.length <= SHORT_FOLLOW_UP_WORDS) {
     const replaced = oldIdentifiers.find((identifier) => sameKind(identifier, newIdentifiers[0]!));
-    if (replaced) return previousQuestion.split(replaced).join(newIdentifiers[0]!);
+    if (replaced) return { query: previousQuestion.split(replaced).join(newIdentifiers[0]!), kind: 'identifier-swap' };
   }
-  const words = contentWords(question);
-  if (words.length > SHORT_FOLLOW_UP_WORDS && !referringBack.test(question)) return question;
-  if (words.length > SHORT_FOLLOW_UP_WORDS * 2) return question;
-  return `${previousQuestion} ${question}`;
+  if (words.length > SHORT_FOLLOW_UP_WORDS && !referringBack.test(question)) return standalone;
+  if (words.length > SHORT_FOLLOW_UP_WORDS * 2) return standalone;
+  return { query: `${previousQuestion} ${question}`, kind: 'merged' };
 }
 
 /** Two identifiers of the same family: same letter prefix ("M-05" and "M-12", "E-104" and "E207"). */

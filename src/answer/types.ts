@@ -2,6 +2,7 @@
 // extractive answers are the core's job (answerer.ts).
 import type { KbError } from '../errors.ts';
 import type { Language } from '../text/language.ts';
+import type { AlternativeSource } from '../retrieve/retriever.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -31,7 +32,7 @@ export interface Citation {
   headings?: string[];
   url?: string;
   /** The same passage in other documents (another format or copy), cited once here. */
-  alternatives?: { documentId: string; title: string; source: string; page?: number }[];
+  alternatives?: AlternativeSource[];
   /** A signed link to the original file on this server (added by the HTTP layer), when there is one. */
   fileUrl?: string;
   snippet: string;

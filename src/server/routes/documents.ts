@@ -10,7 +10,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { KnowledgeBase } from '../../knowledge-base.ts';
 import type { DocumentRecord } from '../../store/types.ts';
 import { assertCollectionAllowed, readScopeOf, type Access } from '../access/access.ts';
-import { READ_EVERYTHING, type ReadScope } from '../../retrieve/read-scope.ts';
+import { READ_EVERYTHING, mayRead, type ReadScope } from '../../retrieve/read-scope.ts';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
@@ -93,13 +93,6 @@ const originalContentTypes: Record<DocumentRecord['format'], { type: string; inl
   markdown: { type: 'text/plain; charset=utf-8', inline: true },
   text: { type: 'text/plain; charset=utf-8', inline: true },
 };
-
-/** A reader sees a document open to everyone, or one of whose groups it belongs to. */
-function mayRead(scope: ReadScope, document: DocumentRecord): boolean {
-  if (scope.readerGroups === 'all' || !document.groups || document.groups.length === 0) return true;
-  const groups = scope.readerGroups;
-  return document.groups.some((group) => groups.includes(group));
-}
 
 export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; config: Readonly<Config>; access: Access }> = async (app, { holder, jobs, config, access }) => {
   await app.register(multipart, { limits: { fileSize: config.uploads.maxBytes, files: config.uploads.maxFiles, fields: 10, parts: config.uploads.maxFiles + 10 } });
@@ -278,7 +271,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       }
       const knowledgeBase = await holder.forCollection(collection);
       const document = knowledgeBase.store.getDocumentByKey(documentId);
-      if (!document || !mayRead(scope, document)) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
+      if (!document || !mayRead(scope, document.groups)) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
       const file = originalFileOf(knowledgeBase, document);
       if (!file) throw new KbError('KB_ERR_FILE_UNAVAILABLE', { documentId, details: `it was given as text, or ${document.source} was moved since it was indexed` });
       const { type, inline } = originalContentTypes[document.format];
