@@ -76,7 +76,7 @@ export class Answerer {
 
   private extractive(retrieval: RetrievalResult): { text: string; citations: Citation[] } {
     // Sentences are scored against the retrieval query, which for a follow-up carries the earlier question's words.
-    const { text, usedChunks } = extractAnswer(retrieval.chunks, retrieval.evidence, retrieval.weights);
+    const { text, usedChunks } = extractAnswer(retrieval.chunks, retrieval.evidence, retrieval.weights, retrieval.query);
     return { text, citations: usedChunks.map((index) => citationOf(retrieval.chunks[index]!, index + 1)) };
   }
 

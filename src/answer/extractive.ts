@@ -23,6 +23,25 @@ const CHUNK_RANK_PENALTY = 0.04;
 const OWN_COVERAGE_BONUS = 0.1;
 /** Score lost by a sentence of more than 60 tokens (0..0.2): short answers read better. */
 const LONG_SENTENCE_PENALTY = 0.05;
+/**
+ * Score gained (0..0.2) by the sentence that defines a word of a definition question ("哪些个人信息属于敏感个人信息？" →
+ * 「敏感个人信息是…包括生物识别…」): it answers where sentences that merely use the word do not. Above the long-sentence
+ * penalty, because definitions in laws and standards are long.
+ */
+const DEFINITION_BONUS = 0.1;
+
+/** Questions that ask what something is or which things belong to it. */
+const definitionQuestion = /(什么是|是什么|是指什么|指什么|哪些|含义|定义)|^\s*(what|which)\s+(is|are)\b|\b(mean|meaning|means|define|definition)\b/iu;
+
+/** Whether a sentence defines one of the question's words: "X是/指/包括…", "X is/are/means/refers to …" near its start. */
+function definesQuestionWord(sentence: string, weights: readonly WordWeight[]): boolean {
+  const text = normalize(sentence);
+  return weights.some(({ word }) => {
+    if (word.cjk) return Array.from(word.word).length >= 2 && new RegExp(`${word.word}[，,]?(是|指|包括)`, 'u').test(text);
+    const subject = text.match(/^(.{0,80}?)\s(is|are|means|refers to)\s/u)?.[1];
+    return subject !== undefined && analyze(subject).terms.has(word.terms[0]!);
+  });
+}
 
 interface Candidate {
   chunkIndex: number;
@@ -87,12 +106,13 @@ function qualifyingHeading(chunk: RetrievedChunk, rowText: string, weights: read
   return qualifies ? heading : undefined;
 }
 
-export function extractAnswer(context: readonly RetrievedChunk[], evidence: readonly SentenceEvidence[], weights: readonly WordWeight[] = []): { text: string; usedChunks: number[] } {
+export function extractAnswer(context: readonly RetrievedChunk[], evidence: readonly SentenceEvidence[], weights: readonly WordWeight[] = [], question = ''): { text: string; usedChunks: number[] } {
+  const asksDefinition = definitionQuestion.test(question);
   const candidates: Candidate[] = evidence.map((item) => ({
     chunkIndex: item.chunkIndex,
     position: item.position,
     text: item.text,
-    score: item.coverage + OWN_COVERAGE_BONUS * item.ownCoverage - item.chunkIndex * CHUNK_RANK_PENALTY - (countTokens(item.text) > 60 ? LONG_SENTENCE_PENALTY : 0),
+    score: item.coverage + OWN_COVERAGE_BONUS * item.ownCoverage - item.chunkIndex * CHUNK_RANK_PENALTY - (countTokens(item.text) > 60 ? LONG_SENTENCE_PENALTY : 0) + (asksDefinition && definesQuestionWord(item.text, weights) ? DEFINITION_BONUS : 0),
   }));
   if (candidates.length === 0) {
     const first = context[0];
@@ -147,6 +167,10 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
     }
     chosen.push({ chunkIndex: candidate.chunkIndex, position: list.start, text: list.text, score: candidate.score });
   }
+  // A sentence picked on its own that a brought-in block or list already shows is not repeated after it.
+  const inside = (inner: Candidate, outer: Candidate) =>
+    inner !== outer && inner.chunkIndex === outer.chunkIndex && inner.position >= outer.position && inner.position + inner.text.length <= outer.position + outer.text.length && outer.text.length > inner.text.length;
+  for (let index = chosen.length - 1; index >= 0; index--) if (chosen.some((outer) => inside(chosen[index]!, outer))) chosen.splice(index, 1);
   chosen.sort((left, right) => left.chunkIndex - right.chunkIndex || left.position - right.position);
   const lines: string[] = [];
   let lastHeader: string | undefined;

@@ -164,6 +164,9 @@ function cjkWords(run: string, isKnown?: KnownTerm): string[] {
   return groups.map((group) => group.join(''));
 }
 
+/** A Chinese question quantifier with its unit: 多少天, 几个月, 多少小时, 几岁. */
+const questionedUnit = /(多少|几)个?(天|日|星期|周|月|年|小时|钟头|分钟|秒|次|岁|倍)/gu;
+
 export function contentWords(text: string, isKnown?: KnownTerm): ContentWord[] {
   const seen = new Set<string>();
   const words: ContentWord[] = [];
@@ -174,7 +177,8 @@ export function contentWords(text: string, isKnown?: KnownTerm): ContentWord[] {
   };
   // "What time does … open?" asks what "When does … open?" asks: "time" is part of the question word there, and a
   // text that gives the time rarely says "time" (「几点」 and 「时间」 are question words in the Chinese stop list).
-  const asked = normalize(text).replace(/\bwhat time\b/g, 'when');
+  // Likewise the unit after 多少/几 names the kind of answer, not its topic: 「多少天内」 is answered by 「七日内」.
+  const asked = normalize(text).replace(/\bwhat time\b/g, 'when').replace(questionedUnit, ' 多少 ');
   for (const match of asked.matchAll(runPattern())) {
     if (match[1] !== undefined) {
       for (const word of cjkWords(match[1], isKnown)) {

@@ -161,6 +161,24 @@ describe('Markdown and text parsers', () => {
     assert.deepEqual(document.sections.map((section) => section.headings.at(-1)), ['4.6.1.  New Session Ticket Message', '4.6.2.  Lifetime Rules', '4.6.3.  Resumption']);
   });
 
+  // Regression: book-class PDFs (the Debian FAQ) print "CHAPTER 7. BASICS OF … 7.12. HOW DO I PUT A PACKAGE ON HOLD?"
+  // at the top of each page. It never repeats whole, so it stayed in the text, matched the question better than the
+  // section itself, and an unrelated list on that page was answered.
+  it('drops running headers in capitals that name the current section', async () => {
+    const header = (chapter: number, section: string) => `CHAPTER ${chapter}. BASICS OF THE PACKAGE SYSTEM … ${section.toUpperCase()}`;
+    const pages = [
+      ['7.11 What is meant by hold?', 'The hold state keeps a package at its version.', 'ABC codes stay in capitals here.'],
+      [header(7, '7.12. How do I put a package on hold?'), 'Run apt-mark hold with the package name.', '31'],
+      [header(7, '7.13. How do I build a package?'), 'Use dpkg-buildpackage in the source tree.', '32'],
+      [header(8, '8.1. What other tools exist?'), 'SOME CAPITALS IN THE BODY ARE KEPT.', 'Aptitude and synaptic are front ends.', '33'],
+    ].map((lines) => lines.join('\n'));
+    const document = await parseFile({ path: 'faq.txt', bytes: Buffer.from(pages.join('\f')) });
+    const all = document.sections.map((section) => section.text).join('\n');
+    assert.doesNotMatch(all, /CHAPTER|BASICS OF/);
+    assert.match(all, /SOME CAPITALS IN THE BODY ARE KEPT\./);
+    assert.match(all, /Run apt-mark hold with the package name\./);
+  });
+
   it('decodes GBK text files', async () => {
     const document = await parseFile({ path: 'legacy.txt', bytes: gbkText() });
     assert.equal(document.sections[0]?.text, '故障代码 E-104：主轴编码器信号丢失');

@@ -20,9 +20,10 @@ export function headingLevel(line: string, previous: string, next: string): numb
   const words = trimmed.split(/\s+/).length;
   // A numbered line is a heading when it stands alone, or when it is short and capitalised like a title
   // (PDF text has no blank lines to go by).
-  const titleLike = words <= 6 && /^\p{Lu}/u.test(rest);
+  // A numbered question is a heading too: FAQs title their sections "7.12 How do I put a package on hold?".
+  const titleLike = (words <= 6 || (words <= 12 && trimmed.endsWith('?'))) && /^\p{Lu}/u.test(rest);
   if (match && (standsAlone || titleLike) && /\p{L}/u.test(rest)) {
-    if (words > 10) return 0;
+    if (words > (trimmed.endsWith('?') ? 12 : 10)) return 0;
     return match[1]!.split('.').length;
   }
   return 0;

@@ -29,6 +29,29 @@ function repeatedLines(pages: readonly string[][]): Set<string> {
   return repeated;
 }
 
+/**
+ * The family key of an all-capitals first line: its first two words, digits as #. Book classes print the chapter and
+ * the current section in capitals at the top of each page ("CHAPTER 7. BASICS OF … 7.12. HOW DO I PUT A PACKAGE ON
+ * HOLD?"); the line changes with every section, so it never repeats whole, but its start does. Lines with lower-case
+ * letters are not considered: body text starting pages is mixed case.
+ */
+function capitalsFamily(line: string): string | undefined {
+  const trimmed = line.trim();
+  if (!/\p{Lu}/u.test(trimmed) || /\p{Ll}/u.test(trimmed)) return undefined;
+  const words = trimmed.replace(/\d+/g, '#').split(/\s+/);
+  return words.length >= 3 ? words.slice(0, 2).join(' ') : undefined;
+}
+
+/** Families of all-capitals first lines found on at least half the pages: running headers that name the section. */
+function runningCapitalsFamilies(pages: readonly string[][]): Set<string> {
+  const counts = new Map<string, number>();
+  for (const lines of pages) {
+    const family = lines[0] === undefined ? undefined : capitalsFamily(lines[0]);
+    if (family) counts.set(family, (counts.get(family) ?? 0) + 1);
+  }
+  return new Set([...counts].filter(([, count]) => pages.length >= 2 && count >= Math.max(2, pages.length * REPEATED_LINE_SHARE)).map(([family]) => family));
+}
+
 const endsStatement = /[.!?:;。！？：；]$/;
 const startsBlock = /^(\d+[.)、]|[-•*]\s|[一二三四五六七八九十]+、|第.+[章节条])/;
 
@@ -52,19 +75,26 @@ export function unwrapLines(lines: readonly string[]): string[] {
   return output;
 }
 
+/** A table-of-contents entry: a title, dot leaders and a page number ("7.8 What is a Virtual Package? . . . . 30"). */
+const contentsEntry = /((\.\s?){4,}|…{2,}|(·\s?){4,})\s*(\d{1,4}|[ivxlcdm]{1,7})$/i;
+
 /**
  * Each page without its running headers and footers (lines at the top or bottom of at least half the pages, digits
- * ignored) and without page-number lines at its edges. Blank lines stay where they are and take no edge slot.
+ * ignored), page-number lines at its edges and table-of-contents entries. Blank lines stay where they are and take no edge slot.
  */
 export function withoutRunningLines(pages: readonly string[][]): string[][] {
   const contentOf = (lines: readonly string[]) => lines.filter((line) => line.trim() !== '');
   const repeated = repeatedLines(pages.map(contentOf));
+  const families = runningCapitalsFamilies(pages.map(contentOf));
   return pages.map((lines) => {
     const content = contentOf(lines);
     let contentIndex = -1;
     return lines.filter((line) => {
       if (line.trim() === '') return true;
       contentIndex++;
+      if (contentIndex === 0 && families.has(capitalsFamily(line) ?? '')) return false;
+      // Contents entries only repeat the headings, and outrank the sections they list for every question.
+      if (contentsEntry.test(line.trim())) return false;
       return !repeated.has(line.trim().replace(/\d+/g, '#')) && !isPageNumberAtEdge(content, contentIndex);
     });
   });
