@@ -5,6 +5,7 @@ import type { KnowledgeBase } from '../knowledge-base.ts';
 import { readJsonLines } from './json-lines.ts';
 import { containsAnswer, mean } from './metrics.ts';
 import { READ_EVERYTHING } from '../retrieve/read-scope.ts';
+import type { Citation } from '../answer/types.ts';
 
 export const questionSchema = z.object({
   id: z.string(),
@@ -36,7 +37,7 @@ export interface QuestionOutcome {
   hitAt5: boolean;
   pageHit: boolean | undefined;
   contains: boolean;
-  /** The answer cites the gold document (or one accepted instead, or lists it among a citation's alternatives). */
+  /** The answer cites the gold document (or one accepted instead, or an alternative) at the gold page or heading. */
   sourceCited: boolean;
   /** No markup, entity, cut-off URL or running page header/footer in the answer. */
   clean: boolean;
@@ -81,7 +82,7 @@ export async function evaluateQuestions(knowledgeBase: KnowledgeBase, questions:
       hitAt5: item.document !== undefined && documents.slice(0, 5).includes(item.document),
       pageHit: goldPageHit,
       contains: result.answerable && containsAnswer(result.answer, item.answers),
-      sourceCited: item.document !== undefined && result.citations.some((citation) => [citation.source, ...(citation.alternatives ?? []).map((other) => other.source)].some((source) => source === item.document || item.documents?.includes(source))),
+      sourceCited: citesGoldPlace(item, result.citations),
       clean: !result.answerable || isClean(result.answer),
       confidence: result.confidence,
       answer: result.answer,
@@ -89,6 +90,23 @@ export async function evaluateQuestions(knowledgeBase: KnowledgeBase, questions:
     onProgress?.(index + 1);
   }
   return summarize(outcomes);
+}
+
+type CitedPlace = Pick<Citation, 'source' | 'page' | 'headings'>;
+
+/**
+ * Whether the answer cites the gold document (or one accepted instead, or lists it among a citation's alternatives)
+ * at the gold place: on the gold page when the item names one, under a heading containing the gold heading when it
+ * names one (case and spacing ignored). An alternative carries a page but no heading path; it counts for the document.
+ */
+export function citesGoldPlace(item: Pick<EvaluationQuestion, 'document' | 'documents' | 'page' | 'heading'>, citations: readonly Citation[]): boolean {
+  if (item.document === undefined) return false;
+  const accepted = (source: string) => source === item.document || item.documents?.includes(source) === true;
+  const squeeze = (text: string) => text.toLowerCase().replace(/\s+/g, '');
+  const atPlace = (place: CitedPlace) =>
+    (item.page === undefined || place.page === undefined || place.page === item.page) &&
+    (item.heading === undefined || place.headings === undefined || place.headings.some((heading) => squeeze(heading).includes(squeeze(item.heading!))));
+  return citations.some((citation) => [citation as CitedPlace, ...(citation.alternatives ?? [])].some((place) => accepted(place.source) && atPlace(place)));
 }
 
 /** Markup, entities, a URL cut at the end of a line, running headers and footers: what parsing must not leak. */

@@ -179,6 +179,17 @@ describe('Markdown and text parsers', () => {
     assert.match(all, /Run apt-mark hold with the package name\./);
   });
 
+  // Regression: NIST SP 800-63B pages start with a seven-line header (title, page number, a notice whose URL pdf.js
+  // breaks over four lines); only four lines were searched, so "s://doi.org/10.6028/ NIST.SP.800 -63b" began chunks.
+  it('drops a running header of seven lines, and keeps a repeated body line below it', async () => {
+    const header = (page: number) => ['NIST SP 800-63B DIGITAL IDENTITY GUIDELINES:', 'AUTHENTICATION & LIFECYCLE MANAGEMENT', String(page), 'This publication is available free of charge from: http', 's://doi.org/10.6028/', 'NIST.SP.800', '-63b'];
+    const pages = [1, 2, 3].map((page) => [...header(page + 9), `Section ${page} states its own requirement.`.replace(String(page), ['one', 'two', 'three'][page - 1]!), 'Verifiers SHALL NOT impose other composition rules.', ...['alpha', 'beta', 'gamma'].map((word) => `The ${word} rule of part ${['one', 'two', 'three'][page - 1]} applies.`)].join('\n'));
+    const document = await parseFile({ path: 'sp800-63b.txt', bytes: Buffer.from(pages.join('\f')) });
+    const all = document.sections.map((section) => section.text).join('\n');
+    assert.doesNotMatch(all, /doi\.org|NIST\.SP\.800|-63b|free of charge|LIFECYCLE/);
+    assert.equal(all.match(/Verifiers SHALL NOT impose other composition rules\./g)?.length, 3);
+  });
+
   it('decodes GBK text files', async () => {
     const document = await parseFile({ path: 'legacy.txt', bytes: gbkText() });
     assert.equal(document.sections[0]?.text, '故障代码 E-104：主轴编码器信号丢失');

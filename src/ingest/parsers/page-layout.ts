@@ -7,22 +7,29 @@ const REPEATED_LINE_SHARE = 0.5;
 /** Lines at the top and bottom of a page searched for running headers and footers (1..6 each). */
 const PAGE_HEADER_LINES = 4;
 const PAGE_FOOTER_LINES = 3;
+/**
+ * A header can run longer (NIST: a two-line title, the page number, and a notice whose URL pdf.js breaks over four
+ * lines): up to this many lines (4..12) are dropped from the top of a page while each of them repeats there on half
+ * the pages. Only an unbroken run from the top: a body line repeated further down stays.
+ */
+const LONG_HEADER_LINES = 8;
+/** Lines at the top and bottom of a page where a lone number is a page number (1..6). */
+const PAGE_NUMBER_EDGE_LINES = 4;
 /** A line that is only a page number ("7", "xii", "- 7 -", "Page 7", "第 7 页"). */
 const pageNumberLine = /^(-\s*)?(\d{1,4}|[ivxlcdm]{1,7}|page\s+\d{1,4}(\s+of\s+\d{1,4})?|第\s*\d{1,4}\s*页)(\s*-)?$/i;
 
 /** Page-number lines among a page's first and last lines. */
 function isPageNumberAtEdge(lines: readonly string[], index: number): boolean {
-  return (index < PAGE_HEADER_LINES || index >= lines.length - PAGE_FOOTER_LINES) && pageNumberLine.test(lines[index]!.trim());
+  return (index < PAGE_NUMBER_EDGE_LINES || index >= lines.length - PAGE_FOOTER_LINES) && pageNumberLine.test(lines[index]!.trim());
 }
 
 /** Lines (digits as #) found at the edges of at least half the pages: running headers and footers. */
-function repeatedLines(pages: readonly string[][]): Set<string> {
+function repeatedLines(pages: readonly string[][], headerLines = PAGE_HEADER_LINES): Set<string> {
   const repeated = new Set<string>();
   if (pages.length < 2) return repeated;
   const counts = new Map<string, number>();
   for (const lines of pages) {
-    // Running headers take up to four lines (a two-line title, the page number, a notice), footers up to three.
-    const edges = new Set([...lines.slice(0, PAGE_HEADER_LINES), ...lines.slice(-PAGE_FOOTER_LINES)].map((line) => line.trim().replace(/\d+/g, '#')).filter(Boolean));
+    const edges = new Set([...lines.slice(0, headerLines), ...lines.slice(-PAGE_FOOTER_LINES)].map((line) => line.trim().replace(/\d+/g, '#')).filter(Boolean));
     for (const line of edges) counts.set(line, (counts.get(line) ?? 0) + 1);
   }
   for (const [line, count] of counts) if (count >= Math.max(2, pages.length * REPEATED_LINE_SHARE)) repeated.add(line);
@@ -85,17 +92,25 @@ const contentsEntry = /((\.\s?){4,}|…{2,}|(·\s?){4,})\s*(\d{1,4}|[ivxlcdm]{1,
 export function withoutRunningLines(pages: readonly string[][]): string[][] {
   const contentOf = (lines: readonly string[]) => lines.filter((line) => line.trim() !== '');
   const repeated = repeatedLines(pages.map(contentOf));
+  const repeatedAtTop = repeatedLines(pages.map(contentOf), LONG_HEADER_LINES);
   const families = runningCapitalsFamilies(pages.map(contentOf));
   return pages.map((lines) => {
     const content = contentOf(lines);
     let contentIndex = -1;
+    let inTopRun = true;
     return lines.filter((line) => {
       if (line.trim() === '') return true;
       contentIndex++;
-      if (contentIndex === 0 && families.has(capitalsFamily(line) ?? '')) return false;
-      // Contents entries only repeat the headings, and outrank the sections they list for every question.
-      if (contentsEntry.test(line.trim())) return false;
-      return !repeated.has(line.trim().replace(/\d+/g, '#')) && !isPageNumberAtEdge(content, contentIndex);
+      const key = line.trim().replace(/\d+/g, '#');
+      const dropped =
+        (contentIndex === 0 && families.has(capitalsFamily(line) ?? '')) ||
+        // Contents entries only repeat the headings, and outrank the sections they list for every question.
+        contentsEntry.test(line.trim()) ||
+        repeated.has(key) ||
+        isPageNumberAtEdge(content, contentIndex) ||
+        (inTopRun && contentIndex < LONG_HEADER_LINES && repeatedAtTop.has(key));
+      inTopRun &&= dropped;
+      return !dropped;
     });
   });
 }
