@@ -17,6 +17,12 @@ const SECONDARY_SENTENCE_RATIO = 0.75;
  * the same paragraph: "Error 809 means …" is usually followed by what to do about it.
  */
 const MIN_ANSWER_TOKENS = 40;
+/**
+ * Short sentences (together at most this many tokens, 0..40) that open a picked sentence's paragraph on the same line
+ * come with it: they carry the yes/no or the name the rest goes on about ("可以。您可以使用 cron-apt；…", "Central
+ * Incident Response Team. A single team…").
+ */
+const LEAD_SENTENCE_TOKENS = 20;
 /** Score lost per rank of the chunk a sentence comes from (0..0.2): earlier chunks are more trusted. */
 const CHUNK_RANK_PENALTY = 0.04;
 /** Weight of the sentence's own coverage (0..0.5): under a heading that names the topic, the row that names it too wins. */
@@ -133,6 +139,19 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
     chosen.push(candidate);
     tokens += candidateTokens;
   }
+  for (const picked of [...chosen]) {
+    if (isTableRow(picked.text) || listItem.test(picked.text)) continue;
+    const chunkText = context[picked.chunkIndex]!.text;
+    const lineStart = chunkText.lastIndexOf('\n', picked.position - 1) + 1;
+    const leads = splitSentences(chunkText).filter((sentence) => sentence.start >= lineStart && sentence.start < picked.position);
+    const leadTokens = leads.reduce((sum, sentence) => sum + countTokens(sentence.text), 0);
+    if (leads.length === 0 || leads.length > 2 || leadTokens > LEAD_SENTENCE_TOKENS) continue;
+    for (const lead of leads) {
+      if (chosen.some((candidate) => candidate.chunkIndex === picked.chunkIndex && candidate.position === lead.start)) continue;
+      chosen.push({ chunkIndex: picked.chunkIndex, position: lead.start, text: lead.text, score: 0 });
+      tokens += countTokens(lead.text);
+    }
+  }
   if (tokens < MIN_ANSWER_TOKENS && !isTableRow(best.text)) {
     const chunkText = context[best.chunkIndex]!.text;
     const following = splitSentences(chunkText).find((sentence) => sentence.start > best.position);
@@ -174,8 +193,22 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
   chosen.sort((left, right) => left.chunkIndex - right.chunkIndex || left.position - right.position);
   const lines: string[] = [];
   let lastHeader: string | undefined;
+  let previous: Candidate | undefined;
   for (const candidate of chosen) {
     const [first, ...rest] = candidate.text.split('\n');
+    // Sentences that follow each other in the source read as one passage with one citation, not "a [1] b [1]".
+    const chunkText = context[candidate.chunkIndex]!.text;
+    const follows =
+      previous !== undefined && previous.chunkIndex === candidate.chunkIndex && !previous.uncited && !candidate.uncited && rest.length === 0 && !previous.text.includes('\n') &&
+      previous.position + previous.text.length <= candidate.position && /^[ \t]*$/.test(chunkText.slice(previous.position + previous.text.length, candidate.position));
+    previous = candidate;
+    if (follows) {
+      const citation = ` [${candidate.chunkIndex + 1}]`;
+      const last = lines[lines.length - 1]!.slice(0, -citation.length);
+      const joiner = /[\p{Script=Han}。；，：！？]$/u.test(last) ? '' : ' ';
+      lines[lines.length - 1] = `${last}${joiner}${candidate.text}${citation}`;
+      continue;
+    }
     const heading = isTableRow(candidate.text) ? qualifyingHeading(context[candidate.chunkIndex]!, candidate.text, weights) : undefined;
     if (heading && !lines.includes(`${heading}:`)) {
       lines.push(`${heading}:`);

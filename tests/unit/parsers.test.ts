@@ -104,6 +104,25 @@ describe('HTML parser', () => {
 });
 
 describe('Markdown and text parsers', () => {
+  // Regression: the Chinese Pinia docs title 112 sections "## 插件 %{#plugins}%"; citations showed the anchor.
+  // Regression: the Pinia docs' ":::tip" containers reached answers as ":::tip If your app is using Vue <2.7 … :::".
+  it('drops custom-container fences and keeps their content, their title and code blocks', async () => {
+    const markdown = ['# Install', '', ':::tip', 'If you use Nuxt, follow the Nuxt guide.', ':::', '', '::: warning 注意', '请先安装 composition api。', ':::', '', '```md', ':::tip', 'kept in code', '```', ''].join('\n');
+    const document = await parseFile({ path: 'install.md', bytes: Buffer.from(markdown) });
+    const text = document.sections.map((section) => section.text).join('\n');
+    assert.match(text, /^If you use Nuxt, follow the Nuxt guide\.$/m);
+    assert.match(text, /^注意\n+请先安装 composition api。$/m);
+    assert.match(text, /^:::tip\nkept in code$/m);
+    assert.equal(text.match(/:::/g)?.length, 1);
+  });
+
+  it('drops explicit heading anchors ({#id}, %{#id}%) from the heading path and the title', async () => {
+    const markdown = '# Getter %{#getters}%\n\n## 访问其他 getter %{#accessing-other-getters}%\n\n与计算属性一样，你也可以组合多个 getter。\n\n## Plugins {#plugins}\n\nPlugins are added with pinia.use().\n';
+    const document = await parseFile({ path: 'getters.md', bytes: Buffer.from(markdown) });
+    assert.equal(document.title, 'Getter');
+    assert.deepEqual(document.sections.map((section) => section.headings), [['Getter', '访问其他 getter'], ['Getter', 'Plugins']]);
+  });
+
   it('keeps the Markdown heading path', async () => {
     const document = await parseFile(corpus('it/vpn-faq.md'));
     const section = document.sections.find((item) => item.text.includes('Error 809 means'));

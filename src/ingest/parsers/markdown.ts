@@ -70,11 +70,45 @@ function readFrontMatter(text: string): { frontMatter: FrontMatter; body: string
   return { frontMatter: result.success ? result.data : {}, body: text.slice(match[0].length) };
 }
 
+/**
+ * The body without custom-container fences (VitePress, markdown-it-container, Docusaurus admonitions:
+ * ":::tip", "::: warning 注意", ":::"): the fence is layout; a title after its name stays as a line of text. Lines in
+ * code blocks are left alone.
+ */
+function withoutContainerFences(body: string): string {
+  let fence: string | undefined;
+  return body
+    .split('\n')
+    .map((line) => {
+      const fenceMatch = /^\s*(`{3,}|~{3,})/.exec(line);
+      if (fenceMatch) {
+        if (fence === undefined) fence = fenceMatch[1]![0];
+        else if (fenceMatch[1]![0] === fence) fence = undefined;
+        return line;
+      }
+      if (fence !== undefined) return line;
+      const container = /^\s*:{3,}\s*([\w-]*)\s*(.*)$/u.exec(line);
+      if (!container) return line;
+      // The title is a paragraph of its own, not the start of the container's first sentence.
+      const title = container[2]!.replace(/^\{.*\}$/, '').trim();
+      return title ? `${title}\n` : '';
+    })
+    .join('\n');
+}
+
+/**
+ * A heading without its explicit anchor: VitePress and markdown-it-attrs write "## Plugins {#plugins}", translated
+ * docs "## 插件 %{#plugins}%". The anchor is link plumbing, not part of the title users see in a citation.
+ */
+function withoutHeadingAnchor(heading: string): string {
+  return heading.replace(/\s*%?\{#[^}\s]+\}%?\s*$/u, '');
+}
+
 export const parseMarkdown: Parser = async (file) => {
   const text = decodeText(file.bytes, file.path).replace(/\r\n?/g, '\n');
   const { frontMatter, body } = readFrontMatter(text);
   let title = frontMatter.title;
-  const tokens = markdown.parse(body, {});
+  const tokens = markdown.parse(withoutContainerFences(body), {});
   const sections: Section[] = [];
   const headingStack: { level: number; text: string }[] = [];
   let blocks: string[] = [];
@@ -106,7 +140,7 @@ export const parseMarkdown: Parser = async (file) => {
         headingLevel = Number(token.tag.slice(1));
         break;
       case 'inline': {
-        const inline = inlineText(token);
+        const inline = headingLevel === undefined ? inlineText(token) : withoutHeadingAnchor(inlineText(token));
         if (headingLevel !== undefined) {
           flush();
           while (headingStack.length > 0 && headingStack.at(-1)!.level >= headingLevel) headingStack.pop();

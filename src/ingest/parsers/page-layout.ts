@@ -23,13 +23,16 @@ function isPageNumberAtEdge(lines: readonly string[], index: number): boolean {
   return (index < PAGE_NUMBER_EDGE_LINES || index >= lines.length - PAGE_FOOTER_LINES) && pageNumberLine.test(lines[index]!.trim());
 }
 
+/** A line as compared across pages: page numbers (digits, a roman numeral at the end) as #. */
+const lineKey = (line: string) => line.trim().replace(/\d+|\b[ivxlcdm]{1,7}$/gi, '#');
+
 /** Lines (digits as #) found at the edges of at least half the pages: running headers and footers. */
 function repeatedLines(pages: readonly string[][], headerLines = PAGE_HEADER_LINES): Set<string> {
   const repeated = new Set<string>();
   if (pages.length < 2) return repeated;
   const counts = new Map<string, number>();
   for (const lines of pages) {
-    const edges = new Set([...lines.slice(0, headerLines), ...lines.slice(-PAGE_FOOTER_LINES)].map((line) => line.trim().replace(/\d+/g, '#')).filter(Boolean));
+    const edges = new Set([...lines.slice(0, headerLines), ...lines.slice(-PAGE_FOOTER_LINES)].map(lineKey).filter(Boolean));
     for (const line of edges) counts.set(line, (counts.get(line) ?? 0) + 1);
   }
   for (const [line, count] of counts) if (count >= Math.max(2, pages.length * REPEATED_LINE_SHARE)) repeated.add(line);
@@ -83,7 +86,7 @@ export function unwrapLines(lines: readonly string[]): string[] {
 }
 
 /** A table-of-contents entry: a title, dot leaders and a page number ("7.8 What is a Virtual Package? . . . . 30"). */
-const contentsEntry = /((\.\s?){4,}|…{2,}|(·\s?){4,})\s*(\d{1,4}|[ivxlcdm]{1,7})$/i;
+const contentsEntry = /((\.\s?){4,}|…{2,}|(·\s?){4,})\s*([a-z]{1,2}-)?(\d{1,4}(-\d{1,4})?|[ivxlcdm]{1,7})$/i;
 
 /**
  * Each page without its running headers and footers (lines at the top or bottom of at least half the pages, digits
@@ -101,7 +104,7 @@ export function withoutRunningLines(pages: readonly string[][]): string[][] {
     return lines.filter((line) => {
       if (line.trim() === '') return true;
       contentIndex++;
-      const key = line.trim().replace(/\d+/g, '#');
+      const key = lineKey(line);
       const dropped =
         (contentIndex === 0 && families.has(capitalsFamily(line) ?? '')) ||
         // Contents entries only repeat the headings, and outrank the sections they list for every question.
