@@ -32,6 +32,7 @@ export const settingDescriptions: Record<string, string> = {
   KB_LLM_TIMEOUT_MS: 'time allowed for one LLM call before falling back to the extractive answer (1000..600000)',
   KB_LLM_CONCURRENCY: 'LLM calls at once (1..256); more wait in a queue',
   KB_LLM_QUEUE: 'LLM calls that may wait (0..10000); beyond it questions get 503 with Retry-After',
+  KB_MAX_IN_FLIGHT: 'requests worked on at once (1..100000); beyond it the API answers 503 with Retry-After at once (/healthz, /readyz and /metrics are never refused)',
   KB_REQUEST_TIMEOUT_MS: 'longest time a request may take before the server answers 408/closes it (1000..3600000)',
   KB_LLM_MAX_TOKENS: 'maximum tokens of a generated answer (16..8192)',
   KB_TOP_K: 'chunks cited per answer by default (1..50)',
@@ -89,6 +90,7 @@ const configSchema = z
     KB_LLM_MAX_TOKENS: integer(16, 8192, 600),
     KB_LLM_CONCURRENCY: integer(1, 256, 4),
     KB_LLM_QUEUE: integer(0, 10000, 32),
+    KB_MAX_IN_FLIGHT: integer(1, 100000, 64),
     KB_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 120_000),
     KB_TOP_K: integer(1, 50, 5),
     KB_CHUNK_TOKENS: integer(50, 2000, 300),
@@ -176,6 +178,8 @@ export interface Config {
   embedder: 'auto' | 'builtin' | 'transformers';
   embeddingModel: string;
   allowRemoteModels: boolean;
+  /** Requests worked on at once; more get 503 with Retry-After (see server/plugins/in-flight.ts). */
+  maxInFlight: number;
   llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string; timeoutMs: number; maxTokens: number; concurrency: number; queue: number };
   requestTimeoutMs: number;
   retrieval: { topK: number; bm25K1: number; bm25B: number; rrfK: number; keywordWeight: number; denseWeight: number | 'auto'; candidates: number; answerThreshold: number; pairWeight: number; feedback: { documents: number; terms: number; originalWeight: number } | undefined; latent: { weight: number | 'auto'; dimensions: number; maxChunks: number } };
@@ -234,6 +238,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       queue: raw.KB_LLM_QUEUE,
     },
     requestTimeoutMs: raw.KB_REQUEST_TIMEOUT_MS,
+    maxInFlight: raw.KB_MAX_IN_FLIGHT,
     retrieval: {
       topK: raw.KB_TOP_K,
       bm25K1: raw.KB_BM25_K1,

@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import { ConcurrencyLimit } from './limits.ts';
 import { mergeRetrievals } from './collections/merge.ts';
 import { condenseQuestion, readFollowUp, refersBack } from './answer/condense.ts';
-import { smallTalkKind, smallTalkReplies, withoutLeadingPoliteness, type SmallTalkKind } from './answer/small-talk.ts';
+import { smallTalkKind, smallTalkReply, withoutLeadingPoliteness, type SmallTalkKind } from './answer/small-talk.ts';
 import { detectLanguage } from './text/language.ts';
 import { Answerer } from './answer/answerer.ts';
 import { OpenAiCompatibleModel } from './answer/openai-compatible.ts';
@@ -138,19 +138,29 @@ export class KnowledgeBase {
    * with the previous question (condenseDeterministic: only for short or referring-back questions) replaces it only
    * when it finds clearly better evidence, so a new topic after any question is answered as a new question. (The
    * merged query used to win whenever it was formed: "How do I fix VPN error 809?" after a fault-code question got
-   * the fault-code row.) With an LLM, its rewrite is retrieved.
+   * the fault-code row.) With an LLM, its rewrite takes the place of the merged query under the same rule.
    */
   private async retrieveForConversation(question: string, history: readonly ChatMessage[], topK: number, input: AskInput): Promise<RetrievalResult> {
     const search = (query: string) => this.search(query, topK, input.scope, input.filters, input.alsoSearch);
     if (history.length === 0) return search(question);
-    if (this.model) return search(await condenseQuestion(question, history, this.model, (message) => this.logger.warn(message)));
     const followUp = readFollowUp(question, history);
     const standalone = await search(question);
-    if (followUp.kind === 'standalone') return standalone;
-    // Only a question that points back ("and …?", 「那…呢」) or swaps an identifier ("And E-207?") may take the merged
-    // query: a short new question ("What is the dress code?") is a new topic, answered or refused on its own.
+    // Only a question that points back ("and …?", 「那…呢」) or swaps an identifier ("And E-207?") depends on the
+    // conversation: a short new question ("What is the dress code?") is a new topic, answered or refused on its own.
     const identifierSwap = followUp.kind === 'identifier-swap';
-    if (!identifierSwap && !refersBack(question)) return standalone;
+    const dependsOnHistory = followUp.kind !== 'standalone' && (identifierSwap || refersBack(question));
+    if (this.model) {
+      // The model's rewrite under the same rule: it replaces the question when the question depends on the
+      // conversation and the rewrite finds an answer, or when it finds clearly better evidence. A model that glues the
+      // previous topic onto a new question (as the deterministic condenser once did) cannot make the widget answer
+      // the previous question.
+      const rewritten = await condenseQuestion(question, history, this.model, (message) => this.logger.warn(message));
+      if (rewritten.trim() === question.trim()) return standalone;
+      const merged = await search(rewritten);
+      if (dependsOnHistory) return merged.answerable || !standalone.answerable ? merged : standalone;
+      return (merged.answerable && !standalone.answerable) || merged.confidence >= standalone.confidence + FOLLOW_UP_MARGIN ? merged : standalone;
+    }
+    if (!dependsOnHistory) return standalone;
     const merged = await search(followUp.query);
     // The previous question with the identifier swapped is the likelier reading: kept whenever it finds an answer
     // (confidences of a two-word and a ten-word query do not compare). A merged query is kept only when it finds
@@ -212,7 +222,7 @@ function* replyToSmallTalk(kind: SmallTalkKind, question: string, history: reado
   const hasLetters = /[\p{L}]/u.test(question);
   const lastQuestion = [...history].reverse().find((message) => message.role === 'user')?.content;
   const language = detectLanguage(hasLetters || !lastQuestion ? question : lastQuestion);
-  const answer = smallTalkReplies[kind][language];
+  const answer = smallTalkReply(kind, language, question);
   const retrieval: RetrievalResult = { query: question, chunks: [], confidence: 0, answerable: false, weights: [], evidence: [], timings: { keywordMs: 0, denseMs: 0, rerankMs: 0, totalMs: 0 } };
   yield { type: 'sources', retrieval };
   yield { type: 'delta', text: answer };

@@ -1,14 +1,15 @@
 // Messages that are not questions about the knowledge base: greetings, thanks, goodbyes, "who are you", test messages,
-// acknowledgements, a bare emoji. They get a short friendly reply in the user's language, no citations and
+// acknowledgements, a bare emoji, a bare topic word. They get a short friendly reply in the user's language, no citations and
 // `kind: "smalltalk"`, instead of a retrieval that finds something for any word ("thanks!" once returned a NIST
 // acknowledgements section with confidence 1, "hi there" a Pinia code line).
 // Only a message that is small talk as a whole counts: "hi, how do I reset my VPN password?" is a question.
 import type { Language } from '../text/language.ts';
+import { contentWords } from '../text/tokenize.ts';
 
-export type SmallTalkKind = 'greeting' | 'thanks' | 'goodbye' | 'identity' | 'test' | 'acknowledgement' | 'empty';
+export type SmallTalkKind = 'greeting' | 'thanks' | 'goodbye' | 'identity' | 'test' | 'acknowledgement' | 'empty' | 'keyword';
 
 /** Each kind's phrases, matched against the whole message once punctuation, emoji and filler words are removed. */
-const phrases: Record<Exclude<SmallTalkKind, 'empty'>, RegExp> = {
+const phrases: Record<Exclude<SmallTalkKind, 'empty' | 'keyword'>, RegExp> = {
   greeting: /^(hi|hello|hey|hiya|howdy|yo|greetings|good (morning|afternoon|evening|day)|morning|hi there|hello there|hey there|how are you( doing)?|how's it going|你好|您好|嗨|哈喽|哈啰|早上好|上午好|下午好|晚上好|早安|晚安|你好吗|在吗|在不在|有人吗)$/u,
   thanks: /^(thanks?( a lot| so much| very much)?|thank you( (so|very) much)?|thx|ty|cheers|many thanks|much appreciated|appreciated|great thanks|ok thanks|okay thanks|谢谢|谢谢你|谢谢您|多谢|感谢|非常感谢|太感谢了|谢了|好的谢谢|好的，谢谢)$/u,
   goodbye: /^(bye|goodbye|good bye|bye bye|see you|see ya|later|have a nice day|再见|拜拜|回头见|下次见)$/u,
@@ -37,7 +38,19 @@ export function smallTalkKind(message: string): SmallTalkKind | undefined {
   for (const [kind, pattern] of Object.entries(phrases) as [SmallTalkKind, RegExp][]) {
     if (pattern.test(normalized) || (unfilled.length > 0 && pattern.test(unfilled))) return kind;
   }
-  return combinedKind(unfilled);
+  return combinedKind(unfilled) ?? (bareKeyword(normalized) !== undefined ? 'keyword' : undefined);
+}
+
+/**
+ * The word, when the whole message is one topic word and nothing else ("vpn", "password", 「年假」): too vague to answer
+ * (any passage that names it would do, with confidence 1), so the reply asks what about it. Codes and numbers
+ * ("E-104", "809") are not vague: a fault code alone asks for its row. A follow-up such as 「那年假呢？」 has more words.
+ */
+export function bareKeyword(message: string): string | undefined {
+  const normalized = normalize(message);
+  if (!/^(\p{Script=Latin}+|\p{Script=Han}{2,4})$/u.test(normalized)) return undefined;
+  const words = contentWords(normalized);
+  return words.length === 1 && !words[0]!.code && words[0]!.word === normalized ? normalized : undefined;
 }
 
 /** "Thank you, bye!", "ok thanks", "hi, thanks": several small-talk phrases in a row, named by the first. */
@@ -85,4 +98,13 @@ export const smallTalkReplies: Record<SmallTalkKind, Record<Language, string>> =
   test: { en: 'I am here and working. Ask me a question about the knowledge base.', zh: '我在，一切正常。请问一个关于知识库的问题。' },
   acknowledgement: { en: 'All right. Is there anything else I can look up for you?', zh: '好的。还有什么需要我查的吗？' },
   empty: { en: 'Please type a question, and I will look it up in the knowledge base.', zh: '请输入您的问题，我会在知识库中查找。' },
+  keyword: {
+    en: 'What would you like to know about “{word}”? Please ask a whole question (what to do, how, when, how much), and I will answer from the knowledge base.',
+    zh: '您想了解“{word}”的哪方面？请把问题说完整（例如怎么做、什么时候、多少），我会根据知识库回答。',
+  },
 };
+
+/** The reply to a small-talk message, in the user's language; a bare keyword is repeated in it. */
+export function smallTalkReply(kind: SmallTalkKind, language: Language, message: string): string {
+  return smallTalkReplies[kind][language].replace('{word}', bareKeyword(message) ?? message.trim());
+}

@@ -9,6 +9,7 @@ import { KeyStore } from '../keys/key-store.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import { Access, accessPlugin } from './access/access.ts';
 import { errorsPlugin } from './plugins/errors.ts';
+import { inFlightPlugin } from './plugins/in-flight.ts';
 import { KnowledgeBaseHolder } from './knowledge-base-holder.ts';
 import { askRoutes } from './routes/ask.ts';
 import { feedbackAdminRoutes, feedbackRoutes } from './routes/feedback.ts';
@@ -77,6 +78,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   await app.register(errorsPlugin, { dataDir: config.dataDir });
+  await app.register(inFlightPlugin, { maxInFlight: config.maxInFlight });
   const metrics = new Metrics(holder);
   await app.register(metricsPlugin, { metrics });
   await app.register(accessPlugin, { access, config });

@@ -63,7 +63,7 @@ export const askResponseSchema = z.object({
   answerId: z.string().describe('id to send feedback about this answer (POST /v1/feedback)'),
   answer: z.string(),
   answerable: z.boolean().describe('false when the knowledge base does not contain the answer, and for small talk'),
-  kind: z.enum(['answer', 'smalltalk', 'not_found']).describe('answer: from the knowledge base, with citations; smalltalk: a reply to a greeting, thanks or test message, no citations; not_found: the knowledge base does not contain the answer'),
+  kind: z.enum(['answer', 'smalltalk', 'not_found']).describe('answer: from the knowledge base, with citations; smalltalk: a reply to a greeting, thanks, a test message or a bare keyword (it asks for a whole question), no citations; not_found: the knowledge base does not contain the answer'),
   confidence: z.number().min(0).max(1),
   citations: z.array(citationSchema),
   language: z.enum(['zh', 'en']),

@@ -192,6 +192,21 @@ describe('answers from an OpenAI-compatible LLM', () => {
     assert.equal(result.retrieval.query, 'What does fault code E-207 mean on the HL-400 lathe?');
     assert.equal(result.citations[0]?.source, 'docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf');
   });
+
+  // The condensing prompt asks the model to leave a new topic as it is; a model that does not (it glues the previous
+  // question on, as the deterministic condenser once did) must not make the service answer the previous question.
+  it('keeps a new topic as asked when the model merges it with the previous question', async () => {
+    const history = [
+      { role: 'user' as const, content: 'What does fault code E-104 mean on the HL-400 lathe?' },
+      { role: 'assistant' as const, content: 'Spindle encoder signal lost. [1]' },
+    ];
+    for (const question of ['How do I fix VPN error 809?', '员工每年有几天带薪年假？']) {
+      server.enqueue({ kind: 'answer', text: `What does fault code E-104 mean on the HL-400 lathe? ${question}` }, { kind: 'answer', text: 'From the context [1].' });
+      const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question, history });
+      assert.equal(result.retrieval.query, question);
+      assert.ok(!result.retrieval.chunks.slice(0, 3).some((chunk) => chunk.source.includes('cnc-lathe')), result.retrieval.chunks.map((chunk) => chunk.source).join(', '));
+    }
+  });
 });
 
 describe('dense retrieval in fusion', () => {

@@ -51,3 +51,36 @@ describe('LLM calls beyond the limit', () => {
     assert.equal((await ask()).status, 200, 'a slot is free again afterwards');
   });
 });
+
+// Measured on the 100k index: 50 clients queued behind one event loop for 10–20 s and /healthz waited with them.
+describe('requests in flight beyond the limit', () => {
+  const model = new FakeOpenAi();
+  let app: FastifyInstance;
+  let base: string;
+  before(async () => {
+    await model.start();
+    model.always({ kind: 'answer', text: 'Slow answer [1].', pieces: 4, delayMs: 300 });
+    const knowledgeBase = await corpusKnowledgeBase({ model: new OpenAiCompatibleModel({ baseUrl: model.baseUrl, model: 'fake', timeoutMs: 5000 }) });
+    app = await buildApp({ config: testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_MAX_IN_FLIGHT: '2' }), knowledgeBase });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(async () => {
+    await app.close();
+    await model.stop();
+  });
+
+  it('answers 503 with Retry-After at once beyond KB_MAX_IN_FLIGHT, keeps /healthz answering, and frees the slots', async () => {
+    const post = (route: string, body: object) => fetch(`${base}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const slow = [post('/v1/ask', { question: 'How long can a VPN session last?' }), post('/v1/ask', { question: 'What does fault code E-104 mean?' })];
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    // Refused, not queued: a queued request would have been answered 200 once a slow one finished.
+    const refused = await post('/v1/search', { query: 'vpn' });
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'KB_ERR_BUSY');
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/readyz`)).status, 200);
+    for (const response of await Promise.all(slow)) assert.equal(response.status, 200);
+    assert.equal((await post('/v1/search', { query: 'vpn' })).status, 200, 'the slots are free again');
+  });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { smallTalkKind, withoutLeadingPoliteness } from '../../src/answer/small-talk.ts';
+import { smallTalkKind, smallTalkReply, withoutLeadingPoliteness } from '../../src/answer/small-talk.ts';
 
 describe('small talk', () => {
   // Regression: "thanks!" was answered with a NIST acknowledgements section, "hi there" with a Pinia code line.
@@ -17,8 +17,16 @@ describe('small talk', () => {
     for (const [message, kind] of cases) assert.equal(smallTalkKind(message), kind, message);
   });
 
-  it('leaves questions alone, including a question after a greeting and a bare keyword', () => {
-    for (const message of ['hi, how do I fix VPN error 809?', 'How do I reset my password?', '年假有多少天？', 'vpn', 'E-104', 'What is the capital of France?', 'thanks to the new policy, how many days off do I get?', 'test procedure for the hydraulic press']) {
+  // Regression: "vpn" alone was answered with whichever VPN sentence came first, at confidence 1.
+  it('asks for a whole question when the message is one topic word, in its language, and not for a code', () => {
+    for (const message of ['vpn', 'VPN?', 'password', '年假', '年假？', '打印机']) assert.equal(smallTalkKind(message), 'keyword', message);
+    assert.match(smallTalkReply('keyword', 'en', 'VPN?'), /about “vpn”\?/);
+    assert.match(smallTalkReply('keyword', 'zh', '年假？'), /“年假”的哪方面/);
+    for (const message of ['E-104', '809', 'M12', '那年假呢？', 'vpn error', 'and M16?', '年假多少天']) assert.equal(smallTalkKind(message), undefined, message);
+  });
+
+  it('leaves questions alone, including a question after a greeting and a bare code', () => {
+    for (const message of ['hi, how do I fix VPN error 809?', 'How do I reset my password?', '年假有多少天？', 'E-104', 'What is the capital of France?', 'thanks to the new policy, how many days off do I get?', 'test procedure for the hydraulic press']) {
       assert.equal(smallTalkKind(message), undefined, message);
     }
   });
