@@ -1,4 +1,4 @@
-// npm run bench [-- FOLDER]
+// npm run bench [-- FOLDER]        (npm run bench -- --scale DIR… : the service at real size, see bench-scale.ts)
 // Ingestion throughput and in-process query latency on docs-corpus (and on FOLDER when given, e.g.
 // ../shared/corpora/realworld). Each figure comes with a baseline measured in the same process, because absolute
 // times on shared machines are noisy: ingestion against parsing alone, hybrid search against BM25 alone.
@@ -185,6 +185,10 @@ async function benchHttp(questions: string[]): Promise<Record<string, unknown>> 
   }
 }
 
+if (process.argv.includes('--scale')) {
+  await import('./bench-scale.ts');
+  process.exit(0);
+}
 const questions = readQuestions('docs-corpus/eval/questions.jsonl').map((item) => item.question);
 process.stdout.write('docs-corpus (built-in embedder, extractive answers)\n');
 print(await benchFolder('docs-corpus', questions));

@@ -223,7 +223,7 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
     else summary.added++;
     summary.chunks += prepared.chunks.length;
     summary.pages += prepared.document.pageCount ?? 0;
-    if (++written % FLUSH_EVERY_DOCUMENTS === 0) store.flush();
+    if (++written % FLUSH_EVERY_DOCUMENTS === 0) store.flush({ complete: false });
   }
   const stored = store.listDocuments();
   for (const missing of walked.missing) {

@@ -5,7 +5,7 @@ import type { ChunkRecord, ScoredChunk, Store } from '../store/types.ts';
 import { detectLanguage, type Language } from '../text/language.ts';
 import { contentWords, queryTerms as queryTermWeights } from '../text/tokenize.ts';
 import { sentenceEvidence, weighWords, type SentenceEvidence, type WordWeight } from './answerability.ts';
-import { rankBm25, type Bm25Parameters } from './bm25.ts';
+import type { Bm25Parameters } from './bm25.ts';
 import { relevanceModelQuery, type FeedbackParameters } from './feedback.ts';
 import { jaccard, maximalMarginalRelevance } from './diversity.ts';
 import type { Reranker } from './reranker.ts';
@@ -174,22 +174,17 @@ export class Retriever {
       ...(filters.department ? { department: filters.department } : {}),
       ...(scope.readerGroups !== 'all' ? { readerGroups: [...scope.readerGroups] } : {}),
     });
-    const statistics = this.store.keywordStatistics();
 
     const language = detectLanguage(query);
     const keywordStarted = performance.now();
     const queryTerms = queryTermWeights(query, this.parameters.pairWeight);
-    const postings = this.store.postings([...queryTerms.keys()], allowed);
-    // IDF comes from the whole collection even when a filter narrows the postings.
-    const frequencies = allowed ? this.store.documentFrequencies([...queryTerms.keys()]) : undefined;
-    let keyword = rankBm25(queryTerms, postings, statistics.chunkCount, statistics.averageChunkLength, this.parameters.bm25, this.parameters.candidates, frequencies);
+    // IDF comes from the whole collection even when a filter narrows the candidates.
+    let keyword = this.store.keywordSearch(queryTerms, this.parameters.bm25, this.parameters.candidates, allowed);
     // RM3 only for English: expansion terms drawn from Chinese bigrams drift (measured on cmrc2018, docs/EVALUATION.md).
     if (this.parameters.feedback && keyword.length > 0 && language === 'en') {
       const feedbackChunks = keyword.slice(0, this.parameters.feedback.documents).map(([id]) => id);
       const expanded = relevanceModelQuery(queryTerms, keyword, this.store.chunkTerms(feedbackChunks), this.parameters.feedback);
-      const expandedPostings = this.store.postings([...expanded.keys()], allowed);
-      const expandedFrequencies = allowed ? this.store.documentFrequencies([...expanded.keys()]) : undefined;
-      keyword = rankBm25(expanded, expandedPostings, statistics.chunkCount, statistics.averageChunkLength, this.parameters.bm25, this.parameters.candidates, expandedFrequencies);
+      keyword = this.store.keywordSearch(expanded, this.parameters.bm25, this.parameters.candidates, allowed);
     }
     const keywordMs = performance.now() - keywordStarted;
 

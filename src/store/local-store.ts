@@ -6,6 +6,9 @@
 // generation it was saved at; if an ingest died before saving it, the generations differ on the next open and the
 // index is rebuilt from the vectors in the database. A server process picks up another process's writes by
 // diffing chunk ids against its in-memory index (refresh).
+//
+// The keyword index works the same way (store/keyword-index.ts): the postings table is the record, keywords.bin a
+// copy in typed arrays loaded at open, kept current on every write, and saved with the generation it matches.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +17,8 @@ import hnswlib from 'hnswlib-node';
 import { KbError, describeError, storageError } from '../errors.ts';
 import type { Language } from '../text/language.ts';
 import { currentCjkTokenizer } from '../text/tokenize.ts';
+import type { Bm25Parameters } from '../retrieve/bm25.ts';
+import { KeywordIndex } from './keyword-index.ts';
 import type {
   ChunkFilters,
   ChunkInput,
@@ -62,6 +67,12 @@ const MANIFEST = 'manifest.json';
 const DATABASE = 'kb.sqlite';
 const VECTORS = 'vectors.hnsw';
 const VECTOR_STATE = 'vectors.state.json';
+const KEYWORDS = 'keywords.bin';
+/**
+ * A flush in the middle of an ingest saves the keyword file only when the changes since the last save reach this
+ * share of the saved postings (0.1..1): rewriting it every 100 documents would write the index dozens of times.
+ */
+const KEYWORD_SAVE_SHARE = 0.25;
 const INITIAL_CAPACITY = 1024;
 
 /** A document's public id: stable across re-ingestion and rebuilds because it derives from the source path. */
@@ -128,7 +139,9 @@ export class LocalStore implements Store {
   private liveLabels = new Set<number>();
   private loadedGeneration = 0;
   private chunkIdsOfGeneration: { generation: number; ids: number[] } | undefined;
-  private statistics: KeywordStatistics | undefined;
+  private keywords!: KeywordIndex;
+  /** The generation the keyword index reflects (it follows every write of this process, and refresh()). */
+  private keywordGeneration = -1;
   private readonly statements;
 
   private constructor(
@@ -198,6 +211,7 @@ export class LocalStore implements Store {
     const store = new LocalStore(dataDir, manifest, hnsw);
     migrateManifest?.();
     store.loadVectors();
+    store.loadKeywords();
     return store;
   }
 
@@ -275,12 +289,12 @@ export class LocalStore implements Store {
       postingsOfTerm: database.prepare<[string], { chunk_id: number; term_frequency: number; term_count: number }>(
         `SELECT p.chunk_id, p.term_frequency, c.term_count FROM postings p JOIN chunks c ON c.id = p.chunk_id WHERE p.term = ?`,
       ),
-      documentFrequency: database.prepare<[string], { count: number }>(`SELECT COUNT(*) AS count FROM postings WHERE term = ?`),
-      statistics: database.prepare<[], { count: number; total: number | null }>(`SELECT COUNT(*) AS count, SUM(term_count) AS total FROM chunks`),
       allChunkIds: database.prepare<[], { id: number }>(`SELECT id FROM chunks`),
       vectorOf: database.prepare<[number], { vector: Buffer }>(`SELECT vector FROM chunks WHERE id = ?`),
       allVectors: database.prepare<[], { id: number; vector: Buffer }>(`SELECT id, vector FROM chunks`),
       allPostingsByChunk: database.prepare<[], { chunk_id: number; term: string; term_frequency: number }>(`SELECT chunk_id, term, term_frequency FROM postings ORDER BY chunk_id`),
+      allPostingsByTerm: database.prepare<[], { term: string; chunk_id: number; term_frequency: number }>(`SELECT term, chunk_id, term_frequency FROM postings ORDER BY term, chunk_id`),
+      chunkLengths: database.prepare<[], { id: number; term_count: number }>(`SELECT id, term_count FROM chunks`),
     };
   }
 
@@ -358,10 +372,73 @@ export class LocalStore implements Store {
       if (row) this.addVector(id, blobToVector(row.vector));
     }
     this.loadedGeneration = generation;
-    this.statistics = undefined;
+    this.refreshKeywords(generation, ids);
   }
 
-  flush(): void {
+  // ---- keywords --------------------------------------------------------------------------------------------------
+
+  private loadKeywords(): void {
+    const generation = this.currentGeneration();
+    const loaded = KeywordIndex.load(path.join(this.dataDir, KEYWORDS));
+    if (loaded && loaded.header.generation === generation && loaded.header.tokenizer === currentCjkTokenizer()) {
+      this.keywords = loaded.index;
+      this.keywordGeneration = generation;
+      return;
+    }
+    this.rebuildKeywords();
+  }
+
+  /** Rebuilds the keyword index from the postings table (after a crash, a lost file, or a file of another version). */
+  rebuildKeywords(): void {
+    const generation = this.currentGeneration();
+    const lengths = this.statements.chunkLengths.all().map((row): [number, number] => [row.id, row.term_count]);
+    const postings = (function* (rows: Iterable<{ term: string; chunk_id: number; term_frequency: number }>) {
+      for (const row of rows) yield { term: row.term, chunkId: row.chunk_id, frequency: row.term_frequency };
+    })(this.statements.allPostingsByTerm.iterate());
+    this.keywords = KeywordIndex.fromSorted(postings, lengths);
+    this.keywordGeneration = generation;
+    if (lengths.length > 0) this.saveKeywords();
+  }
+
+  /** Another process wrote: its saved file when it matches, else the chunks added and removed since. */
+  private refreshKeywords(generation: number, ids: ReadonlySet<number>): void {
+    if (generation === this.keywordGeneration) return;
+    const loaded = KeywordIndex.load(path.join(this.dataDir, KEYWORDS));
+    if (loaded && loaded.header.generation === generation && loaded.header.tokenizer === currentCjkTokenizer()) {
+      this.keywords = loaded.index;
+    } else {
+      for (const id of this.keywords.chunkIds()) if (!ids.has(id)) this.keywords.remove(id);
+      const added = [...ids].filter((id) => !this.keywords.has(id));
+      for (let start = 0; start < added.length; start += 500) {
+        for (const [id, terms] of this.chunkTerms(added.slice(start, start + 500))) this.keywords.add(id, terms);
+      }
+    }
+    this.keywordGeneration = generation;
+  }
+
+  private saveKeywords(): void {
+    try {
+      this.keywords.save(path.join(this.dataDir, KEYWORDS), { generation: this.keywordGeneration, tokenizer: currentCjkTokenizer() });
+    } catch (error) {
+      // Like the vector file, a copy of the database: a failed save costs a rebuild at the next open.
+      throw storageError(error, this.dataDir) ?? error;
+    }
+  }
+
+  /** The top chunks by BM25 for weighted query terms, among the allowed chunks when given. */
+  keywordSearch(queryTerms: ReadonlyMap<string, number>, parameters: Bm25Parameters, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
+    return this.keywords.search(queryTerms, parameters, limit, allowed);
+  }
+
+  /**
+   * Saves the vector index, and the keyword index when `complete` (the end of an ingest) or when enough changed since
+   * its last save (a flush in the middle of an ingest).
+   */
+  flush(options: { complete?: boolean } = {}): void {
+    const complete = options.complete ?? true;
+    if (this.keywordGeneration === this.loadedGeneration && this.keywords.pendingChanges() > 0) {
+      if (complete || this.keywords.pendingChanges() >= this.keywords.basePostingCount() * KEYWORD_SAVE_SHARE) this.saveKeywords();
+    }
     const vectorFile = path.join(this.dataDir, VECTORS);
     const temporary = `${vectorFile}.${process.pid}.tmp`;
     try {
@@ -440,8 +517,10 @@ export class LocalStore implements Store {
     }
     for (const id of previousChunkIds) this.removeVector(id);
     chunks.forEach((chunk, position) => this.addVector(insertedIds[position]!, chunk.vector));
+    for (const id of previousChunkIds) this.keywords.remove(id);
+    chunks.forEach((chunk, position) => this.keywords.add(insertedIds[position]!, chunk.terms));
     this.loadedGeneration = this.currentGeneration();
-    this.statistics = undefined;
+    this.keywordGeneration = this.loadedGeneration;
     return toDocumentRecord(this.statements.documentById.get(documentId)!);
   }
 
@@ -455,8 +534,9 @@ export class LocalStore implements Store {
       this.statements.bumpGeneration.run();
     })();
     for (const id of chunkIds) this.removeVector(id);
+    for (const id of chunkIds) this.keywords.remove(id);
     this.loadedGeneration = this.currentGeneration();
-    this.statistics = undefined;
+    this.keywordGeneration = this.loadedGeneration;
     return true;
   }
 
@@ -501,7 +581,7 @@ export class LocalStore implements Store {
 
   documentFrequencies(terms: readonly string[]): Map<string, number> {
     const result = new Map<string, number>();
-    for (const term of new Set(terms)) result.set(term, this.statements.documentFrequency.get(term)?.count ?? 0);
+    for (const term of new Set(terms)) result.set(term, this.keywords.documentFrequency(term));
     return result;
   }
 
@@ -543,12 +623,7 @@ export class LocalStore implements Store {
   }
 
   keywordStatistics(): KeywordStatistics {
-    if (!this.statistics) {
-      const row = this.statements.statistics.get();
-      const count = row?.count ?? 0;
-      this.statistics = { chunkCount: count, averageChunkLength: count > 0 ? (row?.total ?? 0) / count : 0 };
-    }
-    return this.statistics;
+    return this.keywords.statistics();
   }
 
   denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
@@ -655,6 +730,15 @@ export class LocalStore implements Store {
   }
 
   close(): void {
+    // Saved so that the next start loads the keyword file instead of rebuilding it; a failure here (a read-only
+    // folder) only costs that rebuild.
+    if (this.keywordGeneration === this.loadedGeneration && this.keywords.pendingChanges() > 0) {
+      try {
+        this.saveKeywords();
+      } catch {
+        // The database holds everything; the file is a copy.
+      }
+    }
     this.database.close();
   }
 

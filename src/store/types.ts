@@ -2,6 +2,7 @@
 // Retrieval passes [chunkId, score] pairs around and loads chunk text only for the final top-k.
 import type { Chunk, DocumentFormat } from '../ingest/types.ts';
 import type { Language } from '../text/language.ts';
+import type { Bm25Parameters } from '../retrieve/bm25.ts';
 
 export interface DocumentInput {
   source: string;
@@ -95,12 +96,17 @@ export interface Store {
   generation(): number;
   chunkIds(): readonly number[];
   keywordStatistics(): KeywordStatistics;
+  /** The top chunks by BM25 for weighted query terms (IDF over the whole index), among the allowed chunks when given. */
+  keywordSearch(queryTerms: ReadonlyMap<string, number>, parameters: Bm25Parameters, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[];
   denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[];
   chunksMatching(filters: ChunkFilters): Set<number> | undefined;
   getChunks(ids: readonly number[]): Map<number, ChunkRecord>;
   /** Picks up writes made by another process (an ingest run while the server is up). */
   refresh(): void;
-  /** Persists the vector index; the database is always durable after each document. */
-  flush(): void;
+  /**
+   * Persists the vector and keyword indexes (copies of the database, which is durable after each document); in the
+   * middle of an ingest (`complete: false`) the keyword index only when much has changed.
+   */
+  flush(options?: { complete?: boolean }): void;
   close(): void;
 }
