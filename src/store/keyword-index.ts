@@ -50,6 +50,10 @@ export class KeywordIndex {
   private liveCount = 0;
   private totalLength = 0;
   private frequencyCache = new Map<string, number>();
+  /** Terms of the chunks added since the last compaction, for chunkTerms(). */
+  private addedTerms = new Map<number, ReadonlyMap<string, number>>();
+  /** The base postings by chunk (term slots and frequencies), built on the first chunkTerms() call after a compaction. */
+  private forward: { offsets: Uint32Array; slots: Uint32Array; frequencies: Uint16Array } | undefined;
 
   /** Builds an index from postings sorted by term (then chunk id) and every chunk's length. */
   static fromSorted(postings: Iterable<KeywordPosting>, chunkLengths: Iterable<[chunkId: number, length: number]>): KeywordIndex {
@@ -96,6 +100,8 @@ export class KeywordIndex {
     this.addedPostings = 0;
     this.removedSinceCompaction = 0;
     this.frequencyCache.clear();
+    this.addedTerms = new Map();
+    this.forward = undefined;
   }
 
   private setLength(chunkId: number, length: number): void {
@@ -121,6 +127,7 @@ export class KeywordIndex {
     let length = 0;
     for (const frequency of terms.values()) length += frequency;
     this.setLength(chunkId, length);
+    this.addedTerms.set(chunkId, terms);
     for (const [term, frequency] of terms) {
       let list = this.added.get(term);
       if (!list) this.added.set(term, (list = { chunks: [], frequencies: [] }));
@@ -140,6 +147,47 @@ export class KeywordIndex {
     this.lengths[chunkId] = -1;
     this.removedSinceCompaction++;
     this.frequencyCache.clear();
+  }
+
+  /**
+   * Each live chunk's terms with their frequencies (pseudo-relevance feedback and the same-passage check read the
+   * few top chunks): from a forward copy of the base postings, built once per compaction, or the chunk's added terms.
+   */
+  chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>> {
+    const result = new Map<number, Map<string, number>>();
+    for (const chunkId of chunkIds) {
+      const terms = new Map<string, number>();
+      result.set(chunkId, terms);
+      if (!this.has(chunkId)) continue;
+      const added = this.addedTerms.get(chunkId);
+      if (added) {
+        for (const [term, frequency] of added) terms.set(term, Math.min(frequency, MAX_FREQUENCY));
+        continue;
+      }
+      const forward = this.forwardIndex();
+      if (chunkId + 1 >= forward.offsets.length) continue;
+      for (let at = forward.offsets[chunkId]!; at < forward.offsets[chunkId + 1]!; at++) terms.set(this.terms[forward.slots[at]!]!, forward.frequencies[at]!);
+    }
+    return result;
+  }
+
+  private forwardIndex(): { offsets: Uint32Array; slots: Uint32Array; frequencies: Uint16Array } {
+    if (this.forward) return this.forward;
+    const offsets = new Uint32Array(this.lengths.length + 1);
+    for (let at = 0; at < this.postingChunks.length; at++) offsets[this.postingChunks[at]! + 1]!++;
+    for (let chunkId = 0; chunkId < this.lengths.length; chunkId++) offsets[chunkId + 1]! += offsets[chunkId]!;
+    const next = offsets.slice(0, this.lengths.length);
+    const slots = new Uint32Array(this.postingChunks.length);
+    const frequencies = new Uint16Array(this.postingChunks.length);
+    for (let slot = 0; slot < this.terms.length; slot++) {
+      for (let at = this.offsets[slot]!; at < this.offsets[slot + 1]!; at++) {
+        const position = next[this.postingChunks[at]!]!++;
+        slots[position] = slot;
+        frequencies[position] = this.postingFrequencies[at]!;
+      }
+    }
+    this.forward = { offsets, slots, frequencies };
+    return this.forward;
   }
 
   /** Live chunk ids, ascending. */

@@ -410,7 +410,7 @@ export class LocalStore implements Store {
       for (const id of this.keywords.chunkIds()) if (!ids.has(id)) this.keywords.remove(id);
       const added = [...ids].filter((id) => !this.keywords.has(id));
       for (let start = 0; start < added.length; start += 500) {
-        for (const [id, terms] of this.chunkTerms(added.slice(start, start + 500))) this.keywords.add(id, terms);
+        for (const [id, terms] of this.chunkTermsFromDatabase(added.slice(start, start + 500))) this.keywords.add(id, terms);
       }
     }
     this.keywordGeneration = generation;
@@ -613,6 +613,11 @@ export class LocalStore implements Store {
   }
 
   chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>> {
+    return this.keywords.chunkTerms(chunkIds);
+  }
+
+  /** Chunks' terms as the postings table holds them (for chunks another process added). */
+  private chunkTermsFromDatabase(chunkIds: readonly number[]): Map<number, Map<string, number>> {
     const result = new Map<number, Map<string, number>>(chunkIds.map((id) => [id, new Map()]));
     if (chunkIds.length === 0) return result;
     const rows = this.database

@@ -71,6 +71,8 @@ function assertSameRanking(index: KeywordIndex, chunks: ReadonlyMap<number, Map<
     assert.deepEqual(index.search(query, parameters, 10, allowed), reference(chunks, query, 10, allowed), `${label}, filtered: ${[...query.keys()].join(' ')}`);
     for (const term of query.keys()) assert.equal(index.documentFrequency(term), [...chunks.values()].filter((terms) => terms.has(term)).length, `${label}: df of ${term}`);
   }
+  const sample = [...chunks.keys()].filter((id) => id % 7 === 0);
+  assert.deepEqual(index.chunkTerms([...sample, 999999]), new Map([...sample.map((id): [number, Map<string, number>] => [id, new Map([...chunks.get(id)!].sort())]), [999999, new Map()]]).set(999999, new Map()), `${label}: chunk terms`);
 }
 
 describe('keyword index', () => {
