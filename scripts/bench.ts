@@ -12,7 +12,6 @@ import { parseFile } from '../src/ingest/parsers/index.ts';
 import { KnowledgeBase } from '../src/knowledge-base.ts';
 import { buildApp } from '../src/server/app.ts';
 import { buildWidget } from '../src/server/widget-bundle.ts';
-import { rankBm25 } from '../src/retrieve/bm25.ts';
 import { termFrequencies, tokenize } from '../src/text/tokenize.ts';
 import { READ_EVERYTHING } from '../src/retrieve/read-scope.ts';
 
@@ -76,12 +75,11 @@ async function benchFolder(folder: string, queries: string[] | undefined): Promi
     const searchSamples: number[] = [];
     const keywordSamples: number[] = [];
     const askSamples: number[] = [];
-    const statistics = knowledgeBase.store.keywordStatistics();
     for (let round = 0; round < rounds; round++) {
       for (const query of sample) {
         let started = performance.now();
         const terms = termFrequencies(tokenize(query));
-        rankBm25(terms, knowledgeBase.store.postings([...terms.keys()]), statistics.chunkCount, statistics.averageChunkLength, { k1: config.retrieval.bm25K1, b: config.retrieval.bm25B }, config.retrieval.candidates);
+        knowledgeBase.store.keywordSearch(terms, { k1: config.retrieval.bm25K1, b: config.retrieval.bm25B }, config.retrieval.candidates);
         keywordSamples.push(performance.now() - started);
         started = performance.now();
         await knowledgeBase.search(query, 10, READ_EVERYTHING);

@@ -1,14 +1,17 @@
-// The local Store: SQLite (better-sqlite3) holds documents, chunks, BM25 postings and every chunk's vector; an
-// hnswlib index file is a derived copy of the vectors for fast nearest-neighbour search.
+// The local Store: SQLite (better-sqlite3) holds documents, chunks and every chunk's vector; an hnswlib index file is a
+// derived copy of the vectors for fast nearest-neighbour search, and keywords.bin one of the keyword index.
 //
-// Crash safety comes from that split. Each document is one SQLite transaction (chunk, postings and vector together),
-// so the database never holds a chunk without its vector or the reverse. The HNSW file records the database
+// Crash safety comes from that split. Each document is one SQLite transaction (chunks and vectors together), so the
+// database never holds a chunk without its vector or the reverse. The HNSW file records the database
 // generation it was saved at; if an ingest died before saving it, the generations differ on the next open and the
 // index is rebuilt from the vectors in the database. A server process picks up another process's writes by
 // diffing chunk ids against its in-memory index (refresh).
 //
-// The keyword index works the same way (store/keyword-index.ts): the postings table is the record, keywords.bin a
-// copy in typed arrays loaded at open, kept current on every write, and saved with the generation it matches.
+// The keyword index works the same way (store/keyword-index.ts): typed arrays in memory, kept current on every write,
+// saved to keywords.bin with the generation it matches, loaded at open. Its record is the chunk text itself: a chunk's
+// terms are a function of its title, headings and text and of the tokenizer the manifest records, so a missing or
+// stale file is rebuilt by tokenizing the chunks again. (Format 2 kept every posting in a SQLite table as well: 33×
+// write amplification at ingest, and most of the 12.8 KB per chunk the index took.)
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +19,8 @@ import Database from 'better-sqlite3';
 import hnswlib from 'hnswlib-node';
 import { KbError, describeError, storageError } from '../errors.ts';
 import type { Language } from '../text/language.ts';
-import { currentCjkTokenizer } from '../text/tokenize.ts';
+import { currentCjkTokenizer, indexTerms } from '../text/tokenize.ts';
+import { indexableText } from '../ingest/chunker.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
 import { KeywordIndex } from './keyword-index.ts';
 import type {
@@ -27,15 +31,17 @@ import type {
   DocumentRecord,
   DocumentMetadata,
   KeywordStatistics,
-  Posting,
   ScoredChunk,
   Store,
 } from './types.ts';
 
 /** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
-export const STORE_FORMAT_VERSION = 2;
-/** Version 1 lacked document metadata and groups; it is migrated in place (two added columns). */
-const MIGRATABLE_FORMAT_VERSIONS = [1];
+export const STORE_FORMAT_VERSION = 3;
+/**
+ * Migrated in place: version 1 lacked document metadata and groups (two added columns); versions 1 and 2 kept a
+ * postings table, dropped (the keyword index is rebuilt from the chunks at the first open).
+ */
+const MIGRATABLE_FORMAT_VERSIONS = [1, 2];
 
 export interface HnswSettings {
   /** Graph degree, 4..64: higher gives better recall and a larger index. */
@@ -74,6 +80,18 @@ const KEYWORDS = 'keywords.bin';
  */
 const KEYWORD_SAVE_SHARE = 0.25;
 const INITIAL_CAPACITY = 1024;
+
+interface ChunkTextRow {
+  id: number;
+  text: string;
+  headings: string;
+  title: string;
+}
+
+/** A stored chunk's index terms: what the ingest computed from the same title, headings and text. */
+function termsOfRow(row: ChunkTextRow): Map<string, number> {
+  return indexTerms(indexableText(row.title, { headings: JSON.parse(row.headings) as string[], text: row.text }));
+}
 
 /** A document's public id: stable across re-ingestion and rebuilds because it derives from the source path. */
 export function documentKeyOf(source: string): string {
@@ -248,13 +266,6 @@ export class LocalStore implements Store {
         vector BLOB NOT NULL
       );
       CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
-      CREATE TABLE IF NOT EXISTS postings (
-        term TEXT NOT NULL,
-        chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
-        term_frequency INTEGER NOT NULL,
-        PRIMARY KEY (term, chunk_id)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS postings_by_chunk ON postings(chunk_id);
     `);
     // Duplicate detection at ingest looks documents up by content (an index only: the format is unchanged).
     this.database.exec(`CREATE INDEX IF NOT EXISTS documents_by_content ON documents(content_hash)`);
@@ -262,6 +273,12 @@ export class LocalStore implements Store {
     const columns = new Set(this.database.prepare<[], { name: string }>(`PRAGMA table_info(documents)`).all().map((column) => column.name));
     if (!columns.has('metadata')) this.database.exec(`ALTER TABLE documents ADD COLUMN metadata TEXT`);
     if (!columns.has('groups')) this.database.exec(`ALTER TABLE documents ADD COLUMN groups TEXT`);
+    // Format 2 → 3: the postings live in keywords.bin only.
+    const hasPostings = this.database.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'postings'`).get();
+    if (hasPostings) {
+      this.database.exec(`DROP INDEX IF EXISTS postings_by_chunk; DROP TABLE postings`);
+      this.database.exec('VACUUM');
+    }
   }
 
   private prepare() {
@@ -285,16 +302,10 @@ export class LocalStore implements Store {
         `INSERT INTO chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash, vector)
          VALUES (@documentId, @ordinal, @text, @headings, @page, @startOffset, @endOffset, @language, @tokenCount, @termCount, @contentHash, @vector)`,
       ),
-      insertPosting: database.prepare(`INSERT INTO postings (term, chunk_id, term_frequency) VALUES (?, ?, ?)`),
-      postingsOfTerm: database.prepare<[string], { chunk_id: number; term_frequency: number; term_count: number }>(
-        `SELECT p.chunk_id, p.term_frequency, c.term_count FROM postings p JOIN chunks c ON c.id = p.chunk_id WHERE p.term = ?`,
-      ),
       allChunkIds: database.prepare<[], { id: number }>(`SELECT id FROM chunks`),
       vectorOf: database.prepare<[number], { vector: Buffer }>(`SELECT vector FROM chunks WHERE id = ?`),
       allVectors: database.prepare<[], { id: number; vector: Buffer }>(`SELECT id, vector FROM chunks`),
-      allPostingsByChunk: database.prepare<[], { chunk_id: number; term: string; term_frequency: number }>(`SELECT chunk_id, term, term_frequency FROM postings ORDER BY chunk_id`),
-      allPostingsByTerm: database.prepare<[], { term: string; chunk_id: number; term_frequency: number }>(`SELECT term, chunk_id, term_frequency FROM postings ORDER BY term, chunk_id`),
-      chunkLengths: database.prepare<[], { id: number; term_count: number }>(`SELECT id, term_count FROM chunks`),
+      allChunkTexts: database.prepare<[], ChunkTextRow>(`SELECT c.id, c.text, c.headings, d.title FROM chunks c JOIN documents d ON d.id = c.document_id`),
     };
   }
 
@@ -388,16 +399,22 @@ export class LocalStore implements Store {
     this.rebuildKeywords();
   }
 
-  /** Rebuilds the keyword index from the postings table (after a crash, a lost file, or a file of another version). */
+  /**
+   * Rebuilds the keyword index by tokenizing every chunk again (after a crash, a lost file, a file of another version,
+   * or a migration from format 2): about 3 s per 10k chunks.
+   */
   rebuildKeywords(): void {
     const generation = this.currentGeneration();
-    const lengths = this.statements.chunkLengths.all().map((row): [number, number] => [row.id, row.term_count]);
-    const postings = (function* (rows: Iterable<{ term: string; chunk_id: number; term_frequency: number }>) {
-      for (const row of rows) yield { term: row.term, chunkId: row.chunk_id, frequency: row.term_frequency };
-    })(this.statements.allPostingsByTerm.iterate());
-    this.keywords = KeywordIndex.fromSorted(postings, lengths);
+    const index = KeywordIndex.fromSorted([], []);
+    let count = 0;
+    for (const row of this.statements.allChunkTexts.iterate()) {
+      index.add(row.id, termsOfRow(row));
+      count++;
+    }
+    index.compact();
+    this.keywords = index;
     this.keywordGeneration = generation;
-    if (lengths.length > 0) this.saveKeywords();
+    if (count > 0) this.saveKeywords();
   }
 
   /** Another process wrote: its saved file when it matches, else the chunks added and removed since. */
@@ -502,7 +519,6 @@ export class LocalStore implements Store {
             vector: vectorToBlob(chunk.vector),
           }).lastInsertRowid,
         );
-        for (const [term, frequency] of chunk.terms) this.statements.insertPosting.run(term, chunkId, frequency);
         insertedIds.push(chunkId);
       }
       this.statements.bumpGeneration.run();
@@ -565,20 +581,6 @@ export class LocalStore implements Store {
 
   // ---- search ----------------------------------------------------------------------------------------------------
 
-  postings(terms: readonly string[], allowed?: ReadonlySet<number>): Map<string, Posting[]> {
-    const result = new Map<string, Posting[]>();
-    for (const term of new Set(terms)) {
-      const rows = this.statements.postingsOfTerm.all(term);
-      const postings: Posting[] = [];
-      for (const row of rows) {
-        if (allowed && !allowed.has(row.chunk_id)) continue;
-        postings.push({ chunkId: row.chunk_id, termFrequency: row.term_frequency, chunkLength: row.term_count });
-      }
-      result.set(term, postings);
-    }
-    return result;
-  }
-
   documentFrequencies(terms: readonly string[]): Map<string, number> {
     const result = new Map<string, number>();
     for (const term of new Set(terms)) result.set(term, this.keywords.documentFrequency(term));
@@ -601,29 +603,22 @@ export class LocalStore implements Store {
   }
 
   *allChunkTerms(): Generator<[number, Map<string, number>]> {
-    let current: [number, Map<string, number>] | undefined;
-    for (const row of this.statements.allPostingsByChunk.iterate()) {
-      if (current?.[0] !== row.chunk_id) {
-        if (current) yield current;
-        current = [row.chunk_id, new Map()];
-      }
-      current[1].set(row.term, row.term_frequency);
-    }
-    if (current) yield current;
+    const ids = this.keywords.chunkIds();
+    for (let start = 0; start < ids.length; start += 1000) yield* this.keywords.chunkTerms(ids.slice(start, start + 1000));
   }
 
   chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>> {
     return this.keywords.chunkTerms(chunkIds);
   }
 
-  /** Chunks' terms as the postings table holds them (for chunks another process added). */
+  /** Chunks' terms from their text in the database (for chunks another process added). */
   private chunkTermsFromDatabase(chunkIds: readonly number[]): Map<number, Map<string, number>> {
-    const result = new Map<number, Map<string, number>>(chunkIds.map((id) => [id, new Map()]));
+    const result = new Map<number, Map<string, number>>();
     if (chunkIds.length === 0) return result;
     const rows = this.database
-      .prepare<number[], { chunk_id: number; term: string; term_frequency: number }>(`SELECT chunk_id, term, term_frequency FROM postings WHERE chunk_id IN (${chunkIds.map(() => '?').join(',')})`)
+      .prepare<number[], ChunkTextRow>(`SELECT c.id, c.text, c.headings, d.title FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${chunkIds.map(() => '?').join(',')})`)
       .all(...chunkIds);
-    for (const row of rows) result.get(row.chunk_id)?.set(row.term, row.term_frequency);
+    for (const row of rows) result.set(row.id, termsOfRow(row));
     return result;
   }
 
@@ -729,7 +724,9 @@ export class LocalStore implements Store {
     const documentsWithWrongChunkCount = this.database
       .prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents d WHERE d.chunk_count != (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id)`)
       .get()!.count;
-    const orphanPostings = this.database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM postings p LEFT JOIN chunks c ON c.id = p.chunk_id WHERE c.id IS NULL`).get()!.count;
+    // Keyword entries without a chunk, and chunks missing from the keyword index.
+    const keywordIds = new Set(this.keywords.chunkIds());
+    const orphanPostings = [...keywordIds].filter((id) => !ids.has(id)).length + [...ids].filter((id) => !keywordIds.has(id)).length;
     const documents = this.documentCount();
     return { documents, chunks: ids.size, chunksWithoutVector, vectorsWithoutChunk, documentsWithWrongChunkCount, orphanPostings };
   }
@@ -772,7 +769,7 @@ export class LocalStore implements Store {
   }
 
   /** The files that make an index, in its folder. */
-  static readonly files = [MANIFEST, DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, VECTORS, VECTOR_STATE];
+  static readonly files = [MANIFEST, DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, VECTORS, VECTOR_STATE, KEYWORDS];
 
   /** Removes an index folder's files (used by tests and by `kb reset`). */
   static destroy(dataDir: string): void {

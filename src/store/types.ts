@@ -86,7 +86,6 @@ export interface Store {
   getDocumentByKey(key: string): DocumentRecord | undefined;
   documentCount(): number;
   listDocuments(): DocumentRecord[];
-  postings(terms: readonly string[], allowed?: ReadonlySet<number>): Map<string, Posting[]>;
   documentFrequencies(terms: readonly string[]): Map<string, number>;
   /** Term frequencies of each chunk (for pseudo-relevance feedback). */
   chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>>;

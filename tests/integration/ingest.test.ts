@@ -84,8 +84,8 @@ describe('incremental ingestion', () => {
     const third = await run();
     assert.deepEqual([third.added, third.updated, third.unchanged, third.removed], [0, 1, 1, 1]);
     assert.equal(embedder.embedded, third.chunks);
-    assert.equal(store.postings(['vpn']).get('vpn')?.length, 0, 'the deleted file is gone from the keyword index');
-    assert.equal(store.postings(['spindl']).get('spindl')?.length, 0, 'the old version of the changed file is gone');
+    assert.equal(store.documentFrequencies(['vpn']).get('vpn'), 0, 'the deleted file is gone from the keyword index');
+    assert.equal(store.documentFrequencies(['spindl']).get('spindl'), 0, 'the old version of the changed file is gone');
     assert.equal(store.checkConsistency().chunksWithoutVector, 0);
     assert.equal(store.checkConsistency().vectorsWithoutChunk, 0);
     store.close();

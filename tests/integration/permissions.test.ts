@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -136,6 +136,35 @@ describe('store format migration', () => {
     assert.equal(JSON.parse(readFileSync(manifestFile, 'utf8')).formatVersion, STORE_FORMAT_VERSION);
     assert.equal(store.chunksMatching({ readerGroups: [] })?.size, store.keywordStatistics().chunkCount, 'migrated documents are public');
     assert.equal(store.checkConsistency().chunksWithoutVector, 0);
+    store.close();
+  });
+
+  // Format 3 keeps the postings in keywords.bin only; a format-2 index loses its postings table and the keyword index
+  // is rebuilt from the chunk text, ranking as before.
+  it('migrates a format-2 index (a postings table) and rebuilds the same keyword index from the chunks', async () => {
+    const dataDir = temporaryDirectory();
+    const knowledgeBase = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: dataDir }), silentLogger);
+    await knowledgeBase.ingest(['docs-corpus/it', 'docs-corpus/hr']);
+    const query = new Map([['vpn', 1], ['password', 1], ['年假', 1], ['年', 1]]);
+    const parameters = { k1: 0.9, b: 0.4 };
+    const before = knowledgeBase.store.keywordSearch(query, parameters, 20);
+    const frequencies = knowledgeBase.store.documentFrequencies(['vpn', '年假']);
+    knowledgeBase.close();
+    const database = new Database(path.join(dataDir, 'kb.sqlite'));
+    database.exec('CREATE TABLE postings (term TEXT NOT NULL, chunk_id INTEGER NOT NULL, term_frequency INTEGER NOT NULL, PRIMARY KEY (term, chunk_id)) WITHOUT ROWID; INSERT INTO postings VALUES (\'vpn\', 1, 1);');
+    database.close();
+    rmSync(path.join(dataDir, 'keywords.bin'));
+    const manifestFile = path.join(dataDir, 'manifest.json');
+    writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), formatVersion: 2 }));
+    const store = LocalStore.open(dataDir, new BuiltinEmbedder(), { m: 16, efConstruction: 200, efSearch: 100 });
+    assert.equal(JSON.parse(readFileSync(manifestFile, 'utf8')).formatVersion, STORE_FORMAT_VERSION);
+    const check = new Database(path.join(dataDir, 'kb.sqlite'), { readonly: true });
+    assert.equal(check.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM sqlite_master WHERE name = 'postings'`).get()?.count, 0);
+    check.close();
+    assert.deepEqual(store.keywordSearch(query, parameters, 20), before);
+    assert.deepEqual(store.documentFrequencies(['vpn', '年假']), frequencies);
+    assert.ok(existsSync(path.join(dataDir, 'keywords.bin')), 'the rebuilt index is saved');
+    assert.equal(store.checkConsistency().orphanPostings, 0);
     store.close();
   });
 });

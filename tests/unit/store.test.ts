@@ -38,11 +38,11 @@ describe('LocalStore', () => {
     store.upsertDocument(document('a.txt'), await chunks(['spindle motor overheat', 'coolant level low']));
     store.upsertDocument(document('b.txt'), await chunks(['vpn password reset']));
     assert.equal(store.keywordStatistics().chunkCount, 3);
-    assert.equal(store.postings(['spindl']).get('spindl')?.length, 1);
+    assert.equal(store.documentFrequencies(['spindl']).get('spindl'), 1);
 
     store.upsertDocument(document('a.txt'), await chunks(['hydraulic pressure low']));
     assert.equal(store.keywordStatistics().chunkCount, 2);
-    assert.equal(store.postings(['spindl']).get('spindl')?.length, 0, 'old postings are gone');
+    assert.equal(store.documentFrequencies(['spindl']).get('spindl'), 0, 'old postings are gone');
     const [top] = store.denseSearch(await embedder.embedQuery('hydraulic pressure low'), 5);
     assert.equal(store.getChunks([top![0]]).get(top![0])?.text, 'hydraulic pressure low');
 
