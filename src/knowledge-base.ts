@@ -9,7 +9,7 @@ import { detectLanguage } from './text/language.ts';
 import { Answerer } from './answer/answerer.ts';
 import { OpenAiCompatibleModel } from './answer/openai-compatible.ts';
 import type { AnswerPart, AnswerResult, ChatMessage, LanguageModel } from './answer/types.ts';
-import { createEmbedder, type Logger } from './embed/index.ts';
+import { createEmbedder, denseWeightFor, vectorModeFor, type Logger } from './embed/index.ts';
 import type { Embedder } from './embed/types.ts';
 import { ingestPaths, ingestTexts, type IngestOptions, type IngestSummary, type TextDocument } from './ingest/pipeline.ts';
 import { defaultLatentSettings } from './retrieve/latent.ts';
@@ -67,9 +67,7 @@ export class KnowledgeBase {
       candidates: config.retrieval.candidates,
       answerThreshold: config.retrieval.answerThreshold,
       keywordWeight: config.retrieval.keywordWeight,
-      // The built-in embedder adds nothing in fusion on any benchmark (docs/EVALUATION.md): by default only a real
-      // model's vectors take part.
-      denseWeight: config.retrieval.denseWeight === 'auto' ? (embedder.id.startsWith('builtin:') ? 0 : 1) : config.retrieval.denseWeight,
+      denseWeight: denseWeightFor(config, embedder),
       evidenceChunks: EVIDENCE_CHUNKS,
       pairWeight: config.retrieval.pairWeight,
       mmrLambda: config.mmrLambda,
@@ -92,7 +90,9 @@ export class KnowledgeBase {
   static async open(config: Readonly<Config>, logger: Logger, options: { model?: LanguageModel; embedder?: Embedder } = {}): Promise<KnowledgeBase> {
     await setCjkTokenizer(config.cjkTokenizer);
     const embedder = options.embedder ?? (await createEmbedder(config, logger));
-    const store = LocalStore.open(config.dataDir, embedder, config.hnsw);
+    // Vectors that ranking does not search are neither indexed nor, when the embedder computes them again at once,
+    // stored (at 100k chunks: 2 KB and an HNSW insertion each).
+    const store = LocalStore.open(config.dataDir, embedder, { ...config.hnsw, vectors: vectorModeFor(config, embedder) });
     const model =
       options.model ??
       (config.llm.baseUrl

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { createEmbedder, type Logger } from '../embed/index.ts';
+import { createEmbedder, documentVectors, vectorModeFor, type Logger } from '../embed/index.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import { LocalStore } from '../store/local-store.ts';
 import type { CollectionSettings } from './registry.ts';
@@ -71,12 +71,12 @@ export async function reembedCollection(options: {
   mkdirSync(staging, { recursive: true });
   let swapping = false;
   try {
-    const next = LocalStore.open(staging, embedder, target.hnsw);
+    const next = LocalStore.open(staging, embedder, { ...target.hnsw, vectors: vectorModeFor(target, embedder) });
     const documents = current.listDocuments();
     for (const [index, document] of documents.entries()) {
       const chunks = current.documentChunks(document.source);
       const texts = chunks.map((chunk) => indexableText(document.title, chunk));
-      const vectors = await embedder.embedDocuments(texts);
+      const vectors = await documentVectors(embedder, texts, next.vectorMode);
       const { id: _id, key: _key, chunkCount: _count, updatedAt: _updated, ...input } = document;
       next.upsertDocument(input, chunks.map((chunk, position) => ({ ...chunk, vector: vectors[position]! })));
       options.onProgress?.({ done: index + 1, total: documents.length });

@@ -73,4 +73,8 @@ export class BuiltinEmbedder implements Embedder {
   async embedQuery(text: string): Promise<Float32Array> {
     return builtinVector(text);
   }
+
+  embedDocumentNow(text: string): Float32Array {
+    return builtinVector(text);
+  }
 }

@@ -31,3 +31,28 @@ export async function createEmbedder(config: Pick<Config, 'embedder' | 'modelsDi
   );
   return embedder;
 }
+
+/**
+ * The weight of the vector list in fusion: as configured, or by default ("auto") 1 for a real model and 0 for the
+ * built-in embedder, which adds nothing in fusion on any benchmark (docs/EVALUATION.md).
+ */
+export function denseWeightFor(config: Pick<Config, 'retrieval'>, embedder: Pick<Embedder, 'id'>): number {
+  return config.retrieval.denseWeight === 'auto' ? (embedder.id.startsWith('builtin:') ? 0 : 1) : config.retrieval.denseWeight;
+}
+
+/**
+ * What an index keeps of vectors (store/local-store.ts VectorMode): searched when ranking gives them weight; else
+ * none for an embedder that computes them again at once, stored for a model whose vectors are costly.
+ */
+export function vectorModeFor(config: Pick<Config, 'retrieval'>, embedder: Embedder): 'indexed' | 'stored' | 'none' {
+  if (denseWeightFor(config, embedder) > 0) return 'indexed';
+  return embedder.embedDocumentNow ? 'none' : 'stored';
+}
+
+/** Document vectors for an index, in the embedder's batches; none (empty vectors) for an index that keeps none. */
+export async function documentVectors(embedder: Embedder, texts: readonly string[], vectorMode: 'indexed' | 'stored' | 'none'): Promise<Float32Array[]> {
+  if (vectorMode === 'none') return texts.map(() => new Float32Array(0));
+  const vectors: Float32Array[] = [];
+  for (let start = 0; start < texts.length; start += embedder.maxBatch) vectors.push(...(await embedder.embedDocuments(texts.slice(start, start + embedder.maxBatch))));
+  return vectors;
+}

@@ -7,6 +7,11 @@ export interface Embedder {
   readonly maxBatch: number;
   embedDocuments(texts: readonly string[]): Promise<Float32Array[]>;
   embedQuery(text: string): Promise<Float32Array>;
+  /**
+   * A document vector computed at once, for embedders whose vectors cost less to compute again than to store (the
+   * built-in hashed n-grams): an index that does not search vectors need not keep them.
+   */
+  embedDocumentNow?(text: string): Float32Array;
 }
 
 export function normalizeInPlace(vector: Float32Array): Float32Array {

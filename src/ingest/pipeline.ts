@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Embedder } from '../embed/types.ts';
+import { documentVectors } from '../embed/index.ts';
 import { KbError, describeError, isKbError } from '../errors.ts';
 import type { ChunkInput, DocumentInput, Store } from '../store/types.ts';
 import { detectLanguage } from '../text/language.ts';
@@ -124,8 +125,7 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
   if (chunks.length === 0) throw new KbError('KB_ERR_PARSE', { file: source, reason: 'the document has no text' });
   const title = given.title ?? parsed.title;
   const texts = chunks.map((chunk) => indexableText(title, chunk));
-  const vectors: Float32Array[] = [];
-  for (let start = 0; start < texts.length; start += embedder.maxBatch) vectors.push(...(await embedder.embedDocuments(texts.slice(start, start + embedder.maxBatch))));
+  const vectors = await documentVectors(embedder, texts, store.vectorMode);
   // What the document says about itself (front matter) yields to what the ingest gives.
   const { title: _title, ...overrides } = given;
   const ownMetadata = parsed.metadata ? { ...(parsed.metadata.tags ? { tags: parsed.metadata.tags } : {}), ...(parsed.metadata.department ? { department: parsed.metadata.department } : {}) } : {};
@@ -286,8 +286,7 @@ export async function ingestTexts(
   let pending: { document: DocumentInput; chunks: Omit<ChunkInput, 'vector'>[]; texts: string[]; replaces: boolean }[] = [];
   const flushPending = async () => {
     const texts = pending.flatMap((item) => item.texts);
-    const vectors: Float32Array[] = [];
-    for (let start = 0; start < texts.length; start += embedder.maxBatch) vectors.push(...(await embedder.embedDocuments(texts.slice(start, start + embedder.maxBatch))));
+    const vectors = await documentVectors(embedder, texts, store.vectorMode);
     let offset = 0;
     for (const item of pending) {
       store.upsertDocument(item.document, item.chunks.map((chunk, index) => ({ ...chunk, vector: vectors[offset + index]! })));

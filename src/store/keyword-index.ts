@@ -274,36 +274,49 @@ export class KeywordIndex {
     for (const term of this.added.keys()) termSet.add(term);
     const terms = [...termSet].sort();
     const offsets = new Uint32Array(terms.length + 1);
-    let capacity = this.postingChunks.length + this.addedPostings;
+    const capacity = this.postingChunks.length + this.addedPostings;
     const chunks = new Int32Array(capacity);
     const frequencies = new Uint16Array(capacity);
     let count = 0;
-    const kept: string[] = [];
+    let kept = 0;
+    const lengths = this.lengths;
     for (const term of terms) {
       const start = count;
-      const merged: [number, number][] = [];
       const slot = this.termSlots.get(term);
       if (slot !== undefined) {
         for (let at = this.offsets[slot]!; at < this.offsets[slot + 1]!; at++) {
           const chunkId = this.postingChunks[at]!;
-          if (this.lengths[chunkId]! >= 0) merged.push([chunkId, this.postingFrequencies[at]!]);
+          if (lengths[chunkId]! < 0) continue;
+          chunks[count] = chunkId;
+          frequencies[count++] = this.postingFrequencies[at]!;
         }
       }
       const list = this.added.get(term);
-      if (list) for (let at = 0; at < list.chunks.length; at++) if (this.lengths[list.chunks[at]!]! >= 0) merged.push([list.chunks[at]!, list.frequencies[at]!]);
-      if (merged.length === 0) continue;
-      merged.sort((left, right) => left[0] - right[0]);
-      for (const [chunkId, frequency] of merged) {
-        chunks[count] = chunkId;
-        frequencies[count] = frequency;
-        count++;
+      let sorted = true;
+      if (list) {
+        for (let at = 0; at < list.chunks.length; at++) {
+          const chunkId = list.chunks[at]!;
+          if (lengths[chunkId]! < 0) continue;
+          if (count > start && chunks[count - 1]! > chunkId) sorted = false;
+          chunks[count] = chunkId;
+          frequencies[count++] = list.frequencies[at]!;
+        }
       }
-      offsets[kept.length] = start;
-      kept.push(term);
+      if (count === start) continue;
+      // Added chunks usually come with ids above the base's (ids only grow); when not, this term's postings are sorted.
+      if (!sorted) {
+        const order = Array.from({ length: count - start }, (_, index) => start + index).sort((left, right) => chunks[left]! - chunks[right]!);
+        const sortedChunks = order.map((index) => chunks[index]!);
+        const sortedFrequencies = order.map((index) => frequencies[index]!);
+        chunks.set(sortedChunks, start);
+        frequencies.set(sortedFrequencies, start);
+      }
+      offsets[kept] = start;
+      terms[kept++] = term;
     }
-    offsets[kept.length] = count;
-    capacity = count;
-    this.setBase(kept, offsets.slice(0, kept.length + 1), chunks.slice(0, capacity), frequencies.slice(0, capacity));
+    offsets[kept] = count;
+    terms.length = kept;
+    this.setBase(terms, offsets.slice(0, kept + 1), chunks.slice(0, count), frequencies.slice(0, count));
   }
 
   /**

@@ -52,6 +52,23 @@ export interface HnswSettings {
   efSearch: number;
   /** Quota on the database size (KB_MAX_INDEX_MB); a write beyond it fails with KB_ERR_STORAGE_FULL. */
   maxDatabaseMegabytes?: number;
+  /** What is kept of chunk vectors (default "indexed"); see VectorMode. */
+  vectors?: VectorMode;
+}
+
+/**
+ * "indexed": vectors stored and searched (an HNSW index in memory and in vectors.hnsw); "stored": stored but not
+ * indexed (ranking gives them no weight now; a real model's vectors are too costly to compute again); "none": neither,
+ * for an embedder that computes a vector again at once (the built-in one): 2 KB and an HNSW insertion saved per chunk.
+ * An index opened "indexed" later computes the vectors it lacks.
+ */
+export type VectorMode = 'indexed' | 'stored' | 'none';
+
+/** What the store knows of the embedder. */
+export interface StoreEmbedder {
+  id: string;
+  dimensions: number;
+  embedDocumentNow?(text: string): Float32Array;
 }
 
 interface Manifest {
@@ -76,10 +93,14 @@ const VECTOR_STATE = 'vectors.state.json';
 const KEYWORDS = 'keywords.bin';
 /**
  * A flush in the middle of an ingest saves the keyword file only when the changes since the last save reach this
- * share of the saved postings (0.1..1): rewriting it every 100 documents would write the index dozens of times.
+ * share of the saved postings (0.25..2): each save doubles the file at most, so an ingest writes it a few times in all,
+ * and an ingest that stops between two saves costs the next open only the chunks written since (catchUpKeywords).
  */
-const KEYWORD_SAVE_SHARE = 0.25;
+const KEYWORD_SAVE_SHARE = 1;
 const INITIAL_CAPACITY = 1024;
+
+/** The vector column of a chunk stored without its vector (VectorMode "none"). */
+const EMPTY_VECTOR = Buffer.alloc(0);
 
 interface ChunkTextRow {
   id: number;
@@ -158,6 +179,7 @@ export class LocalStore implements Store {
   private loadedGeneration = 0;
   private chunkIdsOfGeneration: { generation: number; ids: number[] } | undefined;
   private keywords!: KeywordIndex;
+  readonly vectorMode: VectorMode;
   /** The generation the keyword index reflects (it follows every write of this process, and refresh()). */
   private keywordGeneration = -1;
   private readonly statements;
@@ -166,7 +188,10 @@ export class LocalStore implements Store {
     private readonly dataDir: string,
     manifest: Manifest,
     private readonly hnsw: HnswSettings,
+    private readonly embedder: StoreEmbedder,
   ) {
+    this.vectorMode = hnsw.vectors ?? 'indexed';
+    if (this.vectorMode === 'none' && !embedder.embedDocumentNow) throw new Error(`the embedder ${embedder.id} cannot compute vectors again: it needs vectors "stored" or "indexed"`);
     this.embedderId = manifest.embedderId;
     this.dimensions = manifest.dimensions;
     try {
@@ -190,7 +215,7 @@ export class LocalStore implements Store {
    * Opens the index in dataDir, creating it for this embedder when the folder holds none. An index made by another
    * embedder or another format version is refused with a message that says how to rebuild.
    */
-  static open(dataDir: string, embedder: { id: string; dimensions: number }, hnsw: HnswSettings): LocalStore {
+  static open(dataDir: string, embedder: StoreEmbedder, hnsw: HnswSettings): LocalStore {
     const manifestFile = path.join(dataDir, MANIFEST);
     let manifest: Manifest;
     let migrateManifest: (() => void) | undefined;
@@ -226,9 +251,10 @@ export class LocalStore implements Store {
       manifest = { formatVersion: STORE_FORMAT_VERSION, embedderId: embedder.id, dimensions: embedder.dimensions, cjkTokenizer: currentCjkTokenizer(), createdAt: new Date().toISOString() };
       writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
     }
-    const store = new LocalStore(dataDir, manifest, hnsw);
+    const store = new LocalStore(dataDir, manifest, hnsw, embedder);
     migrateManifest?.();
-    store.loadVectors();
+    if (store.vectorMode === 'indexed') store.loadVectors();
+    else store.loadedGeneration = store.currentGeneration();
     store.loadKeywords();
     return store;
   }
@@ -349,26 +375,48 @@ export class LocalStore implements Store {
     this.rebuildVectors();
   }
 
-  /** Rebuilds the vector index from the vectors stored with the chunks (after a crash, or a lost file). */
+  /**
+   * Rebuilds the vector index from the vectors stored with the chunks (after a crash, or a lost file); vectors an
+   * index kept without ("none") are computed again.
+   */
   rebuildVectors(): void {
     const generation = this.currentGeneration();
     const rows = this.statements.allVectors.all();
     const index = this.newIndex(rows.length * 2);
-    for (const row of rows) index.addPoint(Array.from(blobToVector(row.vector)), row.id);
+    const missing = rows.filter((row) => row.vector.length === 0).map((row) => row.id);
+    const computed = this.computeVectors(missing);
+    for (const row of rows) index.addPoint(Array.from(row.vector.length > 0 ? blobToVector(row.vector) : computed.get(row.id)!), row.id);
     this.index = index;
     this.liveLabels = new Set(rows.map((row) => row.id));
     this.loadedGeneration = generation;
     if (rows.length > 0 || existsSync(path.join(this.dataDir, VECTORS))) this.flush();
   }
 
+  /** Vectors of chunks stored without one, computed from their text by an embedder that can (else an error that says how to reindex). */
+  private computeVectors(ids: readonly number[]): Map<number, Float32Array> {
+    const result = new Map<number, Float32Array>();
+    if (ids.length === 0) return result;
+    const embed = this.embedder.embedDocumentNow?.bind(this.embedder);
+    if (!embed) throw new KbError('KB_ERR_INDEX_MISMATCH', { dataDir: this.dataDir, found: 'an index kept without vectors', expected: `vectors of ${this.embedder.id}` });
+    for (let start = 0; start < ids.length; start += 500) {
+      const part = ids.slice(start, start + 500);
+      const rows = this.database
+        .prepare<number[], ChunkTextRow>(`SELECT c.id, c.text, c.headings, d.title FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${part.map(() => '?').join(',')})`)
+        .all(...part);
+      for (const row of rows) result.set(row.id, embed(indexableText(row.title, { headings: JSON.parse(row.headings) as string[], text: row.text })));
+    }
+    return result;
+  }
+
   private addVector(id: number, vector: Float32Array): void {
+    if (this.vectorMode !== 'indexed') return;
     if (this.index.getCurrentCount() >= this.index.getMaxElements()) this.index.resizeIndex(this.index.getMaxElements() * 2);
     this.index.addPoint(Array.from(vector), id, true);
     this.liveLabels.add(id);
   }
 
   private removeVector(id: number): void {
-    if (!this.liveLabels.delete(id)) return;
+    if (this.vectorMode !== 'indexed' || !this.liveLabels.delete(id)) return;
     this.index.markDelete(id);
   }
 
@@ -376,11 +424,16 @@ export class LocalStore implements Store {
     const generation = this.currentGeneration();
     if (generation === this.loadedGeneration) return;
     const ids = new Set(this.chunkIds());
-    for (const id of [...this.liveLabels]) if (!ids.has(id)) this.removeVector(id);
-    for (const id of ids) {
-      if (this.liveLabels.has(id)) continue;
-      const row = this.statements.vectorOf.get(id);
-      if (row) this.addVector(id, blobToVector(row.vector));
+    if (this.vectorMode === 'indexed') {
+      for (const id of [...this.liveLabels]) if (!ids.has(id)) this.removeVector(id);
+      const missing: number[] = [];
+      for (const id of ids) {
+        if (this.liveLabels.has(id)) continue;
+        const row = this.statements.vectorOf.get(id);
+        if (row && row.vector.length > 0) this.addVector(id, blobToVector(row.vector));
+        else if (row) missing.push(id);
+      }
+      for (const [id, vector] of this.computeVectors(missing)) this.addVector(id, vector);
     }
     this.loadedGeneration = generation;
     this.refreshKeywords(generation, ids);
@@ -388,20 +441,29 @@ export class LocalStore implements Store {
 
   // ---- keywords --------------------------------------------------------------------------------------------------
 
+  /**
+   * The saved keyword index, brought up to the database: a file saved at another generation (an ingest that stopped
+   * between two saves) is caught up with the chunks added and removed since; no usable file means a rebuild.
+   */
   private loadKeywords(): void {
     const generation = this.currentGeneration();
     const loaded = KeywordIndex.load(path.join(this.dataDir, KEYWORDS));
-    if (loaded && loaded.header.generation === generation && loaded.header.tokenizer === currentCjkTokenizer()) {
-      this.keywords = loaded.index;
-      this.keywordGeneration = generation;
+    if (!loaded || loaded.header.tokenizer !== currentCjkTokenizer()) {
+      this.rebuildKeywords();
       return;
     }
-    this.rebuildKeywords();
+    this.keywords = loaded.index;
+    this.keywordGeneration = loaded.header.generation;
+    if (loaded.header.generation !== generation) {
+      this.catchUpKeywords(new Set(this.chunkIds()));
+      this.keywordGeneration = generation;
+      this.saveKeywords();
+    }
   }
 
   /**
-   * Rebuilds the keyword index by tokenizing every chunk again (after a crash, a lost file, a file of another version,
-   * or a migration from format 2): about 3 s per 10k chunks.
+   * Rebuilds the keyword index by tokenizing every chunk again (a lost or damaged file, another tokenizer, or a
+   * migration from format 2): about 3 s per 10k chunks.
    */
   rebuildKeywords(): void {
     const generation = this.currentGeneration();
@@ -417,19 +479,21 @@ export class LocalStore implements Store {
     if (count > 0) this.saveKeywords();
   }
 
+  /** Chunks removed from the database leave the keyword index; chunks added to it are tokenized and enter it. */
+  private catchUpKeywords(ids: ReadonlySet<number>): void {
+    for (const id of this.keywords.chunkIds()) if (!ids.has(id)) this.keywords.remove(id);
+    const added = [...ids].filter((id) => !this.keywords.has(id)).sort((left, right) => left - right);
+    for (let start = 0; start < added.length; start += 500) {
+      for (const [id, terms] of this.chunkTermsFromDatabase(added.slice(start, start + 500))) this.keywords.add(id, terms);
+    }
+  }
+
   /** Another process wrote: its saved file when it matches, else the chunks added and removed since. */
   private refreshKeywords(generation: number, ids: ReadonlySet<number>): void {
     if (generation === this.keywordGeneration) return;
     const loaded = KeywordIndex.load(path.join(this.dataDir, KEYWORDS));
-    if (loaded && loaded.header.generation === generation && loaded.header.tokenizer === currentCjkTokenizer()) {
-      this.keywords = loaded.index;
-    } else {
-      for (const id of this.keywords.chunkIds()) if (!ids.has(id)) this.keywords.remove(id);
-      const added = [...ids].filter((id) => !this.keywords.has(id));
-      for (let start = 0; start < added.length; start += 500) {
-        for (const [id, terms] of this.chunkTermsFromDatabase(added.slice(start, start + 500))) this.keywords.add(id, terms);
-      }
-    }
+    if (loaded && loaded.header.generation === generation && loaded.header.tokenizer === currentCjkTokenizer()) this.keywords = loaded.index;
+    else this.catchUpKeywords(ids);
     this.keywordGeneration = generation;
   }
 
@@ -456,6 +520,7 @@ export class LocalStore implements Store {
     if (this.keywordGeneration === this.loadedGeneration && this.keywords.pendingChanges() > 0) {
       if (complete || this.keywords.pendingChanges() >= this.keywords.basePostingCount() * KEYWORD_SAVE_SHARE) this.saveKeywords();
     }
+    if (this.vectorMode !== 'indexed') return;
     const vectorFile = path.join(this.dataDir, VECTORS);
     const temporary = `${vectorFile}.${process.pid}.tmp`;
     try {
@@ -474,7 +539,7 @@ export class LocalStore implements Store {
 
   upsertDocument(document: DocumentInput, chunks: ChunkInput[]): DocumentRecord {
     for (const chunk of chunks) {
-      if (chunk.vector.length !== this.dimensions) {
+      if (chunk.vector.length !== this.dimensions && !(this.vectorMode === 'none' && chunk.vector.length === 0)) {
         throw new KbError('KB_ERR_EMBEDDER', { details: `a vector has ${chunk.vector.length} dimensions, the index ${this.dimensions}` });
       }
     }
@@ -516,7 +581,7 @@ export class LocalStore implements Store {
             tokenCount: chunk.tokenCount,
             termCount,
             contentHash: chunk.contentHash,
-            vector: vectorToBlob(chunk.vector),
+            vector: this.vectorMode === 'none' ? EMPTY_VECTOR : vectorToBlob(chunk.vector),
           }).lastInsertRowid,
         );
         insertedIds.push(chunkId);
@@ -627,6 +692,7 @@ export class LocalStore implements Store {
   }
 
   denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
+    if (this.vectorMode !== 'indexed') return [];
     const available = allowed ? Math.min(allowed.size, this.liveLabels.size) : this.liveLabels.size;
     const k = Math.min(limit, available);
     if (k <= 0) return [];
@@ -705,6 +771,11 @@ export class LocalStore implements Store {
   checkConsistency(): { documents: number; chunks: number; chunksWithoutVector: number; vectorsWithoutChunk: number; documentsWithWrongChunkCount: number; orphanPostings: number } {
     const rows = this.statements.allVectors.all();
     const ids = new Set(rows.map((row) => row.id));
+    if (this.vectorMode !== 'indexed') {
+      // Nothing is indexed; a chunk lacks its vector only where vectors are kept.
+      const chunksWithoutVector = this.vectorMode === 'stored' ? rows.filter((row) => row.vector.length === 0).length : 0;
+      return { ...this.consistencyOfRows(ids), chunksWithoutVector, vectorsWithoutChunk: 0 };
+    }
     // getPoint throws "Label not found" for a label never added or marked deleted.
     const indexed = (label: number): number[] | undefined => {
       try {
@@ -721,6 +792,10 @@ export class LocalStore implements Store {
       if (!point || point.some((value, index) => Math.abs(value - stored[index]!) > 1e-4)) chunksWithoutVector++;
     }
     const vectorsWithoutChunk = this.index.getIdsList().filter((label) => !ids.has(label) && indexed(label) !== undefined).length;
+    return { ...this.consistencyOfRows(ids), chunksWithoutVector, vectorsWithoutChunk };
+  }
+
+  private consistencyOfRows(ids: ReadonlySet<number>): { documents: number; chunks: number; documentsWithWrongChunkCount: number; orphanPostings: number } {
     const documentsWithWrongChunkCount = this.database
       .prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents d WHERE d.chunk_count != (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id)`)
       .get()!.count;
@@ -728,7 +803,7 @@ export class LocalStore implements Store {
     const keywordIds = new Set(this.keywords.chunkIds());
     const orphanPostings = [...keywordIds].filter((id) => !ids.has(id)).length + [...ids].filter((id) => !keywordIds.has(id)).length;
     const documents = this.documentCount();
-    return { documents, chunks: ids.size, chunksWithoutVector, vectorsWithoutChunk, documentsWithWrongChunkCount, orphanPostings };
+    return { documents, chunks: ids.size, documentsWithWrongChunkCount, orphanPostings };
   }
 
   close(): void {

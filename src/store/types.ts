@@ -78,6 +78,8 @@ export type ScoredChunk = [chunkId: number, score: number];
 export interface Store {
   readonly embedderId: string;
   readonly dimensions: number;
+  /** What the store keeps of chunk vectors: "none" means the ingest need not compute them. */
+  readonly vectorMode: 'indexed' | 'stored' | 'none';
   upsertDocument(document: DocumentInput, chunks: ChunkInput[]): DocumentRecord;
   deleteDocument(source: string): boolean;
   getDocumentBySource(source: string): DocumentRecord | undefined;

@@ -106,6 +106,19 @@ describe('keyword index', () => {
     assert.deepEqual(loaded.index.chunkIds(), [...chunks.keys()].sort((left, right) => left - right));
   });
 
+  it('compacts chunks added with ids below those already indexed (writes of another process picked up late)', () => {
+    const chunks = randomChunks(3, 300);
+    const late = new Map([...chunks].filter(([id]) => id % 10 === 5));
+    const early = new Map([...chunks].filter(([id]) => id % 10 !== 5));
+    const index = KeywordIndex.fromSorted(sortedPostings(early), lengthsOf(early));
+    for (const [id, terms] of late) index.add(id, terms);
+    index.compact();
+    assertSameRanking(index, chunks, 'compacted out of order');
+    const file = path.join(temporaryDirectory(), 'keywords.bin');
+    index.save(file, { generation: 1, tokenizer: 'bigram' });
+    assertSameRanking(KeywordIndex.load(file)!.index, chunks, 'loaded after an out-of-order compaction');
+  });
+
   it('returns nothing for an empty index or unknown terms, and ignores a damaged file', () => {
     const empty = KeywordIndex.fromSorted([], []);
     assert.deepEqual(empty.search(new Map([['vpn', 1]]), parameters, 5), []);

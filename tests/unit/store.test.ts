@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
@@ -116,5 +116,51 @@ describe('LocalStore', () => {
     assert.throws(() => store.upsertDocument(document('a.txt'), [{ ...chunk!, vector: new Float32Array(3) }]), KbError);
     assert.equal(store.listDocuments().length, 0);
     store.close();
+  });
+});
+
+describe('vectors that ranking does not search', () => {
+  // At 100k chunks the built-in embedder's vectors took 2 KB per chunk and an HNSW insertion each, for a list that
+  // ranking gives weight 0. Kept as "none", they are computed again when an index is opened to search them.
+  it('keeps none for an embedder that computes them at once, and computes them when an index is opened to search them', async () => {
+    const dataDir = temporaryDirectory();
+    const lean = LocalStore.open(dataDir, embedder, { ...hnsw, vectors: 'none' });
+    lean.upsertDocument(document('a.txt'), (await chunks(['spindle motor overheat', 'coolant level low'])).map((chunk) => ({ ...chunk, vector: new Float32Array(0) })));
+    assert.deepEqual(lean.denseSearch(await embedder.embedQuery('spindle motor overheat'), 5), []);
+    assert.equal(lean.checkConsistency().chunksWithoutVector, 0);
+    lean.flush();
+    lean.close();
+    assert.equal(existsSync(path.join(dataDir, 'vectors.hnsw')), false, 'no vector file');
+
+    const searching = LocalStore.open(dataDir, embedder, hnsw);
+    const [top] = searching.denseSearch(await embedder.embedQuery('a.txt\nspindle motor overheat'), 1);
+    assert.equal(searching.getChunks([top![0]]).get(top![0])?.text, 'spindle motor overheat');
+    assert.deepEqual(searching.checkConsistency(), { documents: 1, chunks: 2, chunksWithoutVector: 0, vectorsWithoutChunk: 0, documentsWithWrongChunkCount: 0, orphanPostings: 0 });
+    searching.close();
+  });
+
+  it('refuses to keep no vectors for an embedder that cannot compute them again', () => {
+    assert.throws(() => LocalStore.open(temporaryDirectory(), { id: 'model:x', dimensions: 4 }, { ...hnsw, vectors: 'none' }), /cannot compute vectors again/);
+  });
+});
+
+describe('the keyword file', () => {
+  it('catches up with the chunks written after it was saved (an ingest stopped between two saves)', async () => {
+    const dataDir = temporaryDirectory();
+    const first = LocalStore.open(dataDir, embedder, hnsw);
+    first.upsertDocument(document('a.txt'), await chunks(['spindle motor overheat']));
+    first.flush();
+    const saved = readFileSync(path.join(dataDir, 'keywords.bin'));
+    first.upsertDocument(document('b.txt'), await chunks(['vpn password reset']));
+    first.upsertDocument(document('a.txt'), await chunks(['hydraulic pressure low']));
+    first.close();
+    writeFileSync(path.join(dataDir, 'keywords.bin'), saved);
+
+    const reopened = LocalStore.open(dataDir, embedder, hnsw);
+    assert.deepEqual(reopened.documentFrequencies(['vpn', 'spindl', 'hydraul']), new Map([['vpn', 1], ['spindl', 0], ['hydraul', 1]]));
+    assert.equal(reopened.keywordStatistics().chunkCount, 2);
+    assert.equal(reopened.checkConsistency().orphanPostings, 0);
+    reopened.close();
+    assert.notDeepEqual(readFileSync(path.join(dataDir, 'keywords.bin')), saved, 'the caught-up index is saved');
   });
 });
