@@ -113,8 +113,12 @@ export class KnowledgeBase {
     if (model) this.logger.info(`latent space: ${model.chunkVectors.size} chunks, ${model.dimensions} dimensions, learned in ${this.retriever.latent!.lastFitSeconds.toFixed(1)} s`);
   }
 
-  ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir' | 'force' | 'documentDefaults' | 'documentOverrides'> = {}): Promise<IngestSummary> {
-    return ingestPaths(paths, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options });
+  /**
+   * Indexes files and folders. `threads` (worker threads that parse and tokenize) defaults to KB_INGEST_THREADS, else
+   * 0; a server passes 1 so that its event loop keeps answering queries during a job.
+   */
+  ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir' | 'force' | 'documentDefaults' | 'documentOverrides' | 'threads'> = {}): Promise<IngestSummary> {
+    return ingestPaths(paths, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options, threads: this.config.ingestThreads ?? options.threads ?? 0 });
   }
 
   ingestDocuments(documents: readonly TextDocument[], options: Pick<IngestOptions, 'onProgress'> = {}): Promise<IngestSummary> {

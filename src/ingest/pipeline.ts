@@ -11,7 +11,9 @@ import type { ChunkInput, DocumentInput, Store } from '../store/types.ts';
 import { detectLanguage } from '../text/language.ts';
 import { indexTerms } from '../text/tokenize.ts';
 import { chunkSections, indexableText, type ChunkingOptions } from './chunker.ts';
-import { isSupportedPath, parseFile } from './parsers/index.ts';
+import { isSupportedPath } from './parsers/index.ts';
+import { PreparePool } from './prepare-pool.ts';
+import type { PreparedDocument } from './prepare.ts';
 
 /** Bump when parsing or chunking changes output, so that unchanged files are re-ingested once. */
 export const PIPELINE_VERSION = 2;
@@ -19,6 +21,8 @@ export const PIPELINE_VERSION = 2;
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
 /** The vector index is saved after this many written documents (and at the end), bounding the rebuild after a crash. */
 const FLUSH_EVERY_DOCUMENTS = 100;
+/** Files read and sent to the parser workers ahead of the one being written, per worker (1..8): keeps them busy. */
+const PREPARE_AHEAD_PER_THREAD = 3;
 
 export interface IngestFailure {
   path: string;
@@ -58,6 +62,8 @@ export interface IngestOptions {
   documentDefaults?: DocumentOverrides;
   /** Per-file title, URL, metadata and groups (the CLI's --url-base and --metadata), over the defaults. */
   documentOverrides?: (file: string) => DocumentOverrides | undefined;
+  /** Worker threads that parse, chunk and tokenize (KB_INGEST_THREADS); 0: in the calling thread. */
+  threads?: number;
 }
 
 export type DocumentOverrides = Pick<DocumentInput, 'metadata' | 'groups' | 'url'> & { title?: string };
@@ -103,8 +109,11 @@ function fingerprint(bytes: Buffer, chunking: ChunkingOptions): string {
   return createHash('sha256').update(bytes).update(`|pipeline=${PIPELINE_VERSION}|chunk=${chunking.maxTokens}/${chunking.overlapTokens}`).digest('hex');
 }
 
-async function prepareDocument(file: string, source: string, options: IngestOptions, isKept: (source: string) => boolean) {
-  const { store, embedder } = options;
+/** A file read and hashed, its parse started (in a worker when there are any), not yet checked against the index. */
+type Started = { kind: 'unchanged' } | { kind: 'started'; hash: string; given: DocumentOverrides; replaces: boolean; prepared: Promise<PreparedDocument> };
+
+function startDocument(file: string, source: string, options: IngestOptions, pool: PreparePool): Started {
+  const { store } = options;
   const size = statSync(file).size;
   if (size > MAX_FILE_BYTES) throw new KbError('KB_ERR_PARSE', { file: source, reason: `the file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit` });
   const bytes = readFileSync(file);
@@ -112,37 +121,42 @@ async function prepareDocument(file: string, source: string, options: IngestOpti
   const given: DocumentOverrides = { ...options.documentDefaults, ...options.documentOverrides?.(file) };
   const hash = fingerprint(Buffer.concat([bytes, Buffer.from(JSON.stringify(given))]), options.chunking);
   const existing = store.getDocumentBySource(source);
-  if (existing && existing.contentHash === hash && !options.force) return 'unchanged' as const;
+  if (existing && existing.contentHash === hash && !options.force) return { kind: 'unchanged' };
+  const prepared = pool.prepare({ source, bytes, chunking: options.chunking, ...(given.title !== undefined ? { title: given.title } : {}) });
+  // Awaited in order later (or dropped for a duplicate): never an unhandled rejection in between.
+  prepared.catch(() => undefined);
+  return { kind: 'started', hash, given, replaces: existing !== undefined, prepared };
+}
+
+/** The started file checked against the index as it is now (earlier files written), embedded, ready to write. */
+async function finishDocument(started: Extract<Started, { kind: 'started' }>, source: string, options: IngestOptions, isKept: (source: string) => boolean) {
+  const { store, embedder } = options;
   // The same content under another name (a PDF uploaded twice, a copy in another folder) is reported, not indexed
   // again: two copies would fill the top results with the same text. Only while the first copy stays indexed.
-  const original = store.getDocumentsByContentHash(hash).find((document) => document.source !== source && isKept(document.source));
+  const original = store.getDocumentsByContentHash(started.hash).find((document) => document.source !== source && isKept(document.source));
   if (original) {
-    if (existing) store.deleteDocument(source);
+    if (store.getDocumentBySource(source)) store.deleteDocument(source);
     return { kind: 'duplicate' as const, duplicateOf: original.source };
   }
-  const parsed = await parseFile({ path: source, bytes });
-  const chunks = chunkSections(parsed.sections, options.chunking);
-  if (chunks.length === 0) throw new KbError('KB_ERR_PARSE', { file: source, reason: 'the document has no text' });
-  const title = given.title ?? parsed.title;
-  const texts = chunks.map((chunk) => indexableText(title, chunk));
-  const vectors = await documentVectors(embedder, texts, store.vectorMode);
+  const prepared = await started.prepared;
+  const vectors = await documentVectors(embedder, prepared.texts, store.vectorMode);
   // What the document says about itself (front matter) yields to what the ingest gives.
-  const { title: _title, ...overrides } = given;
-  const ownMetadata = parsed.metadata ? { ...(parsed.metadata.tags ? { tags: parsed.metadata.tags } : {}), ...(parsed.metadata.department ? { department: parsed.metadata.department } : {}) } : {};
+  const { title: _title, ...overrides } = started.given;
+  const ownMetadata = prepared.metadata ? { ...(prepared.metadata.tags ? { tags: prepared.metadata.tags } : {}), ...(prepared.metadata.department ? { department: prepared.metadata.department } : {}) } : {};
   const metadata = { ...ownMetadata, ...overrides.metadata };
   const document: DocumentInput = {
     source,
-    title,
-    language: parsed.language,
-    format: parsed.format,
-    contentHash: hash,
-    ...(parsed.pageCount ? { pageCount: parsed.pageCount } : {}),
-    ...(parsed.metadata?.url ? { url: parsed.metadata.url } : {}),
+    title: prepared.title,
+    language: prepared.language,
+    format: prepared.format,
+    contentHash: started.hash,
+    ...(prepared.pageCount ? { pageCount: prepared.pageCount } : {}),
+    ...(prepared.metadata?.url ? { url: prepared.metadata.url } : {}),
     ...overrides,
     ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
   };
-  const chunkInputs: ChunkInput[] = chunks.map((chunk, index) => ({ ...chunk, terms: indexTerms(texts[index]!), vector: vectors[index]! }));
-  return { kind: 'document' as const, document, chunks: chunkInputs, replaces: existing !== undefined };
+  const chunkInputs: ChunkInput[] = prepared.chunks.map((chunk, index) => ({ ...chunk, terms: prepared.terms[index]!, vector: vectors[index]! }));
+  return { kind: 'document' as const, document, chunks: chunkInputs, replaces: started.replaces };
 }
 
 /**
@@ -196,26 +210,32 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
   // file is still on disk (documents under the roots whose file is gone are removed at the end).
   const isKept = (source: string) => seen.has(source) || !underRoots(source) || existsSync(path.resolve(baseDir, source));
 
-  for (const [position, file] of walked.files.entries()) {
-    const source = sourceOf(file, baseDir);
-    seen.add(source);
-    options.onProgress?.({ done: position, total: walked.files.length, file: source });
-    let prepared: Awaited<ReturnType<typeof prepareDocument>> | 'unchanged';
+  // Files are read, hashed and sent to the parser workers a few ahead of the one being written; writes stay in file
+  // order (chunk ids, and so ties in ranking, do not depend on which worker finished first).
+  const pool = new PreparePool(options.threads ?? 0);
+  const ahead = Math.max(1, pool.threads * PREPARE_AHEAD_PER_THREAD);
+  const pending: { position: number; source: string; started: Started | { kind: 'failed'; error: unknown } }[] = [];
+  const failed = (source: string, error: unknown) =>
+    summary.failed.push({ path: source, reason: isKbError(error) ? String(error.details['reason'] ?? error.message) : describeError(error) });
+  const write = async (item: (typeof pending)[number]) => {
+    options.onProgress?.({ done: item.position, total: walked.files.length, file: item.source });
+    const { started } = item;
+    if (started.kind === 'failed') return failed(item.source, started.error);
+    if (started.kind === 'unchanged') {
+      summary.unchanged++;
+      return;
+    }
+    let prepared: Awaited<ReturnType<typeof finishDocument>>;
     try {
-      prepared = await prepareDocument(file, source, options, isKept);
+      prepared = await finishDocument(started, item.source, options, isKept);
     } catch (error) {
       // Anything that goes wrong with one file (unreadable, corrupt, unsupported, embedder rejecting its text) is
       // that file's failure; the run goes on.
-      summary.failed.push({ path: source, reason: isKbError(error) ? String(error.details['reason'] ?? error.message) : describeError(error) });
-      continue;
-    }
-    if (prepared === 'unchanged') {
-      summary.unchanged++;
-      continue;
+      return failed(item.source, error);
     }
     if (prepared.kind === 'duplicate') {
-      summary.duplicates.push({ path: source, duplicateOf: prepared.duplicateOf });
-      continue;
+      summary.duplicates.push({ path: item.source, duplicateOf: prepared.duplicateOf });
+      return;
     }
     // Store failures (disk full, read-only folder) are not the file's fault: they stop the run.
     store.upsertDocument(prepared.document, prepared.chunks);
@@ -224,6 +244,23 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
     summary.chunks += prepared.chunks.length;
     summary.pages += prepared.document.pageCount ?? 0;
     if (++written % FLUSH_EVERY_DOCUMENTS === 0) store.flush({ complete: false });
+  };
+  try {
+    for (const [position, file] of walked.files.entries()) {
+      const source = sourceOf(file, baseDir);
+      seen.add(source);
+      let started: (typeof pending)[number]['started'];
+      try {
+        started = startDocument(file, source, options, pool);
+      } catch (error) {
+        started = { kind: 'failed', error };
+      }
+      pending.push({ position, source, started });
+      while (pending.length > ahead) await write(pending.shift()!);
+    }
+    while (pending.length > 0) await write(pending.shift()!);
+  } finally {
+    await pool.close();
   }
   const stored = store.listDocuments();
   for (const missing of walked.missing) {

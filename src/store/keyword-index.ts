@@ -270,9 +270,12 @@ export class KeywordIndex {
   /** Merges the delta into the base and drops removed chunks' postings. */
   compact(): void {
     if (this.pendingChanges() === 0) return;
-    const termSet = new Set(this.terms);
-    for (const term of this.added.keys()) termSet.add(term);
-    const terms = [...termSet].sort();
+    // The base terms are sorted already: only the new ones are sorted, then the two lists are merged.
+    const fresh = [...this.added.keys()].filter((term) => !this.termSlots.has(term)).sort();
+    const terms: string[] = new Array(this.terms.length + fresh.length);
+    for (let left = 0, right = 0, at = 0; at < terms.length; at++) {
+      terms[at] = right >= fresh.length || (left < this.terms.length && this.terms[left]! < fresh[right]!) ? this.terms[left++]! : fresh[right++]!;
+    }
     const offsets = new Uint32Array(terms.length + 1);
     const capacity = this.postingChunks.length + this.addedPostings;
     const chunks = new Int32Array(capacity);

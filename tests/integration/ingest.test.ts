@@ -107,6 +107,35 @@ describe('incremental ingestion', () => {
     assert.deepEqual(summary.failed.map((failure) => [failure.path, /binary|empty|over the \d+-byte limit/.test(failure.reason)]), [['empty.txt', true], ['garbage.md', true], ['huge.txt', true]]);
     store.close();
   });
+
+  // A server parses in a worker thread so that its event loop keeps answering queries during a job: the index must
+  // come out the same, chunk ids and all, and a file's parse failure must come back as that file's reason.
+  it('builds the same index with the parsing in worker threads, and reports parse failures from them', async () => {
+    const root = temporaryDirectory();
+    mkdirSync(path.join(root, 'docs'));
+    for (const file of ['hr/employee-handbook-leave.md', 'hr/员工手册-休假制度.md', 'hr/workplace-safety-rules.html', 'manuals/cnc-lathe-hl-400-manual.pdf', 'manuals/注塑机-IM-160-操作手册.pdf', 'manuals/forklift-fl-25-manual.docx']) {
+      writeFileSync(path.join(root, 'docs', path.basename(file)), readFileSync(path.join('docs-corpus', file)));
+    }
+    writeFileSync(path.join(root, 'docs', 'broken.pdf'), readFileSync('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf').subarray(0, 2000));
+    const results = [];
+    for (const threads of [0, 2]) {
+      const embedder = new BuiltinEmbedder();
+      const store = LocalStore.open(path.join(root, `data-${threads}`), embedder, { ...hnsw, vectors: 'none' });
+      const summary = await ingestPaths([path.join(root, 'docs')], { store, embedder, chunking, baseDir: root, threads });
+      const ids = [...store.chunkIds()];
+      results.push({
+        added: summary.added,
+        failed: summary.failed.map((failure) => [failure.path, /PDF/.test(failure.reason)]),
+        chunks: [...store.getChunks(ids).values()].map((chunk) => [chunk.id, chunk.source, chunk.text]),
+        ranking: store.keywordSearch(new Map([['leav', 1], ['spindl', 1], ['锁模', 1], ['年假', 1]]), { k1: 0.9, b: 0.4 }, 10),
+      });
+      store.close();
+    }
+    assert.deepEqual(results[1], results[0]);
+    assert.equal(results[0]!.added, 6);
+    assert.deepEqual(results[0]!.failed, [['docs/broken.pdf', true]]);
+    assert.ok(results[0]!.ranking.length >= 3);
+  });
 });
 
 

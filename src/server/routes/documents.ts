@@ -20,6 +20,9 @@ import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { errorResponseSchema } from '../schemas.ts';
 import { originalFileOf } from './citation-links.ts';
 
+/** Worker threads of an ingestion job (unless KB_INGEST_THREADS says otherwise): one keeps the event loop free. */
+const SERVER_INGEST_THREADS = 1;
+
 
 const collectionParams = z.object({ collection: z.string().min(1).max(64) });
 const documentParams = collectionParams.extend({ documentId: z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters') });
@@ -121,7 +124,8 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     for (const [index, name] of names.entries()) {
       const entry = job.files[index]!;
       try {
-        const summary = await knowledgeBase.ingest([path.join(filesDir, name)], { baseDir: filesDir, force, ...(documentDefaults ? { documentDefaults } : {}) });
+        // Parsed in a worker thread: queries keep answering while a large upload is read.
+        const summary = await knowledgeBase.ingest([path.join(filesDir, name)], { baseDir: filesDir, force, threads: SERVER_INGEST_THREADS, ...(documentDefaults ? { documentDefaults } : {}) });
         if (summary.failed.length > 0) Object.assign(entry, { status: 'failed', error: summary.failed[0]!.reason });
         else if (summary.duplicates.length > 0) Object.assign(entry, { status: 'duplicate', duplicateOf: summary.duplicates[0]!.duplicateOf });
         else entry.status = summary.added > 0 ? 'added' : summary.updated > 0 ? 'updated' : 'unchanged';
