@@ -11,7 +11,7 @@
 // Scores equal rankBm25's (retrieve/bm25.ts) to the bit: the same formula, the same order of additions per chunk
 // (query terms in order), the same tie-break (chunk id ascending).
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { bm25TermScore, inverseDocumentFrequency, type Bm25Parameters } from '../retrieve/bm25.ts';
+import { inverseDocumentFrequency, type Bm25Parameters } from '../retrieve/bm25.ts';
 import type { KeywordStatistics, ScoredChunk } from './types.ts';
 
 /** Version of the keyword file; a file of another version is ignored and rebuilt from the database. */
@@ -19,6 +19,11 @@ export const KEYWORD_FILE_VERSION = 1;
 const MAGIC = 0x4b424b57; // "KBKW"
 /** Term frequencies are stored in 16 bits; a term repeated more often in one chunk counts 65,535 times. */
 const MAX_FREQUENCY = 0xffff;
+/**
+ * Postings the delta may hold before it is merged into the base (100k..10M). Measured on 78k chunks (15M postings):
+ * 2M keeps an ingest's heap near 600 MB; a delta allowed to grow with the base reached 1 GB.
+ */
+const DELTA_COMPACT_POSTINGS = 2_000_000;
 
 export interface KeywordPosting {
   term: string;
@@ -36,7 +41,6 @@ export interface KeywordIndexHeader {
 
 export class KeywordIndex {
   private terms: string[] = [];
-  private termSlots = new Map<string, number>();
   private offsets: Uint32Array = new Uint32Array(1);
   private postingChunks: Int32Array = new Int32Array(0);
   private postingFrequencies: Uint16Array = new Uint16Array(0);
@@ -50,6 +54,8 @@ export class KeywordIndex {
   private liveCount = 0;
   private totalLength = 0;
   private frequencyCache = new Map<string, number>();
+  private scratchScores = new Float64Array(0);
+  private scratchMarks = new Uint8Array(0);
   /** Terms of the chunks added since the last compaction, for chunkTerms(). */
   private addedTerms = new Map<number, ReadonlyMap<string, number>>();
   /** The base postings by chunk (term slots and frequencies), built on the first chunkTerms() call after a compaction. */
@@ -90,7 +96,6 @@ export class KeywordIndex {
 
   private setBase(terms: string[], offsets: Uint32Array, chunks: Int32Array, frequencies: Uint16Array): void {
     this.terms = terms;
-    this.termSlots = new Map(terms.map((term, slot) => [term, slot]));
     this.offsets = offsets;
     this.postingChunks = chunks;
     this.postingFrequencies = frequencies;
@@ -102,6 +107,23 @@ export class KeywordIndex {
     this.frequencyCache.clear();
     this.addedTerms = new Map();
     this.forward = undefined;
+  }
+
+  /**
+   * A term's slot in the base by binary search over the sorted terms. A Map of 1.4M terms (78k chunks) took 2 s to
+   * build at every start and 100 MB; a query looks up a handful of terms.
+   */
+  private slotOf(term: string): number | undefined {
+    let low = 0;
+    let high = this.terms.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const candidate = this.terms[middle]!;
+      if (candidate === term) return middle;
+      if (candidate < term) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
   }
 
   private setLength(chunkId: number, length: number): void {
@@ -121,8 +143,17 @@ export class KeywordIndex {
     return chunkId < this.lengths.length && this.lengths[chunkId]! >= 0;
   }
 
-  /** Adds a chunk with its term frequencies (a chunk id is never reused). */
+  /**
+   * Adds a chunk with its term frequencies (a chunk id is never reused). The delta is merged into the base once it
+   * holds DELTA_COMPACT_POSTINGS: postings in JS arrays and per-chunk maps take ten times the memory of the typed
+   * arrays (an ingest of 78k chunks peaked at 2.1 GB before).
+   */
   add(chunkId: number, terms: ReadonlyMap<string, number>): void {
+    this.addOne(chunkId, terms);
+    if (this.addedPostings >= DELTA_COMPACT_POSTINGS) this.compact();
+  }
+
+  private addOne(chunkId: number, terms: ReadonlyMap<string, number>): void {
     if (this.has(chunkId)) return;
     let length = 0;
     for (const frequency of terms.values()) length += frequency;
@@ -215,7 +246,7 @@ export class KeywordIndex {
     const cached = this.frequencyCache.get(term);
     if (cached !== undefined) return cached;
     let count = 0;
-    const slot = this.termSlots.get(term);
+    const slot = this.slotOf(term);
     if (slot !== undefined) {
       if (this.removedSinceCompaction === 0) count = this.baseFrequencies[slot]!;
       else for (let at = this.offsets[slot]!; at < this.offsets[slot + 1]!; at++) if (this.lengths[this.postingChunks[at]!]! >= 0) count++;
@@ -233,45 +264,109 @@ export class KeywordIndex {
   search(queryTerms: ReadonlyMap<string, number>, parameters: Bm25Parameters, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
     if (limit <= 0 || this.liveCount === 0) return [];
     const { chunkCount, averageChunkLength } = this.statistics();
-    const scores = new Float64Array(this.lengths.length);
-    const seen = new Uint8Array(this.lengths.length);
-    const touched: number[] = [];
-    let permitted: Uint8Array | undefined;
-    if (allowed) {
-      permitted = new Uint8Array(this.lengths.length);
-      for (const id of allowed) if (id < permitted.length) permitted[id] = 1;
+    // Scratch arrays kept between queries (a search runs to the end without yielding): allocating and zeroing 1 MB
+    // per query at 100k chunks cost more than the scoring. Only the touched entries are reset afterwards.
+    if (this.scratchScores.length < this.lengths.length) {
+      this.scratchScores = new Float64Array(this.lengths.length);
+      this.scratchMarks = new Uint8Array(this.lengths.length);
     }
+    const scores = this.scratchScores;
+    const marks = this.scratchMarks;
     const lengths = this.lengths;
-    const score = (chunkId: number, frequency: number, weight: number, idf: number) => {
+    const touched: number[] = [];
+    const PERMITTED = 1;
+    const SEEN = 2;
+    if (allowed) for (const id of allowed) if (id < marks.length) marks[id] = PERMITTED;
+    const required = allowed ? PERMITTED : 0;
+    const { k1, b } = parameters;
+    // bm25TermScore inlined, the same operations in the same order (scores equal rankBm25's to the bit).
+    const add = (chunkId: number, frequency: number, weight: number, idf: number) => {
       const length = lengths[chunkId]!;
-      if (length < 0 || (permitted && permitted[chunkId] === 0)) return;
-      const value = weight * bm25TermScore(frequency, length, averageChunkLength, idf, parameters);
-      if (seen[chunkId] === 0) {
-        seen[chunkId] = 1;
+      const mark = marks[chunkId]!;
+      if (length < 0 || (mark & required) !== required) return;
+      const lengthRatio = averageChunkLength > 0 ? length / averageChunkLength : 1;
+      const value = weight * ((idf * frequency * (k1 + 1)) / (frequency + k1 * (1 - b + b * lengthRatio)));
+      if ((mark & SEEN) === 0) {
+        marks[chunkId] = mark | SEEN;
         touched.push(chunkId);
       }
-      scores[chunkId] = scores[chunkId]! + value;
+      const total = scores[chunkId]! + value;
+      scores[chunkId] = total;
+      if (total > best) best = total;
     };
-    for (const [term, weight] of queryTerms) {
-      const frequency = this.documentFrequency(term);
-      if (frequency === 0) continue;
-      const idf = inverseDocumentFrequency(frequency, chunkCount);
-      const slot = this.termSlots.get(term);
-      if (slot !== undefined) {
-        const end = this.offsets[slot + 1]!;
-        for (let at = this.offsets[slot]!; at < end; at++) score(this.postingChunks[at]!, this.postingFrequencies[at]!, weight, idf);
+    let best = 0;
+    try {
+      // MaxScore, term at a time: terms are scored in query order (per-chunk sums add up in the same order as the
+      // reference). Once the best score the remaining terms could still add (their upper bounds, `remaining`) is below
+      // the current limit-th score, no unseen chunk can enter the results: the remaining terms only update the chunks
+      // that still can, found in each posting list by binary search. RM3's frequent expansion terms come last with
+      // small weights, so at 100k chunks most of their postings are never read.
+      const entries = [...queryTerms].map(([term, weight]) => {
+        const frequency = this.documentFrequency(term);
+        const idf = frequency === 0 ? 0 : inverseDocumentFrequency(frequency, chunkCount);
+        // tf·(k1+1)/(tf+k1·norm) < k1+1 for every tf: a strict upper bound of the term's contribution.
+        return { term, weight, idf, bound: frequency === 0 ? 0 : weight * idf * (k1 + 1) * (1 + 1e-9) };
+      });
+      // Bounds of the terms after each one, summed from the end (a running subtraction drifts below zero).
+      const after = new Float64Array(entries.length);
+      for (let index = entries.length - 2; index >= 0; index--) after[index] = after[index + 1]! + entries[index + 1]!.bound;
+      let lastTry = Infinity;
+      let alive: number[] | undefined;
+      for (const [index, { term, weight, idf, bound }] of entries.entries()) {
+        const remaining = after[index]!;
+        if (bound === 0) continue;
+        const slot = this.slotOf(term);
+        const list = this.added.get(term);
+        if (alive) {
+          const added = list ? new Map(list.chunks.map((chunkId, at) => [chunkId, list.frequencies[at]!])) : undefined;
+          for (const chunkId of alive) {
+            const frequency = this.baseFrequencyOf(slot, chunkId) || (added?.get(chunkId) ?? 0);
+            if (frequency > 0) add(chunkId, frequency, weight, idf);
+          }
+        } else {
+          if (slot !== undefined) {
+            const chunks = this.postingChunks;
+            const frequencies = this.postingFrequencies;
+            const end = this.offsets[slot + 1]!;
+            for (let at = this.offsets[slot]!; at < end; at++) add(chunks[at]!, frequencies[at]!, weight, idf);
+          }
+          if (list) for (let at = 0; at < list.chunks.length; at++) add(list.chunks[at]!, list.frequencies[at]!, weight, idf);
+        }
+        // The threshold costs a pass over the touched chunks: computed only when the remaining bound could be below
+        // it (below the best score so far) and has halved since the last try.
+        if (alive || touched.length < limit || remaining >= best || remaining > lastTry / 2) continue;
+        lastTry = remaining;
+        const threshold = kthScore(touched, scores, limit);
+        if (remaining < threshold) alive = touched.filter((chunkId) => scores[chunkId]! + remaining >= threshold);
       }
-      const list = this.added.get(term);
-      if (list) for (let at = 0; at < list.chunks.length; at++) score(list.chunks[at]!, list.frequencies[at]!, weight, idf);
+      return topK(alive ?? touched, scores, limit);
+    } finally {
+      for (const chunkId of touched) scores[chunkId] = 0;
+      if (allowed) for (const id of allowed) if (id < marks.length) marks[id] = 0;
+      for (const chunkId of touched) marks[chunkId] = 0;
     }
-    return topK(touched, scores, limit);
+  }
+
+  /** A chunk's frequency in a base posting list (sorted by chunk id), by binary search; 0 when absent. */
+  private baseFrequencyOf(slot: number | undefined, chunkId: number): number {
+    if (slot === undefined) return 0;
+    let low = this.offsets[slot]!;
+    let high = this.offsets[slot + 1]! - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const candidate = this.postingChunks[middle]!;
+      if (candidate === chunkId) return this.postingFrequencies[middle]!;
+      if (candidate < chunkId) low = middle + 1;
+      else high = middle - 1;
+    }
+    return 0;
   }
 
   /** Merges the delta into the base and drops removed chunks' postings. */
   compact(): void {
     if (this.pendingChanges() === 0) return;
     // The base terms are sorted already: only the new ones are sorted, then the two lists are merged.
-    const fresh = [...this.added.keys()].filter((term) => !this.termSlots.has(term)).sort();
+    const fresh = [...this.added.keys()].filter((term) => this.slotOf(term) === undefined).sort();
     const terms: string[] = new Array(this.terms.length + fresh.length);
     for (let left = 0, right = 0, at = 0; at < terms.length; at++) {
       terms[at] = right >= fresh.length || (left < this.terms.length && this.terms[left]! < fresh[right]!) ? this.terms[left++]! : fresh[right++]!;
@@ -285,7 +380,7 @@ export class KeywordIndex {
     const lengths = this.lengths;
     for (const term of terms) {
       const start = count;
-      const slot = this.termSlots.get(term);
+      const slot = this.slotOf(term);
       if (slot !== undefined) {
         for (let at = this.offsets[slot]!; at < this.offsets[slot + 1]!; at++) {
           const chunkId = this.postingChunks[at]!;
@@ -407,6 +502,39 @@ export class KeywordIndex {
       return undefined;
     }
   }
+}
+
+/** The `limit`-th best score among the touched chunks (a min-heap of the best `limit`). */
+function kthScore(touched: readonly number[], scores: Float64Array, limit: number): number {
+  const heap: number[] = [];
+  const siftDown = () => {
+    let at = 0;
+    for (;;) {
+      const left = at * 2 + 1;
+      const right = left + 1;
+      let least = at;
+      if (left < heap.length && heap[left]! < heap[least]!) least = left;
+      if (right < heap.length && heap[right]! < heap[least]!) least = right;
+      if (least === at) return;
+      [heap[at], heap[least]] = [heap[least]!, heap[at]!];
+      at = least;
+    }
+  };
+  for (const chunkId of touched) {
+    const score = scores[chunkId]!;
+    if (heap.length < limit) {
+      heap.push(score);
+      let at = heap.length - 1;
+      while (at > 0 && heap[(at - 1) >> 1]! > heap[at]!) {
+        [heap[at], heap[(at - 1) >> 1]] = [heap[(at - 1) >> 1]!, heap[at]!];
+        at = (at - 1) >> 1;
+      }
+    } else if (score > heap[0]!) {
+      heap[0] = score;
+      siftDown();
+    }
+  }
+  return heap.length < limit ? -Infinity : heap[0]!;
 }
 
 /** The `limit` best touched chunks, best first; equal scores by chunk id ascending (as topScores in bm25.ts). */

@@ -119,6 +119,24 @@ describe('keyword index', () => {
     assertSameRanking(KeywordIndex.load(file)!.index, chunks, 'loaded after an out-of-order compaction');
   });
 
+  // Queries shaped like RM3's: a few query terms, then many frequent expansion terms of small weight. MaxScore skips
+  // most of their postings; the results must not change.
+  it('ranks long expanded queries as the reference, with and without a filter (MaxScore pruning)', () => {
+    const chunks = randomChunks(5, 3000);
+    const index = KeywordIndex.fromSorted(sortedPostings(chunks), lengthsOf(chunks));
+    const random = seededRandom(9);
+    const allowed = new Set([...chunks.keys()].filter((id) => id % 4 !== 1));
+    for (let round = 0; round < 30; round++) {
+      const query = new Map<string, number>();
+      for (let term = 0; term < 3; term++) query.set(`t${100 + Math.floor(random() * 300)}`, 0.2);
+      for (let term = 0; term < 30; term++) query.set(`t${Math.floor(Math.pow(random(), 2) * 60)}`, 0.02 * random());
+      for (const limit of [1, 5, 20]) {
+        assert.deepEqual(index.search(query, parameters, limit), reference(chunks, query, limit), `round ${round}, top ${limit}`);
+        assert.deepEqual(index.search(query, parameters, limit, allowed), reference(chunks, query, limit, allowed), `round ${round}, top ${limit}, filtered`);
+      }
+    }
+  });
+
   it('returns nothing for an empty index or unknown terms, and ignores a damaged file', () => {
     const empty = KeywordIndex.fromSorted([], []);
     assert.deepEqual(empty.search(new Map([['vpn', 1]]), parameters, 5), []);
