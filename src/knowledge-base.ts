@@ -13,7 +13,7 @@ import { createEmbedder, denseWeightFor, vectorModeFor, type Logger } from './em
 import type { Embedder } from './embed/types.ts';
 import { ingestPaths, ingestTexts, type IngestOptions, type IngestSummary, type TextDocument } from './ingest/pipeline.ts';
 import { defaultLatentSettings } from './retrieve/latent.ts';
-import { EVIDENCE_CHUNKS, Retriever, type RetrievalResult, type SearchFilters } from './retrieve/retriever.ts';
+import { EVIDENCE_CHUNKS, Retriever, type RetrievalResult, type RetrieveOptions, type SearchFilters } from './retrieve/retriever.ts';
 import { LocalStore } from './store/local-store.ts';
 import { CrossEncoderReranker, isRerankerInstalled, type Reranker } from './retrieve/reranker.ts';
 import type { ReadScope } from './retrieve/read-scope.ts';
@@ -126,14 +126,14 @@ export class KnowledgeBase {
   }
 
   /** Retrieval with this knowledge base's default filters under the request's own. */
-  retrieveWithDefaults(query: string, topK: number, scope: ReadScope, filters?: SearchFilters): Promise<RetrievalResult> {
-    return this.retriever.retrieve(query, topK, scope, { ...this.defaultFilters, ...filters });
+  retrieveWithDefaults(query: string, topK: number, scope: ReadScope, filters?: SearchFilters, options: RetrieveOptions = {}): Promise<RetrievalResult> {
+    return this.retriever.retrieve(query, topK, scope, { ...this.defaultFilters, ...filters }, options);
   }
 
   /** Retrieval here, or here and in other collections with the lists merged by rank. */
-  async search(query: string, topK: number, scope: ReadScope, filters?: SearchFilters, alsoSearch: readonly KnowledgeBase[] = []): Promise<RetrievalResult> {
-    if (alsoSearch.length === 0) return this.retrieveWithDefaults(query, topK, scope, filters);
-    const retrievals = await Promise.all([this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.retrieveWithDefaults(query, topK, scope, filters)));
+  async search(query: string, topK: number, scope: ReadScope, filters?: SearchFilters, alsoSearch: readonly KnowledgeBase[] = [], options: RetrieveOptions = {}): Promise<RetrievalResult> {
+    if (alsoSearch.length === 0) return this.retrieveWithDefaults(query, topK, scope, filters, options);
+    const retrievals = await Promise.all([this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.retrieveWithDefaults(query, topK, scope, filters, options)));
     return mergeRetrievals(retrievals, topK, this.config.retrieval.answerThreshold);
   }
 

@@ -80,6 +80,7 @@ export const searchBodySchema = z.strictObject({
   query: question.describe('search text, in Chinese or English'),
   topK: z.number().int().min(1).max(100).optional().describe('number of results (default 10)'),
   filters: filtersSchema.optional(),
+  expand: z.boolean().optional().describe('RM3 query expansion of English queries from the first results, as /v1/ask does (default false: a second keyword pass, about half the cost of a search on a large index)'),
 });
 
 export const searchResultSchema = z.object({

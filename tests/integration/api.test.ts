@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { KbError } from '../../src/errors.ts';
+import { READ_EVERYTHING } from '../../src/retrieve/read-scope.ts';
 import { startServer } from '../helpers/child-process.ts';
 import { corpusKnowledgeBase, testConfig } from '../helpers/knowledge-base.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
@@ -99,6 +100,20 @@ describe('HTTP API over real HTTP', () => {
     assert.match(body.results[0]!.chunkId, /^[0-9a-f]{16}:\d+$/);
     assert.equal(body.results[0]!.source, 'docs-corpus/it/VPN使用指南.md');
     assert.ok(body.results[0]!.score >= body.results[1]!.score);
+  });
+
+  // RM3 expansion is a second keyword pass, half the cost of a search at 100k chunks: /v1/search runs it on request.
+  it('POST /v1/search expands English queries only when asked, as /v1/ask retrieves', async () => {
+    const query = 'How long can a VPN session stay connected?';
+    const ids = (chunks: { documentKey: string; ordinal: number }[]) => chunks.map((chunk) => `${chunk.documentKey}:${chunk.ordinal}`);
+    const plain = ids((await knowledgeBase.search(query, 10, READ_EVERYTHING, undefined, [], { expand: false })).chunks);
+    const expanded = ids((await knowledgeBase.search(query, 10, READ_EVERYTHING)).chunks);
+    assert.notDeepEqual(plain, expanded, 'the expansion changes this ranking');
+    for (const [body, expected] of [[{ query, topK: 10 }, plain], [{ query, topK: 10, expand: false }, plain], [{ query, topK: 10, expand: true }, expanded]] as const) {
+      const results = ((await (await post('/v1/search', body)).json()) as { results: { chunkId: string }[] }).results.map((result) => result.chunkId);
+      assert.deepEqual(results, expected, JSON.stringify(body));
+    }
+    assert.equal((await post('/v1/search', { query, expand: 'yes' })).status, 400);
   });
 
   it('answers invalid input with 400 and field-level details, never a stack trace', async () => {

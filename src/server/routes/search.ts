@@ -21,10 +21,10 @@ export const searchRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
       },
     },
     async (request) => {
-      const { query, topK, filters, collection, collections } = request.body;
+      const { query, topK, filters, collection, collections, expand } = request.body;
       const { primary: knowledgeBase, others, names } = await holder.forRequest(collection, collections);
       const scope = readScopeOf(request, names);
-      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, scope, toRetrievalFilters(filters), others);
+      const retrieval = await knowledgeBase.search(query, topK ?? DEFAULT_SEARCH_RESULTS, scope, toRetrievalFilters(filters), others, { expand: expand ?? false });
       return {
         results: retrieval.chunks.map((chunk) => ({
           chunkId: `${chunk.documentKey}:${chunk.ordinal}`,
