@@ -16,13 +16,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import hnswlib from 'hnswlib-node';
 import { KbError, describeError, storageError } from '../errors.ts';
 import type { Language } from '../text/language.ts';
 import { currentCjkTokenizer, indexTerms } from '../text/tokenize.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
 import { KeywordIndex } from './keyword-index.ts';
+import { VECTOR_FILE, VECTOR_STATE_FILE, VectorIndex, type HnswParameters } from './vector-index.ts';
 import type {
   ChunkFilters,
   ChunkInput,
@@ -43,13 +43,7 @@ export const STORE_FORMAT_VERSION = 3;
  */
 const MIGRATABLE_FORMAT_VERSIONS = [1, 2];
 
-export interface HnswSettings {
-  /** Graph degree, 4..64: higher gives better recall and a larger index. */
-  m: number;
-  /** Build-time beam, 16..800. */
-  efConstruction: number;
-  /** Query-time beam, 16..800: higher gives better recall and slower queries. */
-  efSearch: number;
+export interface HnswSettings extends HnswParameters {
   /** Quota on the database size (KB_MAX_INDEX_MB); a write beyond it fails with KB_ERR_STORAGE_FULL. */
   maxDatabaseMegabytes?: number;
   /** What is kept of chunk vectors (default "indexed"); see VectorMode. */
@@ -80,19 +74,10 @@ interface Manifest {
   createdAt: string;
 }
 
-interface VectorState {
-  formatVersion: number;
-  generation: number;
-  dimensions: number;
-}
-
 const MANIFEST = 'manifest.json';
 const DATABASE = 'kb.sqlite';
-const VECTORS = 'vectors.hnsw';
-const VECTOR_STATE = 'vectors.state.json';
 const KEYWORDS = 'keywords.bin';
 
-const INITIAL_CAPACITY = 1024;
 
 /** The vector column of a chunk stored without its vector (VectorMode "none"). */
 const EMPTY_VECTOR = Buffer.alloc(0);
@@ -168,9 +153,8 @@ export class LocalStore implements Store {
   readonly embedderId: string;
   readonly dimensions: number;
   private readonly database: Database.Database;
-  private index!: hnswlib.HierarchicalNSW;
-  /** Chunk ids present (not deleted) in the in-memory vector index. */
-  private liveLabels = new Set<number>();
+  /** The HNSW graph, when vectors are searched (VectorMode "indexed"). */
+  private vectors: VectorIndex | undefined;
   private loadedGeneration = 0;
   private chunkIdsOfGeneration: { generation: number; ids: number[] } | undefined;
   private keywords!: KeywordIndex;
@@ -336,38 +320,11 @@ export class LocalStore implements Store {
 
   // ---- vectors ---------------------------------------------------------------------------------------------------
 
-  private newIndex(capacity: number): hnswlib.HierarchicalNSW {
-    const index = new hnswlib.HierarchicalNSW('cosine', this.dimensions);
-    index.initIndex({ maxElements: Math.max(INITIAL_CAPACITY, capacity), m: this.hnsw.m, efConstruction: this.hnsw.efConstruction, randomSeed: 100, allowReplaceDeleted: true });
-    index.setEf(this.hnsw.efSearch);
-    return index;
-  }
-
   private loadVectors(): void {
     const generation = this.currentGeneration();
-    const ids = this.chunkIds();
-    const vectorFile = path.join(this.dataDir, VECTORS);
-    const stateFile = path.join(this.dataDir, VECTOR_STATE);
-    let state: VectorState | undefined;
-    try {
-      state = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as VectorState) : undefined;
-    } catch {
-      state = undefined;
-    }
-    if (state && state.formatVersion === STORE_FORMAT_VERSION && state.generation === generation && state.dimensions === this.dimensions && existsSync(vectorFile)) {
-      try {
-        const index = new hnswlib.HierarchicalNSW('cosine', this.dimensions);
-        index.readIndexSync(vectorFile, true);
-        index.setEf(this.hnsw.efSearch);
-        this.index = index;
-        this.liveLabels = new Set(ids);
-        this.loadedGeneration = generation;
-        return;
-      } catch {
-        // An unreadable vector file is only a cache: fall through and rebuild it from the database.
-      }
-    }
-    this.rebuildVectors();
+    this.vectors = new VectorIndex(this.dataDir, this.dimensions, this.hnsw);
+    if (this.vectors.load(generation, STORE_FORMAT_VERSION, this.chunkIds())) this.loadedGeneration = generation;
+    else this.rebuildVectors();
   }
 
   /**
@@ -377,14 +334,12 @@ export class LocalStore implements Store {
   rebuildVectors(): void {
     const generation = this.currentGeneration();
     const rows = this.statements.allVectors.all();
-    const index = this.newIndex(rows.length * 2);
-    const missing = rows.filter((row) => row.vector.length === 0).map((row) => row.id);
-    const computed = this.computeVectors(missing);
-    for (const row of rows) index.addPoint(Array.from(row.vector.length > 0 ? blobToVector(row.vector) : computed.get(row.id)!), row.id);
-    this.index = index;
-    this.liveLabels = new Set(rows.map((row) => row.id));
+    const computed = this.computeVectors(rows.filter((row) => row.vector.length === 0).map((row) => row.id));
+    const vectors = new Map(rows.map((row): [number, Float32Array] => [row.id, row.vector.length > 0 ? blobToVector(row.vector) : computed.get(row.id)!]));
+    this.vectors ??= new VectorIndex(this.dataDir, this.dimensions, this.hnsw);
+    this.vectors.rebuild(vectors);
     this.loadedGeneration = generation;
-    if (rows.length > 0 || existsSync(path.join(this.dataDir, VECTORS))) this.flush();
+    if (rows.length > 0 || this.vectors.hasFile()) this.flush();
   }
 
   /** Vectors of chunks stored without one, computed from their text by an embedder that can (else an error that says how to reindex). */
@@ -404,26 +359,22 @@ export class LocalStore implements Store {
   }
 
   private addVector(id: number, vector: Float32Array): void {
-    if (this.vectorMode !== 'indexed') return;
-    if (this.index.getCurrentCount() >= this.index.getMaxElements()) this.index.resizeIndex(this.index.getMaxElements() * 2);
-    this.index.addPoint(Array.from(vector), id, true);
-    this.liveLabels.add(id);
+    this.vectors?.add(id, vector);
   }
 
   private removeVector(id: number): void {
-    if (this.vectorMode !== 'indexed' || !this.liveLabels.delete(id)) return;
-    this.index.markDelete(id);
+    this.vectors?.remove(id);
   }
 
   refresh(): void {
     const generation = this.currentGeneration();
     if (generation === this.loadedGeneration) return;
     const ids = new Set(this.chunkIds());
-    if (this.vectorMode === 'indexed') {
-      for (const id of [...this.liveLabels]) if (!ids.has(id)) this.removeVector(id);
+    if (this.vectors) {
+      for (const id of this.vectors.ids()) if (!ids.has(id)) this.removeVector(id);
       const missing: number[] = [];
       for (const id of ids) {
-        if (this.liveLabels.has(id)) continue;
+        if (this.vectors.has(id)) continue;
         const row = this.statements.vectorOf.get(id);
         if (row && row.vector.length > 0) this.addVector(id, blobToVector(row.vector));
         else if (row) missing.push(id);
@@ -512,19 +463,13 @@ export class LocalStore implements Store {
     // Saved once, at the end of an ingest: an ingest that stops before costs the next open only the tokenizing of the
     // chunks written since the last save (catchUpKeywords), while saving every 100 documents took a fifth of it.
     if (complete && this.keywordGeneration === this.loadedGeneration && this.keywords.pendingChanges() > 0) this.saveKeywords();
-    if (this.vectorMode !== 'indexed') return;
-    const vectorFile = path.join(this.dataDir, VECTORS);
-    const temporary = `${vectorFile}.${process.pid}.tmp`;
+    if (!this.vectors) return;
     try {
-      this.index.writeIndexSync(temporary);
-      renameSync(temporary, vectorFile);
+      this.vectors.save(this.loadedGeneration, STORE_FORMAT_VERSION);
     } catch (error) {
-      // The vector file is a cache of the database: a failed save costs a rebuild at the next open, nothing else.
-      rmSync(temporary, { force: true });
+      // The vector file is a copy of the database: a failed save costs a rebuild at the next open, nothing else.
       throw storageError(error, this.dataDir) ?? error;
     }
-    const state: VectorState = { formatVersion: STORE_FORMAT_VERSION, generation: this.loadedGeneration, dimensions: this.dimensions };
-    writeFileAtomic(path.join(this.dataDir, VECTOR_STATE), JSON.stringify(state) + '\n');
   }
 
   // ---- documents -------------------------------------------------------------------------------------------------
@@ -684,14 +629,7 @@ export class LocalStore implements Store {
   }
 
   denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
-    if (this.vectorMode !== 'indexed') return [];
-    const available = allowed ? Math.min(allowed.size, this.liveLabels.size) : this.liveLabels.size;
-    const k = Math.min(limit, available);
-    if (k <= 0) return [];
-    const filter = allowed ? (label: number) => allowed.has(label) : undefined;
-    const { neighbors, distances } = this.index.searchKnn(Array.from(vector), k, filter);
-    // Cosine space: distance = 1 - cosine similarity.
-    return neighbors.map((label, position) => [label, 1 - distances[position]!] as ScoredChunk);
+    return this.vectors?.search(vector, limit, allowed) ?? [];
   }
 
   chunksMatching(filters: ChunkFilters): Set<number> | undefined {
@@ -763,27 +701,21 @@ export class LocalStore implements Store {
   checkConsistency(): { documents: number; chunks: number; chunksWithoutVector: number; vectorsWithoutChunk: number; documentsWithWrongChunkCount: number; orphanPostings: number } {
     const rows = this.statements.allVectors.all();
     const ids = new Set(rows.map((row) => row.id));
-    if (this.vectorMode !== 'indexed') {
+    const vectors = this.vectors;
+    if (!vectors) {
       // Nothing is indexed; a chunk lacks its vector only where vectors are kept.
       const chunksWithoutVector = this.vectorMode === 'stored' ? rows.filter((row) => row.vector.length === 0).length : 0;
       return { ...this.consistencyOfRows(ids), chunksWithoutVector, vectorsWithoutChunk: 0 };
     }
-    // getPoint throws "Label not found" for a label never added or marked deleted.
-    const indexed = (label: number): number[] | undefined => {
-      try {
-        return this.index.getPoint(label);
-      } catch {
-        return undefined;
-      }
-    };
     let chunksWithoutVector = 0;
     for (const row of rows) {
-      const stored = blobToVector(row.vector);
-      const point = indexed(row.id);
-      // Cosine space stores normalized vectors; the chunk's vector is already unit length.
-      if (!point || point.some((value, index) => Math.abs(value - stored[index]!) > 1e-4)) chunksWithoutVector++;
+      const point = vectors.point(row.id);
+      // A vector stored with the chunk must be the one indexed (cosine space keeps unit vectors; ours are); a chunk
+      // kept without one ("none") needs only to be indexed.
+      const stored = row.vector.length > 0 ? blobToVector(row.vector) : undefined;
+      if (!point || (stored && point.some((value, index) => Math.abs(value - stored[index]!) > 1e-4))) chunksWithoutVector++;
     }
-    const vectorsWithoutChunk = this.index.getIdsList().filter((label) => !ids.has(label) && indexed(label) !== undefined).length;
+    const vectorsWithoutChunk = vectors.labels().filter((label) => !ids.has(label)).length;
     return { ...this.consistencyOfRows(ids), chunksWithoutVector, vectorsWithoutChunk };
   }
 
@@ -836,7 +768,7 @@ export class LocalStore implements Store {
   }
 
   /** The files that make an index, in its folder. */
-  static readonly files = [MANIFEST, DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, VECTORS, VECTOR_STATE, KEYWORDS];
+  static readonly files = [MANIFEST, DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, VECTOR_FILE, VECTOR_STATE_FILE, KEYWORDS];
 
   /** Removes an index folder's files (used by tests and by `kb reset`). */
   static destroy(dataDir: string): void {
