@@ -39,17 +39,14 @@ function parseOptions(argv: string[]): Options {
   return { folders, seconds, connections };
 }
 
-function bytesUnder(entry: string): number {
+/** Bytes of the files under a folder (of those `counted` accepts). */
+function bytesUnder(entry: string, counted: (file: string) => boolean = () => true): number {
   const stats = statSync(entry);
-  if (!stats.isDirectory()) return stats.size;
-  return readdirSync(entry).reduce((sum, name) => sum + bytesUnder(path.join(entry, name)), 0);
+  if (!stats.isDirectory()) return counted(entry) ? stats.size : 0;
+  return readdirSync(entry).reduce((sum, name) => sum + bytesUnder(path.join(entry, name), counted), 0);
 }
 
-function markdownBytes(entry: string): number {
-  const stats = statSync(entry);
-  if (!stats.isDirectory()) return /\.(md|markdown)$/i.test(entry) ? stats.size : 0;
-  return readdirSync(entry).reduce((sum, name) => sum + markdownBytes(path.join(entry, name)), 0);
-}
+const markdownBytes = (folder: string) => bytesUnder(folder, (file) => /\.(md|markdown)$/i.test(file));
 
 /** Peak resident memory of a child process (Linux VmHWM), sampled until it exits. */
 function watchPeakRss(child: ChildProcess): { peakMiB: () => number; stop: () => void } {

@@ -237,10 +237,6 @@ export class KeywordIndex {
     return this.addedPostings + this.removedSinceCompaction;
   }
 
-  basePostingCount(): number {
-    return this.postingChunks.length;
-  }
-
   /** Live chunks holding the term. */
   documentFrequency(term: string): number {
     const cached = this.frequencyCache.get(term);

@@ -89,9 +89,9 @@ interface ChunkTextRow {
   title: string;
 }
 
-/** A stored chunk's index terms: what the ingest computed from the same title, headings and text. */
-function termsOfRow(row: ChunkTextRow): Map<string, number> {
-  return indexTerms(indexableText(row.title, { headings: JSON.parse(row.headings) as string[], text: row.text }));
+/** The text a stored chunk was indexed and embedded from (title, headings, text), as the ingest made it. */
+function indexedTextOf(row: ChunkTextRow): string {
+  return indexableText(row.title, { headings: JSON.parse(row.headings) as string[], text: row.text });
 }
 
 /** A document's public id: stable across re-ingestion and rebuilds because it derives from the source path. */
@@ -348,14 +348,19 @@ export class LocalStore implements Store {
     if (ids.length === 0) return result;
     const embed = this.embedder.embedDocumentNow?.bind(this.embedder);
     if (!embed) throw new KbError('KB_ERR_INDEX_MISMATCH', { dataDir: this.dataDir, found: 'an index kept without vectors', expected: `vectors of ${this.embedder.id}` });
+    for (const [id, text] of this.indexedTexts(ids)) result.set(id, embed(text));
+    return result;
+  }
+
+  /** The indexed text of each of these chunks (terms and vectors are computed again from it), read 500 at a time. */
+  private *indexedTexts(ids: readonly number[]): Generator<[number, string]> {
     for (let start = 0; start < ids.length; start += 500) {
       const part = ids.slice(start, start + 500);
       const rows = this.database
         .prepare<number[], ChunkTextRow>(`SELECT c.id, c.text, c.headings, d.title FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${part.map(() => '?').join(',')})`)
         .all(...part);
-      for (const row of rows) result.set(row.id, embed(indexableText(row.title, { headings: JSON.parse(row.headings) as string[], text: row.text })));
+      for (const row of rows) yield [row.id, indexedTextOf(row)];
     }
-    return result;
   }
 
   private addVector(id: number, vector: Float32Array): void {
@@ -416,7 +421,7 @@ export class LocalStore implements Store {
     const index = KeywordIndex.fromSorted([], []);
     let count = 0;
     for (const row of this.statements.allChunkTexts.iterate()) {
-      index.add(row.id, termsOfRow(row));
+      index.add(row.id, indexTerms(indexedTextOf(row)));
       count++;
     }
     index.compact();
@@ -429,9 +434,7 @@ export class LocalStore implements Store {
   private catchUpKeywords(ids: ReadonlySet<number>): void {
     for (const id of this.keywords.chunkIds()) if (!ids.has(id)) this.keywords.remove(id);
     const added = [...ids].filter((id) => !this.keywords.has(id)).sort((left, right) => left - right);
-    for (let start = 0; start < added.length; start += 500) {
-      for (const [id, terms] of this.chunkTermsFromDatabase(added.slice(start, start + 500))) this.keywords.add(id, terms);
-    }
+    for (const [id, text] of this.indexedTexts(added)) this.keywords.add(id, indexTerms(text));
   }
 
   /** Another process wrote: its saved file when it matches, else the chunks added and removed since. */
@@ -611,17 +614,6 @@ export class LocalStore implements Store {
 
   chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>> {
     return this.keywords.chunkTerms(chunkIds);
-  }
-
-  /** Chunks' terms from their text in the database (for chunks another process added). */
-  private chunkTermsFromDatabase(chunkIds: readonly number[]): Map<number, Map<string, number>> {
-    const result = new Map<number, Map<string, number>>();
-    if (chunkIds.length === 0) return result;
-    const rows = this.database
-      .prepare<number[], ChunkTextRow>(`SELECT c.id, c.text, c.headings, d.title FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${chunkIds.map(() => '?').join(',')})`)
-      .all(...chunkIds);
-    for (const row of rows) result.set(row.id, termsOfRow(row));
-    return result;
   }
 
   keywordStatistics(): KeywordStatistics {
