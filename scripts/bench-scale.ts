@@ -16,6 +16,8 @@ import { loadConfig } from '../src/config.ts';
 import { percentile } from '../src/evaluation/metrics.ts';
 import { KnowledgeBase } from '../src/knowledge-base.ts';
 import { queryTerms as queryTermWeights, tokenize } from '../src/text/tokenize.ts';
+import { READ_EVERYTHING } from '../src/retrieve/read-scope.ts';
+import type { LocalStorage } from '../src/store/local-storage.ts';
 
 interface Options {
   folders: string[];
@@ -199,12 +201,12 @@ try {
   const config = loadConfig({ ...process.env, ...environment });
   const knowledgeBase = await KnowledgeBase.open(config, { info: () => {}, warn: () => {} });
   try {
-    const store = knowledgeBase.store;
-    const ids = [...store.chunkIds()];
+    const { keywords, documents } = knowledgeBase.storage;
+    const ids = [...(knowledgeBase.storage as LocalStorage).engine.chunkIds()];
     const miniSearch = new MiniSearch<{ id: number; text: string }>({ fields: ['text'], tokenize: (text) => tokenize(text), processTerm: (term) => term });
     const buildStarted = performance.now();
     for (let start = 0; start < ids.length; start += 2000) {
-      const chunks = store.getChunks(ids.slice(start, start + 2000));
+      const chunks = await documents.getChunks(ids.slice(start, start + 2000));
       miniSearch.addAll([...chunks.values()].map((chunk) => ({ id: chunk.id, text: [chunk.title, ...chunk.headings, chunk.text].join('\n') })));
     }
     const miniSearchBuildSeconds = (performance.now() - buildStarted) / 1000;
@@ -214,7 +216,7 @@ try {
     for (let round = 0; round < 3; round++) {
       for (const question of questions) {
         let started = performance.now();
-        store.keywordSearch(queryTermWeights(question, config.retrieval.pairWeight), parameters, config.retrieval.candidates);
+        await keywords.search(queryTermWeights(question, config.retrieval.pairWeight), { read: READ_EVERYTHING }, config.retrieval.candidates, parameters);
         ours.push(performance.now() - started);
         started = performance.now();
         miniSearch.search(question).slice(0, config.retrieval.candidates);
@@ -228,7 +230,7 @@ try {
     line('MiniSearch: p50 / p99 ms', `${fixed(their.p50, 2)} / ${fixed(their.p99, 2)} (built in ${fixed(miniSearchBuildSeconds)} s)`);
     line('ours / MiniSearch at p50, p99', `${fixed(our.p50 / their.p50, 2)}, ${fixed(our.p99 / their.p99, 2)}`);
   } finally {
-    knowledgeBase.close();
+    await knowledgeBase.close();
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true });

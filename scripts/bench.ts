@@ -64,13 +64,9 @@ async function benchFolder(folder: string, queries: string[] | undefined): Promi
     const rerun = await knowledgeBase.ingest([folder]);
     const rerunSeconds = (performance.now() - rerunStarted) / 1000;
     const rssAfterIngest = process.memoryUsage().rss;
-    // The latent space is learned once per index state (the server does it at start-up): timed apart from queries.
-    const latentStarted = performance.now();
-    knowledgeBase.prepare();
-    const latentSeconds = (performance.now() - latentStarted) / 1000;
 
     // Queries: the evaluation questions for docs-corpus, else the opening words of chunks spread over the folder.
-    const sample = queries ?? sampleQueries(knowledgeBase, 60);
+    const sample = queries ?? (await sampleQueries(knowledgeBase, 60));
     const rounds = 3;
     const searchSamples: number[] = [];
     const keywordSamples: number[] = [];
@@ -79,7 +75,7 @@ async function benchFolder(folder: string, queries: string[] | undefined): Promi
       for (const query of sample) {
         let started = performance.now();
         const terms = termFrequencies(tokenize(query));
-        knowledgeBase.store.keywordSearch(terms, { k1: config.retrieval.bm25K1, b: config.retrieval.bm25B }, config.retrieval.candidates);
+        await knowledgeBase.storage.keywords.search(terms, { read: READ_EVERYTHING }, config.retrieval.candidates, { k1: config.retrieval.bm25K1, b: config.retrieval.bm25B });
         keywordSamples.push(performance.now() - started);
         started = performance.now();
         await knowledgeBase.search(query, 10, READ_EVERYTHING);
@@ -104,8 +100,6 @@ async function benchFolder(folder: string, queries: string[] | undefined): Promi
       unchangedRerunSeconds: rerunSeconds,
       unchangedRerunFiles: rerun.unchanged,
       rssAfterIngestMiB: rssAfterIngest / 1024 / 1024,
-      latentFitSeconds: latentSeconds,
-      latentFitToIngestRatio: latentSeconds / summary.seconds,
       queries: sample.length * rounds,
       keywordOnly: stats(keywordSamples),
       search: stats(searchSamples),
@@ -114,16 +108,16 @@ async function benchFolder(folder: string, queries: string[] | undefined): Promi
     };
     return report;
   } finally {
-    knowledgeBase.close();
+    await knowledgeBase.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-function sampleQueries(knowledgeBase: KnowledgeBase, count: number): string[] {
-  const statistics = knowledgeBase.store.keywordStatistics();
+async function sampleQueries(knowledgeBase: KnowledgeBase, count: number): Promise<string[]> {
+  const statistics = await knowledgeBase.storage.keywords.statistics();
   const step = Math.max(1, Math.floor(statistics.chunkCount / count));
   const ids = Array.from({ length: count }, (_, index) => index * step + 1);
-  return [...knowledgeBase.store.getChunks(ids).values()].map((chunk) => Array.from(chunk.text.replace(/\s+/g, ' ')).slice(0, 40).join(''));
+  return [...(await knowledgeBase.storage.documents.getChunks(ids)).values()].map((chunk) => Array.from(chunk.text.replace(/\s+/g, ' ')).slice(0, 40).join(''));
 }
 
 function print(report: Record<string, unknown>): void {

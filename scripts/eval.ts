@@ -60,7 +60,7 @@ async function withKnowledgeBase<T>(run: (knowledgeBase: KnowledgeBase) => Promi
   try {
     return await run(knowledgeBase);
   } finally {
-    knowledgeBase.close();
+    await knowledgeBase.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

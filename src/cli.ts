@@ -103,7 +103,7 @@ async function runIngest(config: Readonly<Config>, paths: string[], json: boolea
     return summary;
   } finally {
     bar?.stop();
-    knowledgeBase.close();
+    await knowledgeBase.close();
   }
 }
 
@@ -181,35 +181,33 @@ async function runDocuments(config: Readonly<Config>, args: string[], json: bool
   if (action === 'delete' && !target) throw new Error('documents delete needs a document id or source (see documents list)');
   const knowledgeBase = await openCollection(config, collection, consoleLogger(true), false);
   try {
-    const store = knowledgeBase.store;
+    const store = knowledgeBase.storage.documents;
     if (action === 'list') {
-      const documents = store.listDocuments().map((document) => ({ id: document.key, title: document.title, source: document.source, chunks: document.chunkCount, updatedAt: document.updatedAt }));
+      const documents = (await store.listDocuments()).map((document) => ({ id: document.key, title: document.title, source: document.source, chunks: document.chunkCount, updatedAt: document.updatedAt }));
       if (json) process.stdout.write(JSON.stringify(documents) + '\n');
       else if (documents.length === 0) process.stdout.write('no documents (index some with: kb ingest /path/to/docs)\n');
       else for (const document of documents) process.stdout.write(`${document.id}  ${String(document.chunks).padStart(5)} chunks  ${document.updatedAt}  ${document.source}\n`);
       return 0;
     }
-    const document = store.getDocumentByKey(target!) ?? store.getDocumentBySource(target!);
+    const document = (await store.getDocumentByKey(target!)) ?? (await store.getDocumentBySource(target!));
     if (!document) {
       process.stderr.write(`no document with id or source "${target}" (see: kb documents list)\n`);
       return 1;
     }
-    store.deleteDocument(document.source);
+    await store.deleteDocument(document.source);
+    await knowledgeBase.storage.flush();
     if (json) process.stdout.write(JSON.stringify({ deleted: document.key, source: document.source }) + '\n');
     else process.stdout.write(`deleted ${document.key} (${document.source}, ${document.chunkCount} chunks)\n`);
     return 0;
   } finally {
-    knowledgeBase.close();
+    await knowledgeBase.close();
   }
 }
 
 async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
   refuseUnprotectedExposure(config, demo);
   const logger = pino({ level: config.logLevel });
-  const knowledgeBase = KnowledgeBase.open(config, { info: (message) => logger.info(message), warn: (message) => logger.warn(message) }).then((opened) => {
-    opened.prepare();
-    return opened;
-  });
+  const knowledgeBase = KnowledgeBase.open(config, { info: (message) => logger.info(message), warn: (message) => logger.warn(message) });
   const app = await buildApp({ config, knowledgeBase, logger });
   let closing = false;
   const shutdown = (signal: string) => {
@@ -227,8 +225,8 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   const address = await app.listen({ host: config.host, port: config.port });
   knowledgeBase.then(
-    (opened) => {
-      if (opened.store.documentCount() === 0) process.stdout.write('The knowledge base is empty: index your documents with `npm run ingest -- /path/to/docs`, or try the demo with `npm run demo`.\n');
+    async (opened) => {
+      if ((await opened.storage.documents.documentCount()) === 0) process.stdout.write('The knowledge base is empty: index your documents with `npm run ingest -- /path/to/docs`, or try the demo with `npm run demo`.\n');
       const shown = address.replace('://127.0.0.1', '://localhost');
       logger.info(`ready: ${shown}  (API docs: ${shown}/docs)`);
       process.stdout.write(`Knowledge base ready at ${shown}  —  try: curl -s ${shown}/v1/ask -H 'content-type: application/json' -d '{"question":"How do I reset my VPN password?"}'\n`);
@@ -253,7 +251,7 @@ async function runAsk(config: Readonly<Config>, question: string, json: boolean,
     }
     process.stdout.write(`confidence ${result.confidence}${result.answerable ? '' : ' (not answerable from the knowledge base)'}\n`);
   } finally {
-    knowledgeBase.close();
+    await knowledgeBase.close();
   }
 }
 

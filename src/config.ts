@@ -46,9 +46,6 @@ export const settingDescriptions: Record<string, string> = {
   KB_PAIR_WEIGHT: 'weight of adjacent English word pairs in BM25 queries, relative to single words (0..1)',
   KB_RERANKER_MODEL: 'cross-encoder model id under KB_MODELS_DIR, used to rerank when installed (empty: never)',
   KB_RERANK_CANDIDATES: 'fused candidates the reranker reads (5..100)',
-  KB_LATENT_WEIGHT: 'weight in reciprocal-rank fusion of the latent vectors learned from the corpus itself (LSA), for English questions (0..2); default 0 (off): they lower the held-out cacm set below plain BM25 (docs/EVALUATION.md)',
-  KB_LATENT_DIMENSIONS: 'rank of the learned latent space (16..512)',
-  KB_LATENT_MAX_CHUNKS: 'no latent space is learned for a collection with more chunks than this: the fit grows with chunks × dimensions² (1000..200000)',
   KB_MMR_LAMBDA: 'maximal-marginal-relevance trade-off for the context: 1 keeps the relevance order, lower values push near-duplicates down (0.5..1)',
   KB_CJK_TOKENIZER: 'bigram | jieba | segmenter | jieba+bigram: how Chinese text becomes keyword terms (rebuild the index after a change)',
   KB_RM3: 'RM3 pseudo-relevance feedback on the keyword search of English queries: off, or "documents,terms,originalWeight" (1..50, 5..100, 0..1)',
@@ -106,9 +103,6 @@ const configSchema = z
     KB_RERANK_CANDIDATES: integer(5, 100, 20),
     KB_MMR_LAMBDA: decimal(0.5, 1, 1),
     // 'auto' is still accepted (older .env files) and means the default, off.
-    KB_LATENT_WEIGHT: z.union([z.literal('auto'), z.coerce.number().min(0).max(2)]).default(0),
-    KB_LATENT_DIMENSIONS: integer(16, 512, 150),
-    KB_LATENT_MAX_CHUNKS: integer(1000, 200_000, 20_000),
     KB_CJK_TOKENIZER: z.enum(['bigram', 'jieba', 'segmenter', 'jieba+bigram']).default('bigram'),
     KB_RM3: z
       .string()
@@ -184,7 +178,7 @@ export interface Config {
   maxInFlight: number;
   llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string; timeoutMs: number; maxTokens: number; concurrency: number; queue: number };
   requestTimeoutMs: number;
-  retrieval: { topK: number; bm25K1: number; bm25B: number; rrfK: number; keywordWeight: number; denseWeight: number | 'auto'; candidates: number; answerThreshold: number; pairWeight: number; feedback: { documents: number; terms: number; originalWeight: number } | undefined; latent: { weight: number | 'auto'; dimensions: number; maxChunks: number } };
+  retrieval: { topK: number; bm25K1: number; bm25B: number; rrfK: number; keywordWeight: number; denseWeight: number | 'auto'; candidates: number; answerThreshold: number; pairWeight: number; feedback: { documents: number; terms: number; originalWeight: number } | undefined };
   chunking: { maxTokens: number; overlapTokens: number };
   cjkTokenizer: 'bigram' | 'jieba' | 'segmenter' | 'jieba+bigram';
   reranker: { model: string | undefined; candidates: number };
@@ -257,7 +251,6 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       candidates: raw.KB_CANDIDATES,
       answerThreshold: raw.KB_ANSWER_THRESHOLD,
       feedback: raw.KB_RM3,
-      latent: { weight: raw.KB_LATENT_WEIGHT, dimensions: raw.KB_LATENT_DIMENSIONS, maxChunks: raw.KB_LATENT_MAX_CHUNKS },
       pairWeight: raw.KB_PAIR_WEIGHT,
     },
     chunking: { maxTokens: raw.KB_CHUNK_TOKENS, overlapTokens: raw.KB_CHUNK_OVERLAP },

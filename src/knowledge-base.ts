@@ -9,12 +9,12 @@ import { detectLanguage } from './text/language.ts';
 import { Answerer } from './answer/answerer.ts';
 import { OpenAiCompatibleModel } from './answer/openai-compatible.ts';
 import type { AnswerPart, AnswerResult, ChatMessage, LanguageModel } from './answer/types.ts';
-import { createEmbedder, denseWeightFor, vectorModeFor, type Logger } from './embed/index.ts';
+import { createEmbedder, denseWeightFor, type Logger } from './embed/index.ts';
 import type { Embedder } from './embed/types.ts';
 import { ingestPaths, ingestTexts, type IngestOptions, type IngestSummary, type TextDocument } from './ingest/pipeline.ts';
-import { defaultLatentSettings } from './retrieve/latent.ts';
 import { EVIDENCE_CHUNKS, Retriever, type RetrievalResult, type RetrieveOptions, type SearchFilters } from './retrieve/retriever.ts';
-import { LocalStore } from './store/local-store.ts';
+import { openStorage } from './store/open-storage.ts';
+import type { Storage } from './store/types.ts';
 import { CrossEncoderReranker, isRerankerInstalled, type Reranker } from './retrieve/reranker.ts';
 import type { ReadScope } from './retrieve/read-scope.ts';
 import { setCjkTokenizer } from './text/tokenize.ts';
@@ -55,13 +55,13 @@ export class KnowledgeBase {
 
   private constructor(
     readonly config: Readonly<Config>,
-    readonly store: LocalStore,
+    readonly storage: Storage,
     readonly embedder: Embedder,
     readonly model: LanguageModel | undefined,
     private readonly logger: Logger,
     readonly reranker: Reranker | undefined,
   ) {
-    this.retriever = new Retriever(store, embedder, {
+    this.retriever = new Retriever(storage, embedder, {
       bm25: { k1: config.retrieval.bm25K1, b: config.retrieval.bm25B },
       rrfK: config.retrieval.rrfK,
       candidates: config.retrieval.candidates,
@@ -73,15 +73,6 @@ export class KnowledgeBase {
       mmrLambda: config.mmrLambda,
       ...(reranker ? { rerank: { reranker, candidates: config.reranker.candidates } } : {}),
       ...(config.retrieval.feedback ? { feedback: config.retrieval.feedback } : {}),
-      // Latent vectors learned from the corpus (LSA), English questions only, off by default: they raise cranfield and
-      // clapnq, where they were chosen, but lower the held-out cacm set from 0.479 to 0.440 nDCG@10, below its plain
-      // BM25 reference (0.460); over Chinese bigrams they lower cmrc2018 (docs/EVALUATION.md, five-set table).
-      latent: {
-        weight: config.retrieval.latent.weight === 'auto' ? 0 : config.retrieval.latent.weight,
-        settings: { ...defaultLatentSettings, dimensions: config.retrieval.latent.dimensions },
-        maxChunks: config.retrieval.latent.maxChunks,
-        languages: ['en'],
-      },
     });
     this.answerer = new Answerer({ model, maxTokens: config.llm.maxTokens });
     this.modelLimit = new ConcurrencyLimit(config.llm.concurrency, config.llm.queue, 'questions to the language model');
@@ -92,7 +83,7 @@ export class KnowledgeBase {
     const embedder = options.embedder ?? (await createEmbedder(config, logger));
     // Vectors that ranking does not search are neither indexed nor, when the embedder computes them again at once,
     // stored (at 100k chunks: 2 KB and an HNSW insertion each).
-    const store = LocalStore.open(config.dataDir, embedder, { ...config.hnsw, vectors: vectorModeFor(config, embedder) });
+    const storage = await openStorage(config, embedder);
     const model =
       options.model ??
       (config.llm.baseUrl
@@ -104,13 +95,7 @@ export class KnowledgeBase {
       logger.info(`reranking: cross-encoder ${config.reranker.model} over the top ${config.reranker.candidates} candidates`);
     }
     logger.info(model ? `answers: LLM ${config.llm.model} at ${config.llm.baseUrl}` : 'answers: built-in extractive answerer (set KB_LLM_BASE_URL for generated answers)');
-    return new KnowledgeBase(config, store, embedder, model, logger, reranker);
-  }
-
-  /** Learns now what the first query would otherwise wait for (the latent space), and says how long it took. */
-  prepare(): void {
-    const model = this.retriever.latent?.current();
-    if (model) this.logger.info(`latent space: ${model.chunkVectors.size} chunks, ${model.dimensions} dimensions, learned in ${this.retriever.latent!.lastFitSeconds.toFixed(1)} s`);
+    return new KnowledgeBase(config, storage, embedder, model, logger, reranker);
   }
 
   /**
@@ -118,11 +103,11 @@ export class KnowledgeBase {
    * 0; a server passes 1 so that its event loop keeps answering queries during a job.
    */
   ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir' | 'force' | 'documentDefaults' | 'documentOverrides' | 'threads'> = {}): Promise<IngestSummary> {
-    return ingestPaths(paths, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options, threads: this.config.ingestThreads ?? options.threads ?? 0 });
+    return ingestPaths(paths, { storage: this.storage, embedder: this.embedder, chunking: this.config.chunking, ...options, threads: this.config.ingestThreads ?? options.threads ?? 0 });
   }
 
   ingestDocuments(documents: readonly TextDocument[], options: Pick<IngestOptions, 'onProgress'> = {}): Promise<IngestSummary> {
-    return ingestTexts(documents, { store: this.store, embedder: this.embedder, chunking: this.config.chunking, ...options });
+    return ingestTexts(documents, { storage: this.storage, embedder: this.embedder, chunking: this.config.chunking, ...options });
   }
 
   /** Retrieval with this knowledge base's default filters under the request's own. */
@@ -215,8 +200,8 @@ export class KnowledgeBase {
     throw new Error('the answer stream ended without a result');
   }
 
-  close(): void {
-    this.store.close();
+  close(): Promise<void> {
+    return this.storage.close();
   }
 }
 

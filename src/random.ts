@@ -1,5 +1,5 @@
 // Seeded pseudo-random numbers (mulberry32): the same sequence for the same seed on every run and machine, for
-// computations that must be reproducible (the latent space's random projection) and for generated test data.
+// generated test data that must be reproducible.
 
 /** A generator of numbers in [0, 1) determined by `seed`. */
 export function seededRandom(seed: number): () => number {

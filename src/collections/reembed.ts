@@ -8,9 +8,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { createEmbedder, documentVectors, vectorModeFor, type Logger } from '../embed/index.ts';
+import { createEmbedder, documentVectors, type Logger } from '../embed/index.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import { LocalStore } from '../store/local-store.ts';
+import { openStorage } from '../store/open-storage.ts';
+import type { Storage } from '../store/types.ts';
 import type { CollectionSettings } from './registry.ts';
 
 const SWAP_MARKER = 'reembed-swap.json';
@@ -55,7 +57,7 @@ export interface ReembedProgress {
  * `swap` then reopens the collection and retires the old instance.
  */
 export async function reembedCollection(options: {
-  current: LocalStore;
+  current: Storage;
   target: Readonly<Config>;
   change: EmbedderChange;
   logger: Logger;
@@ -71,18 +73,18 @@ export async function reembedCollection(options: {
   mkdirSync(staging, { recursive: true });
   let swapping = false;
   try {
-    const next = LocalStore.open(staging, embedder, { ...target.hnsw, vectors: vectorModeFor(target, embedder) });
-    const documents = current.listDocuments();
+    const next = await openStorage(target, embedder, staging);
+    const documents = await current.documents.listDocuments();
     for (const [index, document] of documents.entries()) {
-      const chunks = current.documentChunks(document.source);
+      const chunks = await current.documents.documentChunks(document.source);
       const texts = chunks.map((chunk) => indexableText(document.title, chunk));
-      const vectors = await documentVectors(embedder, texts, next.vectorMode);
+      const vectors = await documentVectors(embedder, texts, next.documents.vectorMode);
       const { id: _id, key: _key, chunkCount: _count, updatedAt: _updated, ...input } = document;
-      next.upsertDocument(input, chunks.map((chunk, position) => ({ ...chunk, vector: vectors[position]! })));
+      await next.documents.upsertDocument(input, chunks.map((chunk, position) => ({ ...chunk, vector: vectors[position]! })));
       options.onProgress?.({ done: index + 1, total: documents.length });
     }
-    next.flush();
-    next.close();
+    await next.flush();
+    await next.close();
     // From here on the new index is complete: a crash rolls the swap forward.
     swapping = true;
     writeFileSync(path.join(target.dataDir, SWAP_MARKER), JSON.stringify({ staging: stagingName, change: options.change }));

@@ -118,7 +118,7 @@ export class CollectionRegistry {
     if (!this.find(name)) return false;
     const opening = this.open.get(name);
     this.open.delete(name);
-    if (opening) (await opening.catch(() => undefined))?.close();
+    if (opening) await (await opening.catch(() => undefined))?.close();
     this.write(this.read().filter((collection) => collection.name !== name));
     rmSync(this.dataDirOf(name), { recursive: true, force: true });
     return true;
@@ -135,7 +135,7 @@ export class CollectionRegistry {
     const current = await this.get(name);
     const updated: CollectionInfo = { ...info, settings: { ...info.settings, ...change } };
     await reembedCollection({
-      current: current.store,
+      current: current.storage,
       target: this.configOf(updated),
       change,
       logger: this.logger,
@@ -146,7 +146,7 @@ export class CollectionRegistry {
         this.open.delete(name);
         await this.get(name);
         // Requests already running on the old instance finish on it; it closes once they have had time to.
-        setTimeout(() => current.close(), RETIRE_AFTER_MS).unref();
+        setTimeout(() => void current.close(), RETIRE_AFTER_MS).unref();
       },
     });
   }
@@ -159,7 +159,7 @@ export class CollectionRegistry {
   async closeAll(): Promise<void> {
     for (const [name, opening] of this.open) {
       if (name === DEFAULT_COLLECTION) continue; // the app's holder owns the default one
-      (await opening.catch(() => undefined))?.close();
+      await (await opening.catch(() => undefined))?.close();
     }
     this.open.clear();
   }

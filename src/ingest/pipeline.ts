@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Embedder } from '../embed/types.ts';
 import { documentVectors } from '../embed/index.ts';
 import { KbError, describeError, isKbError } from '../errors.ts';
-import type { ChunkInput, DocumentInput, Store } from '../store/types.ts';
+import type { ChunkInput, DocumentInput, Storage } from '../store/types.ts';
 import { detectLanguage } from '../text/language.ts';
 import { indexTerms } from '../text/tokenize.ts';
 import { chunkSections, indexableText, type ChunkingOptions } from './chunker.ts';
@@ -50,7 +50,7 @@ export interface IngestProgress {
 }
 
 export interface IngestOptions {
-  store: Store;
+  storage: Storage;
   embedder: Embedder;
   chunking: ChunkingOptions;
   onProgress?: (progress: IngestProgress) => void;
@@ -112,15 +112,15 @@ function fingerprint(bytes: Buffer, chunking: ChunkingOptions): string {
 /** A file read and hashed, its parse started (in a worker when there are any), not yet checked against the index. */
 type Started = { kind: 'unchanged' } | { kind: 'started'; hash: string; given: DocumentOverrides; replaces: boolean; prepared: Promise<PreparedDocument> };
 
-function startDocument(file: string, source: string, options: IngestOptions, pool: PreparePool): Started {
-  const { store } = options;
+async function startDocument(file: string, source: string, options: IngestOptions, pool: PreparePool): Promise<Started> {
+  const store = options.storage.documents;
   const size = statSync(file).size;
   if (size > MAX_FILE_BYTES) throw new KbError('KB_ERR_PARSE', { file: source, reason: `the file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit` });
   const bytes = readFileSync(file);
   // Metadata is part of the fingerprint: the same file uploaded with other tags or groups is written again.
   const given: DocumentOverrides = { ...options.documentDefaults, ...options.documentOverrides?.(file) };
   const hash = fingerprint(Buffer.concat([bytes, Buffer.from(JSON.stringify(given))]), options.chunking);
-  const existing = store.getDocumentBySource(source);
+  const existing = await store.getDocumentBySource(source);
   if (existing && existing.contentHash === hash && !options.force) return { kind: 'unchanged' };
   const prepared = pool.prepare({ source, bytes, chunking: options.chunking, ...(given.title !== undefined ? { title: given.title } : {}) });
   // Awaited in order later (or dropped for a duplicate): never an unhandled rejection in between.
@@ -130,12 +130,13 @@ function startDocument(file: string, source: string, options: IngestOptions, poo
 
 /** The started file checked against the index as it is now (earlier files written), embedded, ready to write. */
 async function finishDocument(started: Extract<Started, { kind: 'started' }>, source: string, options: IngestOptions, isKept: (source: string) => boolean) {
-  const { store, embedder } = options;
+  const { embedder } = options;
+  const store = options.storage.documents;
   // The same content under another name (a PDF uploaded twice, a copy in another folder) is reported, not indexed
   // again: two copies would fill the top results with the same text. Only while the first copy stays indexed.
-  const original = store.getDocumentsByContentHash(started.hash).find((document) => document.source !== source && isKept(document.source));
+  const original = (await store.getDocumentsByContentHash(started.hash)).find((document) => document.source !== source && isKept(document.source));
   if (original) {
-    if (store.getDocumentBySource(source)) store.deleteDocument(source);
+    if (await store.getDocumentBySource(source)) await store.deleteDocument(source);
     return { kind: 'duplicate' as const, duplicateOf: original.source };
   }
   const prepared = await started.prepared;
@@ -198,7 +199,8 @@ function mergeSummaries(summaries: readonly IngestSummary[]): IngestSummary {
 async function ingestRoots(roots: readonly string[], options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
   const baseDir = options.baseDir ?? process.cwd();
-  const { store } = options;
+  const { storage } = options;
+  const store = storage.documents;
   const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], duplicates: [], chunks: 0, pages: 0, seconds: 0 };
   const walked = walk(roots);
   summary.skipped = walked.skipped;
@@ -238,12 +240,12 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
       return;
     }
     // Store failures (disk full, read-only folder) are not the file's fault: they stop the run.
-    store.upsertDocument(prepared.document, prepared.chunks);
+    await store.upsertDocument(prepared.document, prepared.chunks);
     if (prepared.replaces) summary.updated++;
     else summary.added++;
     summary.chunks += prepared.chunks.length;
     summary.pages += prepared.document.pageCount ?? 0;
-    if (++written % FLUSH_EVERY_DOCUMENTS === 0) store.flush({ complete: false });
+    if (++written % FLUSH_EVERY_DOCUMENTS === 0) await storage.flush({ complete: false });
   };
   try {
     for (const [position, file] of walked.files.entries()) {
@@ -251,7 +253,7 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
       seen.add(source);
       let started: (typeof pending)[number]['started'];
       try {
-        started = startDocument(file, source, options, pool);
+        started = await startDocument(file, source, options, pool);
       } catch (error) {
         started = { kind: 'failed', error };
       }
@@ -262,7 +264,7 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
   } finally {
     await pool.close();
   }
-  const stored = store.listDocuments();
+  const stored = await store.listDocuments();
   for (const missing of walked.missing) {
     // A root that no longer exists: its documents are removed below; say so only when nothing was indexed from it.
     const prefix = sourceOf(missing, baseDir);
@@ -275,11 +277,11 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
   for (const document of stored) {
     if (seen.has(document.source)) continue;
     if (underRoots(document.source) && !existsSync(path.resolve(baseDir, document.source))) {
-      store.deleteDocument(document.source);
+      await store.deleteDocument(document.source);
       summary.removed++;
     }
   }
-  store.flush();
+  await options.storage.flush();
   options.onProgress?.({ done: walked.files.length, total: walked.files.length, file: '' });
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
@@ -317,7 +319,8 @@ export async function ingestTexts(
   options: Omit<IngestOptions, 'baseDir'>,
 ): Promise<IngestSummary> {
   const started = performance.now();
-  const { store, embedder } = options;
+  const { embedder } = options;
+  const store = options.storage.documents;
   const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], duplicates: [], chunks: 0, pages: 0, seconds: 0 };
   const batchSize = Math.max(embedder.maxBatch, 64);
   let pending: { document: DocumentInput; chunks: Omit<ChunkInput, 'vector'>[]; texts: string[]; replaces: boolean }[] = [];
@@ -326,7 +329,7 @@ export async function ingestTexts(
     const vectors = await documentVectors(embedder, texts, store.vectorMode);
     let offset = 0;
     for (const item of pending) {
-      store.upsertDocument(item.document, item.chunks.map((chunk, index) => ({ ...chunk, vector: vectors[offset + index]! })));
+      await store.upsertDocument(item.document, item.chunks.map((chunk, index) => ({ ...chunk, vector: vectors[offset + index]! })));
       offset += item.chunks.length;
       if (item.replaces) summary.updated++;
       else summary.added++;
@@ -342,7 +345,7 @@ export async function ingestTexts(
       continue;
     }
     const hash = createHash('sha256').update(`${input.title}\u0000${text}|pipeline=${PIPELINE_VERSION}|chunk=${options.chunking.maxTokens}/${options.chunking.overlapTokens}`).digest('hex');
-    const existing = store.getDocumentBySource(input.source);
+    const existing = await store.getDocumentBySource(input.source);
     if (existing && existing.contentHash === hash) {
       summary.unchanged++;
       continue;
@@ -358,7 +361,7 @@ export async function ingestTexts(
     if (pending.reduce((sum, item) => sum + item.texts.length, 0) >= batchSize) await flushPending();
   }
   await flushPending();
-  store.flush();
+  await options.storage.flush();
   options.onProgress?.({ done: documents.length, total: documents.length, file: '' });
   summary.seconds = (performance.now() - started) / 1000;
   return summary;

@@ -1,7 +1,7 @@
 // Hybrid retrieval: BM25 over the keyword postings and nearest neighbours over the vectors, fused by reciprocal
 // rank, then the answerability evidence for the best chunks. Chunk text is loaded only for the final top-k.
 import type { Embedder } from '../embed/types.ts';
-import type { ChunkRecord, ScoredChunk, Store } from '../store/types.ts';
+import type { ChunkRecord, ScoredChunk, SearchScope, Storage } from '../store/types.ts';
 import { detectLanguage, type Language } from '../text/language.ts';
 import { contentWords, queryTerms as queryTermWeights } from '../text/tokenize.ts';
 import { sentenceEvidence, weighWords, type SentenceEvidence, type WordWeight } from './answerability.ts';
@@ -12,7 +12,6 @@ import type { Reranker } from './reranker.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import { maximumRrfScore, reciprocalRankFusion, type RankedList } from './fusion.ts';
 import type { ReadScope } from './read-scope.ts';
-import { LatentIndex, latentQueryVector, latentSearch, type LatentSettings } from './latent.ts';
 
 export interface RetrievalParameters {
   bm25: Bm25Parameters;
@@ -35,8 +34,6 @@ export interface RetrievalParameters {
   mmrLambda: number;
   /** RM3 pseudo-relevance feedback on the keyword list; off when undefined. */
   feedback?: FeedbackParameters;
-  /** Latent vectors learned from the corpus (latent.ts) as a third list in fusion; off when undefined. */
-  latent?: { weight: number; settings: LatentSettings; maxChunks: number; languages: readonly Language[] };
 }
 
 /** Positions at the head of the ranking that MMR reorders (5..50). */
@@ -85,7 +82,6 @@ export interface RetrievedChunk extends ChunkRecord {
   rerankScore?: number;
   keywordRank: number | undefined;
   denseRank: number | undefined;
-  latentRank?: number | undefined;
 }
 
 export interface RetrievalResult {
@@ -97,20 +93,15 @@ export interface RetrievalResult {
   weights: WordWeight[];
   /** Sentences of the top chunks that state part of the query, with their coverage; best first. */
   evidence: SentenceEvidence[];
-  timings: { keywordMs: number; denseMs: number; latentMs?: number; rerankMs: number; totalMs: number };
+  timings: { keywordMs: number; denseMs: number; rerankMs: number; totalMs: number };
 }
 
 export class Retriever {
-  /** Vectors learned from the corpus (latent.ts), kept in step with the index. */
-  readonly latent: LatentIndex | undefined;
-
   constructor(
-    private readonly store: Store,
+    private readonly storage: Storage,
     private readonly embedder: Embedder,
     private readonly parameters: RetrievalParameters,
-  ) {
-    this.latent = parameters.latent && parameters.latent.weight > 0 ? new LatentIndex(store, parameters.latent.settings, parameters.latent.maxChunks) : undefined;
-  }
+  ) {}
 
   /** Cross-encoder reranking, then MMR (over the top k), over the fused candidates; returns the first `count`. */
   private async reorder(query: string, candidates: ScoredChunk[], records: Map<number, ChunkRecord>, topK: number, maximum: number, count = topK): Promise<{ ordered: ScoredChunk[]; rerankScores: Map<number, number> }> {
@@ -128,7 +119,7 @@ export class Retriever {
     // window, so the tail (deep search results) keeps the relevance order.
     const window = Math.min(topK, MMR_WINDOW);
     const head = ordered.slice(0, window * 3);
-    const terms = this.store.chunkTerms(head.map(([id]) => id));
+    const terms = await this.storage.keywords.chunkTerms(head.map(([id]) => id));
     const sets = new Map([...terms].map(([id, frequencies]) => [id, new Set(frequencies.keys())]));
     const relevance = head.map(([id], index) => ({ id, relevance: 1 - index / head.length }));
     const picked = maximalMarginalRelevance(relevance, (left, right) => jaccard(sets.get(left) ?? new Set(), sets.get(right) ?? new Set()), window, this.parameters.mmrLambda);
@@ -139,10 +130,10 @@ export class Retriever {
   }
 
   /** Removes, in place, chunks that repeat a higher-ranked chunk of another document, noting them on that chunk. */
-  private collapseSamePassages(chunks: RetrievedChunk[]): void {
+  private async collapseSamePassages(chunks: RetrievedChunk[]): Promise<void> {
     if (chunks.length < 2) return;
     const head = chunks.slice(0, SAME_PASSAGE_WINDOW);
-    const terms = this.store.chunkTerms(head.map((chunk) => chunk.id));
+    const terms = await this.storage.keywords.chunkTerms(head.map((chunk) => chunk.id));
     const sets = new Map(head.map((chunk) => [chunk.id, new Set(terms.get(chunk.id)?.keys() ?? [])]));
     const kept: RetrievedChunk[] = [];
     for (const chunk of head) {
@@ -154,17 +145,33 @@ export class Retriever {
     chunks.splice(0, head.length, ...kept);
   }
 
-  /** The query's content words with their evidence weights (see answerability.ts). */
-  weighQuery(query: string): WordWeight[] {
-    const known = new Map<string, boolean>();
-    const isKnown = (term: string) => {
-      let value = known.get(term);
-      if (value === undefined) known.set(term, (value = (this.store.documentFrequencies([term]).get(term) ?? 0) > 0));
-      return value;
+  /**
+   * The query's content words with their evidence weights (see answerability.ts). Segmentation asks whether bigrams
+   * that span a word boundary occur in the corpus: their frequencies are fetched in one call beforehand (the adjacent
+   * Chinese character pairs of the query), and again for any the first pass missed, so a remote index is asked once
+   * or twice per query, not once per term.
+   */
+  async weighQuery(query: string): Promise<WordWeight[]> {
+    const frequencies = new Map<string, number>();
+    const lookUp = async (terms: Iterable<string>) => {
+      const wanted = [...new Set(terms)].filter((term) => !frequencies.has(term));
+      if (wanted.length > 0) for (const [term, frequency] of await this.storage.keywords.documentFrequencies(wanted)) frequencies.set(term, frequency);
     };
-    const words = contentWords(query, isKnown);
-    const frequencies = this.store.documentFrequencies([...new Set(words.flatMap((word) => word.terms))]);
-    return weighWords(words, (term) => frequencies.get(term) ?? 0, this.store.keywordStatistics().chunkCount);
+    await lookUp(adjacentHanPairs(query));
+    let words: ReturnType<typeof contentWords>;
+    for (;;) {
+      const missing: string[] = [];
+      words = contentWords(query, (term) => {
+        const frequency = frequencies.get(term);
+        if (frequency === undefined) missing.push(term);
+        return (frequency ?? 0) > 0;
+      });
+      if (missing.length === 0) break;
+      await lookUp(missing);
+    }
+    await lookUp(words.flatMap((word) => word.terms));
+    const { chunkCount } = await this.storage.keywords.statistics();
+    return weighWords(words, (term) => frequencies.get(term) ?? 0, chunkCount);
   }
 
   /** The best chunks for a query among those the scope may read (and the filters select). */
@@ -175,47 +182,40 @@ export class Retriever {
    */
   async retrieve(query: string, topK: number, scope: ReadScope, filters: SearchFilters = {}, options: RetrieveOptions = {}): Promise<RetrievalResult> {
     const started = performance.now();
-    this.store.refresh();
-    const allowed = this.store.chunksMatching({
-      ...(filters.documentIds ? { documentKeys: filters.documentIds } : {}),
-      ...(filters.sourcePrefix ? { sourcePrefix: filters.sourcePrefix } : {}),
-      ...(filters.language ? { language: filters.language } : {}),
-      ...(filters.tags ? { tags: filters.tags } : {}),
-      ...(filters.department ? { department: filters.department } : {}),
-      ...(scope.readerGroups !== 'all' ? { readerGroups: [...scope.readerGroups] } : {}),
-    });
+    await this.storage.refresh();
+    const searchScope: SearchScope = {
+      read: scope,
+      filters: {
+        ...(filters.documentIds ? { documentKeys: filters.documentIds } : {}),
+        ...(filters.sourcePrefix ? { sourcePrefix: filters.sourcePrefix } : {}),
+        ...(filters.language ? { language: filters.language } : {}),
+        ...(filters.tags ? { tags: filters.tags } : {}),
+        ...(filters.department ? { department: filters.department } : {}),
+      },
+    };
+    const { keywords, vectors, documents } = this.storage;
 
     const language = detectLanguage(query);
     const keywordStarted = performance.now();
     const queryTerms = queryTermWeights(query, this.parameters.pairWeight);
     // IDF comes from the whole collection even when a filter narrows the candidates.
-    let keyword = this.store.keywordSearch(queryTerms, this.parameters.bm25, this.parameters.candidates, allowed);
+    let keyword = await keywords.search(queryTerms, searchScope, this.parameters.candidates, this.parameters.bm25);
     // RM3 only for English: expansion terms drawn from Chinese bigrams drift (measured on cmrc2018, docs/EVALUATION.md).
     if (this.parameters.feedback && options.expand !== false && keyword.length > 0 && language === 'en') {
       const feedbackChunks = keyword.slice(0, this.parameters.feedback.documents).map(([id]) => id);
-      const expanded = relevanceModelQuery(queryTerms, keyword, this.store.chunkTerms(feedbackChunks), this.parameters.feedback);
-      keyword = this.store.keywordSearch(expanded, this.parameters.bm25, this.parameters.candidates, allowed);
+      const expanded = relevanceModelQuery(queryTerms, keyword, await keywords.chunkTerms(feedbackChunks), this.parameters.feedback);
+      keyword = await keywords.search(expanded, searchScope, this.parameters.candidates, this.parameters.bm25);
     }
     const keywordMs = performance.now() - keywordStarted;
 
     const denseStarted = performance.now();
-    const dense: ScoredChunk[] = this.parameters.denseWeight > 0 ? this.store.denseSearch(await this.embedder.embedQuery(query), this.parameters.candidates, allowed) : [];
+    const dense: ScoredChunk[] = this.parameters.denseWeight > 0 ? await vectors.search(await this.embedder.embedQuery(query), searchScope, this.parameters.candidates) : [];
     const denseMs = performance.now() - denseStarted;
 
-    const latentStarted = performance.now();
-    let latent: ScoredChunk[] = [];
-    const latentParameters = this.parameters.latent;
-    if (this.latent && latentParameters && latentParameters.languages.includes(language)) {
-      const model = this.latent.current();
-      const vector = model ? latentQueryVector(model, queryTerms.keys()) : undefined;
-      if (model && vector) latent = latentSearch(model, vector, this.parameters.candidates, allowed);
-    }
-    const latentMs = performance.now() - latentStarted;
 
     const lists: RankedList[] = [
       { results: keyword, weight: this.parameters.keywordWeight },
       { results: dense, weight: this.parameters.denseWeight },
-      { results: latent, weight: latentParameters?.weight ?? 0 },
     ];
     const maximum = maximumRrfScore(lists, this.parameters.rrfK);
     // A few spare results beyond topK replace those that the same-passage collapse folds into an earlier one.
@@ -224,21 +224,20 @@ export class Retriever {
     const candidates = reciprocalRankFusion(lists, this.parameters.rrfK).slice(0, pool);
     const keywordRanks = new Map(keyword.map(([id], index) => [id, index + 1]));
     const denseRanks = new Map(dense.map(([id], index) => [id, index + 1]));
-    const latentRanks = new Map(latent.map(([id], index) => [id, index + 1]));
-    const records = this.store.getChunks(candidates.map(([id]) => id));
+    const records = await documents.getChunks(candidates.map(([id]) => id));
     const rerankStarted = performance.now();
     const { ordered: fused, rerankScores } = await this.reorder(query, candidates, records, topK, maximum, wanted);
     const rerankMs = performance.now() - rerankStarted;
 
-    const weights = this.weighQuery(query);
+    const weights = await this.weighQuery(query);
 
     const chunks: RetrievedChunk[] = [];
     for (const [id, score] of fused) {
       const record = records.get(id);
       if (!record) continue; // deleted by a concurrent writer between ranking and loading
-      chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id), ...(latentRanks.has(id) ? { latentRank: latentRanks.get(id) } : {}), ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}) });
+      chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id), ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}) });
     }
-    this.collapseSamePassages(chunks);
+    await this.collapseSamePassages(chunks);
     chunks.splice(topK);
     const evidence = sentenceEvidence(chunks.slice(0, this.parameters.evidenceChunks), weights).sort(
       (left, right) => right.coverage - left.coverage || right.ownCoverage - left.ownCoverage || left.chunkIndex - right.chunkIndex || left.position - right.position,
@@ -251,7 +250,17 @@ export class Retriever {
       answerable: chunks.length > 0 && confidence >= this.parameters.answerThreshold,
       weights,
       evidence,
-      timings: { keywordMs, denseMs, ...(latentParameters ? { latentMs } : {}), rerankMs, totalMs: performance.now() - started },
+      timings: { keywordMs, denseMs, rerankMs, totalMs: performance.now() - started },
     };
   }
+}
+
+/** Adjacent Chinese characters of a text: the bigrams segmentation may ask about (text/tokenize.ts cjkWords). */
+function adjacentHanPairs(text: string): string[] {
+  const characters = Array.from(text);
+  const pairs: string[] = [];
+  for (let index = 1; index < characters.length; index++) {
+    if (/\p{Script=Han}/u.test(characters[index - 1]!) && /\p{Script=Han}/u.test(characters[index]!)) pairs.push(characters[index - 1]! + characters[index]!);
+  }
+  return pairs;
 }

@@ -70,7 +70,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     await holder.ready;
     await (app as unknown as { jobs?: JobQueue }).jobs?.idle();
     await registry.closeAll();
-    if (options.closeKnowledgeBase !== false) holder.peek()?.close();
+    if (options.closeKnowledgeBase !== false) await holder.peek()?.close();
     if (!options.feedback) feedback.close();
   });
   app.addHook('onSend', async (request, reply) => {

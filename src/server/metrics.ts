@@ -25,18 +25,18 @@ export class Metrics {
       name: 'kb_index_chunks',
       help: 'Chunks in the index',
       registers: [registry],
-      collect() {
+      async collect() {
         const knowledgeBase = holder.peek();
-        if (knowledgeBase) this.set(knowledgeBase.store.keywordStatistics().chunkCount);
+        if (knowledgeBase) this.set((await knowledgeBase.storage.keywords.statistics()).chunkCount);
       },
     });
     new Gauge({
       name: 'kb_index_documents',
       help: 'Documents in the index',
       registers: [registry],
-      collect() {
+      async collect() {
         const knowledgeBase = holder.peek();
-        if (knowledgeBase) this.set(knowledgeBase.store.documentCount());
+        if (knowledgeBase) this.set(await knowledgeBase.storage.documents.documentCount());
       },
     });
   }

@@ -13,6 +13,7 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { inverseDocumentFrequency, type Bm25Parameters } from '../retrieve/bm25.ts';
 import type { KeywordStatistics, ScoredChunk } from './types.ts';
+import type { ChunkPredicate } from './chunk-bitset.ts';
 
 /** Version of the keyword file; a file of another version is ignored and rebuilt from the database. */
 export const KEYWORD_FILE_VERSION = 1;
@@ -39,7 +40,7 @@ export interface KeywordIndexHeader {
   tokenizer: string;
 }
 
-export class KeywordIndex {
+export class MemoryKeywordIndex {
   private terms = SortedTerms.of([]);
   private offsets: Uint32Array = new Uint32Array(1);
   private postingChunks: Int32Array = new Int32Array(0);
@@ -62,8 +63,8 @@ export class KeywordIndex {
   private forward: { offsets: Uint32Array; slots: Uint32Array; frequencies: Uint16Array } | undefined;
 
   /** Builds an index from postings sorted by term (then chunk id) and every chunk's length. */
-  static fromSorted(postings: Iterable<KeywordPosting>, chunkLengths: Iterable<[chunkId: number, length: number]>): KeywordIndex {
-    const index = new KeywordIndex();
+  static fromSorted(postings: Iterable<KeywordPosting>, chunkLengths: Iterable<[chunkId: number, length: number]>): MemoryKeywordIndex {
+    const index = new MemoryKeywordIndex();
     for (const [chunkId, length] of chunkLengths) index.setLength(chunkId, length);
     const terms: string[] = [];
     const offsets: number[] = [0];
@@ -257,7 +258,7 @@ export class KeywordIndex {
    * The top `limit` chunks by BM25 for weighted query terms, among `allowed` chunks when given. IDF comes from the
    * whole index, so a filter narrows the candidates without changing their scores.
    */
-  search(queryTerms: ReadonlyMap<string, number>, parameters: Bm25Parameters, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
+  search(queryTerms: ReadonlyMap<string, number>, parameters: Bm25Parameters, limit: number, allowed?: ChunkPredicate): ScoredChunk[] {
     if (limit <= 0 || this.liveCount === 0) return [];
     const { chunkCount, averageChunkLength } = this.statistics();
     // Scratch arrays kept between queries (a search runs to the end without yielding): allocating and zeroing 1 MB
@@ -270,16 +271,13 @@ export class KeywordIndex {
     const marks = this.scratchMarks;
     const lengths = this.lengths;
     const touched: number[] = [];
-    const PERMITTED = 1;
-    const SEEN = 2;
-    if (allowed) for (const id of allowed) if (id < marks.length) marks[id] = PERMITTED;
-    const required = allowed ? PERMITTED : 0;
+    const SEEN = 1;
     const { k1, b } = parameters;
     // bm25TermScore inlined, the same operations in the same order (scores equal rankBm25's to the bit).
     const add = (chunkId: number, frequency: number, weight: number, idf: number) => {
       const length = lengths[chunkId]!;
+      if (length < 0 || (allowed !== undefined && !allowed.has(chunkId))) return;
       const mark = marks[chunkId]!;
-      if (length < 0 || (mark & required) !== required) return;
       const lengthRatio = averageChunkLength > 0 ? length / averageChunkLength : 1;
       const value = weight * ((idf * frequency * (k1 + 1)) / (frequency + k1 * (1 - b + b * lengthRatio)));
       if ((mark & SEEN) === 0) {
@@ -338,7 +336,6 @@ export class KeywordIndex {
       return topK(alive ?? touched, scores, limit);
     } finally {
       for (const chunkId of touched) scores[chunkId] = 0;
-      if (allowed) for (const id of allowed) if (id < marks.length) marks[id] = 0;
       for (const chunkId of touched) marks[chunkId] = 0;
     }
   }
@@ -456,7 +453,7 @@ export class KeywordIndex {
   }
 
   /** The index in a file written by save(), with its header; undefined when the file is absent, of another version or damaged. */
-  static load(file: string): { index: KeywordIndex; header: KeywordIndexHeader } | undefined {
+  static load(file: string): { index: MemoryKeywordIndex; header: KeywordIndexHeader } | undefined {
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
@@ -487,7 +484,7 @@ export class KeywordIndex {
       const lengths = take((buffer, offset, length) => new Float32Array(buffer, offset, length), header.lengths, 4);
       const frequencies = take((buffer, offset, length) => new Uint16Array(buffer, offset, length), header.postings, 2);
       if (terms.length !== header.terms || at > bytes.length || offsets[header.terms] !== header.postings) return undefined;
-      const index = new KeywordIndex();
+      const index = new MemoryKeywordIndex();
       index.lengths = lengths;
       for (const length of lengths) {
         if (length >= 0) {

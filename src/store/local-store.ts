@@ -21,8 +21,8 @@ import type { Language } from '../text/language.ts';
 import { currentCjkTokenizer, indexTerms } from '../text/tokenize.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
-import { KeywordIndex } from './keyword-index.ts';
-import { VECTOR_FILE, VECTOR_STATE_FILE, VectorIndex, type HnswParameters } from './vector-index.ts';
+import { MemoryKeywordIndex } from './keyword-index.ts';
+import { VECTOR_FILE, VECTOR_STATE_FILE, HnswVectorIndex, type HnswParameters } from './vector-index.ts';
 import type {
   ChunkFilters,
   ChunkInput,
@@ -30,10 +30,12 @@ import type {
   DocumentInput,
   DocumentRecord,
   DocumentMetadata,
+  ConsistencyReport,
   KeywordStatistics,
   ScoredChunk,
-  Store,
+  SearchScope,
 } from './types.ts';
+import { ChunkBitset, type ChunkPredicate } from './chunk-bitset.ts';
 
 /** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
 export const STORE_FORMAT_VERSION = 3;
@@ -149,19 +151,27 @@ function toDocumentRecord(row: DocumentRow): DocumentRecord {
   };
 }
 
-export class LocalStore implements Store {
+/** Resolved scopes kept per index generation (1..1000): a key's reader groups recur on every one of its requests. */
+const SCOPE_CACHE_ENTRIES = 64;
+
+/**
+ * The embedded backend's engine, synchronous (better-sqlite3 and in-memory indexes): store/local-storage.ts puts the
+ * asynchronous Storage seams in front of it.
+ */
+export class LocalStore {
   readonly embedderId: string;
   readonly dimensions: number;
   private readonly database: Database.Database;
   /** The HNSW graph, when vectors are searched (VectorMode "indexed"). */
-  private vectors: VectorIndex | undefined;
+  private vectors: HnswVectorIndex | undefined;
   private loadedGeneration = 0;
   private chunkIdsOfGeneration: { generation: number; ids: number[] } | undefined;
-  private keywords!: KeywordIndex;
+  private keywords!: MemoryKeywordIndex;
   readonly vectorMode: VectorMode;
   /** The generation the keyword index reflects (it follows every write of this process, and refresh()). */
   private keywordGeneration = -1;
   private readonly statements;
+  private scopes = { generation: -1, bitsets: new Map<string, ChunkBitset>() };
 
   private constructor(
     private readonly dataDir: string,
@@ -297,6 +307,7 @@ export class LocalStore implements Store {
       documentsByContent: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE content_hash = ? ORDER BY id`),
       documentCount: database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents`),
       allDocuments: database.prepare<[], DocumentRow>(`SELECT * FROM documents ORDER BY source`),
+      documentPage: database.prepare<[number, number], DocumentRow>(`SELECT * FROM documents ORDER BY source LIMIT ? OFFSET ?`),
       chunkIdsOfDocument: database.prepare<[number], { id: number }>(`SELECT id FROM chunks WHERE document_id = ?`),
       deleteDocument: database.prepare(`DELETE FROM documents WHERE id = ?`),
       insertDocument: database.prepare(
@@ -322,7 +333,7 @@ export class LocalStore implements Store {
 
   private loadVectors(): void {
     const generation = this.currentGeneration();
-    this.vectors = new VectorIndex(this.dataDir, this.dimensions, this.hnsw);
+    this.vectors = new HnswVectorIndex(this.dataDir, this.dimensions, this.hnsw);
     if (this.vectors.load(generation, STORE_FORMAT_VERSION, this.chunkIds())) this.loadedGeneration = generation;
     else this.rebuildVectors();
   }
@@ -336,7 +347,7 @@ export class LocalStore implements Store {
     const rows = this.statements.allVectors.all();
     const computed = this.computeVectors(rows.filter((row) => row.vector.length === 0).map((row) => row.id));
     const vectors = new Map(rows.map((row): [number, Float32Array] => [row.id, row.vector.length > 0 ? blobToVector(row.vector) : computed.get(row.id)!]));
-    this.vectors ??= new VectorIndex(this.dataDir, this.dimensions, this.hnsw);
+    this.vectors ??= new HnswVectorIndex(this.dataDir, this.dimensions, this.hnsw);
     this.vectors.rebuild(vectors);
     this.loadedGeneration = generation;
     if (rows.length > 0 || this.vectors.hasFile()) this.flush();
@@ -398,7 +409,7 @@ export class LocalStore implements Store {
    */
   private loadKeywords(): void {
     const generation = this.currentGeneration();
-    const loaded = KeywordIndex.load(path.join(this.dataDir, KEYWORDS));
+    const loaded = MemoryKeywordIndex.load(path.join(this.dataDir, KEYWORDS));
     if (!loaded || loaded.header.tokenizer !== currentCjkTokenizer()) {
       this.rebuildKeywords();
       return;
@@ -418,7 +429,7 @@ export class LocalStore implements Store {
    */
   rebuildKeywords(): void {
     const generation = this.currentGeneration();
-    const index = KeywordIndex.fromSorted([], []);
+    const index = MemoryKeywordIndex.fromSorted([], []);
     let count = 0;
     for (const row of this.statements.allChunkTexts.iterate()) {
       index.add(row.id, indexTerms(indexedTextOf(row)));
@@ -440,7 +451,7 @@ export class LocalStore implements Store {
   /** Another process wrote: its saved file when it matches, else the chunks added and removed since. */
   private refreshKeywords(generation: number, ids: ReadonlySet<number>): void {
     if (generation === this.keywordGeneration) return;
-    const loaded = KeywordIndex.load(path.join(this.dataDir, KEYWORDS));
+    const loaded = MemoryKeywordIndex.load(path.join(this.dataDir, KEYWORDS));
     if (loaded && loaded.header.generation === generation && loaded.header.tokenizer === currentCjkTokenizer()) this.keywords = loaded.index;
     else this.catchUpKeywords(ids);
     this.keywordGeneration = generation;
@@ -456,7 +467,7 @@ export class LocalStore implements Store {
   }
 
   /** The top chunks by BM25 for weighted query terms, among the allowed chunks when given. */
-  keywordSearch(queryTerms: ReadonlyMap<string, number>, parameters: Bm25Parameters, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
+  keywordSearch(queryTerms: ReadonlyMap<string, number>, parameters: Bm25Parameters, limit: number, allowed?: ChunkPredicate): ScoredChunk[] {
     return this.keywords.search(queryTerms, parameters, limit, allowed);
   }
 
@@ -580,8 +591,8 @@ export class LocalStore implements Store {
     return this.statements.documentCount.get()?.count ?? 0;
   }
 
-  listDocuments(): DocumentRecord[] {
-    return this.statements.allDocuments.all().map(toDocumentRecord);
+  listDocuments(page?: { offset: number; limit: number }): DocumentRecord[] {
+    return (page ? this.statements.documentPage.all(page.limit, page.offset) : this.statements.allDocuments.all()).map(toDocumentRecord);
   }
 
   // ---- search ----------------------------------------------------------------------------------------------------
@@ -598,18 +609,13 @@ export class LocalStore implements Store {
   }
 
   /**
-   * Every chunk id, read once per index generation: after a write, refresh() and the latent index both need the list
+   * Every chunk id, read once per index generation: after a write, refresh() and loading the vectors need the list
    * (read-only to callers).
    */
   chunkIds(): readonly number[] {
     const generation = this.currentGeneration();
     if (this.chunkIdsOfGeneration?.generation !== generation) this.chunkIdsOfGeneration = { generation, ids: this.statements.allChunkIds.all().map((row) => row.id) };
     return this.chunkIdsOfGeneration.ids;
-  }
-
-  *allChunkTerms(): Generator<[number, Map<string, number>]> {
-    const ids = this.keywords.chunkIds();
-    for (let start = 0; start < ids.length; start += 1000) yield* this.keywords.chunkTerms(ids.slice(start, start + 1000));
   }
 
   chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>> {
@@ -620,11 +626,31 @@ export class LocalStore implements Store {
     return this.keywords.statistics();
   }
 
-  denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
+  denseSearch(vector: Float32Array, limit: number, allowed?: ChunkPredicate): ScoredChunk[] {
     return this.vectors?.search(vector, limit, allowed) ?? [];
   }
 
-  chunksMatching(filters: ChunkFilters): Set<number> | undefined {
+  /**
+   * The chunks a scope allows, as a bitset made once per index generation and scope (undefined: every chunk). A
+   * search checks it per posting; a key's requests share one.
+   */
+  chunkScope(scope: SearchScope): ChunkPredicate | undefined {
+    const filters = scope.filters ?? {};
+    const readerGroups = scope.read.readerGroups === 'all' ? undefined : [...scope.read.readerGroups].sort();
+    const unrestricted = !readerGroups && !filters.documentKeys?.length && !filters.sourcePrefix && !filters.language && !filters.tags?.length && !filters.department;
+    if (unrestricted) return undefined;
+    if (this.scopes.generation !== this.loadedGeneration) this.scopes = { generation: this.loadedGeneration, bitsets: new Map() };
+    const key = JSON.stringify([readerGroups, filters.documentKeys, filters.sourcePrefix, filters.language, filters.tags, filters.department]);
+    const cached = this.scopes.bitsets.get(key);
+    if (cached) return cached;
+    const ids = this.chunksMatching(filters, readerGroups);
+    const bitset = new ChunkBitset(ids, ids.at(-1) ?? 0); // ordered by id: the last is the largest
+    if (this.scopes.bitsets.size >= SCOPE_CACHE_ENTRIES) this.scopes.bitsets.delete(this.scopes.bitsets.keys().next().value!);
+    this.scopes.bitsets.set(key, bitset);
+    return bitset;
+  }
+
+  private chunksMatching(filters: ChunkFilters, readerGroups: readonly string[] | undefined): number[] {
     const clauses: string[] = [];
     const values: (string | number)[] = [];
     if (filters.documentKeys && filters.documentKeys.length > 0) {
@@ -647,16 +673,15 @@ export class LocalStore implements Store {
       clauses.push(`json_extract(d.metadata, '$.department') = ?`);
       values.push(filters.department);
     }
-    if (filters.readerGroups) {
-      const groups = filters.readerGroups;
+    if (readerGroups) {
+      const groups = readerGroups;
       clauses.push(groups.length > 0 ? `(d.groups IS NULL OR EXISTS (SELECT 1 FROM json_each(d.groups) WHERE value IN (${groups.map(() => '?').join(',')})))` : `d.groups IS NULL`);
       values.push(...groups);
     }
-    if (clauses.length === 0) return undefined;
     const rows = this.database
-      .prepare<(string | number)[], { id: number }>(`SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${clauses.join(' AND ')}`)
+      .prepare<(string | number)[], { id: number }>(`SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE ${clauses.join(' AND ')} ORDER BY c.id`)
       .all(...values);
-    return new Set(rows.map((row) => row.id));
+    return rows.map((row) => row.id);
   }
 
   getChunks(ids: readonly number[]): Map<number, ChunkRecord> {
@@ -690,7 +715,7 @@ export class LocalStore implements Store {
    * own vector there, the index returns no label without a chunk, every document has the chunks it
    * declares, and no posting points to a missing chunk.
    */
-  checkConsistency(): { documents: number; chunks: number; chunksWithoutVector: number; vectorsWithoutChunk: number; documentsWithWrongChunkCount: number; orphanPostings: number } {
+  checkConsistency(): ConsistencyReport {
     const rows = this.statements.allVectors.all();
     const ids = new Set(rows.map((row) => row.id));
     const vectors = this.vectors;

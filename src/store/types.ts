@@ -1,8 +1,10 @@
-// The Store seam: documents, chunks, keyword postings and vectors, written all or nothing per document.
-// Retrieval passes [chunkId, score] pairs around and loads chunk text only for the final top-k.
+// The storage seams: documents (the one writer), a keyword index and a vector index, filled by a backend chosen at
+// start-up (store/local-storage.ts: SQLite + index files). Retrieval passes [chunkId, score] pairs around and loads
+// chunk text only for the final top-k.
 import type { Chunk, DocumentFormat } from '../ingest/types.ts';
 import type { Language } from '../text/language.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
+import type { ReadScope } from '../retrieve/read-scope.ts';
 
 export interface DocumentInput {
   source: string;
@@ -69,45 +71,86 @@ export interface ChunkFilters {
   /** Documents with any of these tags. */
   tags?: string[];
   department?: string;
-  /** The reader's groups: only documents open to everyone or to one of these groups. Absent: no restriction. */
-  readerGroups?: string[];
+}
+
+/**
+ * What one search may return: the caller's read scope (required: no search runs without one) and the request's
+ * filters. Each backend resolves it its own way, inside its indexes: a cached bitset checked per posting here, a
+ * WHERE clause in a database; never a list of every allowed chunk id sent with the query.
+ */
+export interface SearchScope {
+  readonly read: ReadScope;
+  readonly filters?: ChunkFilters;
 }
 
 export type ScoredChunk = [chunkId: number, score: number];
 
-export interface Store {
+export interface ConsistencyReport {
+  documents: number;
+  chunks: number;
+  chunksWithoutVector: number;
+  vectorsWithoutChunk: number;
+  documentsWithWrongChunkCount: number;
+  orphanPostings: number;
+}
+
+/**
+ * Documents, chunks and their metadata. It is also the one writer: a document, its chunks and their keyword and
+ * vector entries are written together (all or nothing), so the indexes below are read-only seams. Every call is
+ * asynchronous: a backend may be a database reached over the network and shared by several API processes.
+ */
+export interface DocumentStore {
   readonly embedderId: string;
   readonly dimensions: number;
   /** What the store keeps of chunk vectors: "none" means the ingest need not compute them. */
   readonly vectorMode: 'indexed' | 'stored' | 'none';
-  upsertDocument(document: DocumentInput, chunks: ChunkInput[]): DocumentRecord;
-  deleteDocument(source: string): boolean;
-  getDocumentBySource(source: string): DocumentRecord | undefined;
-  getDocumentsByContentHash(hash: string): DocumentRecord[];
+  upsertDocument(document: DocumentInput, chunks: ChunkInput[]): Promise<DocumentRecord>;
+  deleteDocument(source: string): Promise<boolean>;
+  getDocumentBySource(source: string): Promise<DocumentRecord | undefined>;
+  /** Documents with this content hash (the same bytes, metadata and pipeline), oldest first. */
+  getDocumentsByContentHash(hash: string): Promise<DocumentRecord[]>;
   /** By public id (DocumentRecord.key). */
-  getDocumentByKey(key: string): DocumentRecord | undefined;
-  documentCount(): number;
-  listDocuments(): DocumentRecord[];
-  documentFrequencies(terms: readonly string[]): Map<string, number>;
-  /** Term frequencies of each chunk (for pseudo-relevance feedback). */
-  chunkTerms(chunkIds: readonly number[]): Map<number, Map<string, number>>;
-  /** Every chunk's term frequencies, chunk by chunk (to learn the latent projection). */
-  allChunkTerms(): Iterable<[number, Map<string, number>]>;
-  /** The index generation this instance has loaded (it changes with every write). */
-  generation(): number;
-  chunkIds(): readonly number[];
-  keywordStatistics(): KeywordStatistics;
-  /** The top chunks by BM25 for weighted query terms (IDF over the whole index), among the allowed chunks when given. */
-  keywordSearch(queryTerms: ReadonlyMap<string, number>, parameters: Bm25Parameters, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[];
-  denseSearch(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[];
-  chunksMatching(filters: ChunkFilters): Set<number> | undefined;
-  getChunks(ids: readonly number[]): Map<number, ChunkRecord>;
-  /** Picks up writes made by another process (an ingest run while the server is up). */
-  refresh(): void;
+  getDocumentByKey(key: string): Promise<DocumentRecord | undefined>;
+  documentCount(): Promise<number>;
+  /** Documents ordered by source; a page of them when given. */
+  listDocuments(page?: { offset: number; limit: number }): Promise<DocumentRecord[]>;
+  /** A document's chunks as indexed (text, headings, location and terms), in order. */
+  documentChunks(source: string): Promise<Omit<ChunkInput, 'vector'>[]>;
+  getChunks(ids: readonly number[]): Promise<Map<number, ChunkRecord>>;
+}
+
+/** BM25 over the chunks' terms. It owns its tokenizer, recorded with the index: opened with another, it says so. */
+export interface KeywordIndex {
+  /** The Chinese tokenizer the terms were made with (text/tokenize.ts). */
+  readonly tokenizer: string;
+  /** The top chunks by BM25 for weighted query terms (IDF over the whole index) among those the scope allows. */
+  search(queryTerms: ReadonlyMap<string, number>, scope: SearchScope, limit: number, parameters: Bm25Parameters): Promise<ScoredChunk[]>;
+  documentFrequencies(terms: readonly string[]): Promise<Map<string, number>>;
+  /** Term frequencies of each chunk (pseudo-relevance feedback, diversity, duplicate passages). */
+  chunkTerms(chunkIds: readonly number[]): Promise<Map<number, Map<string, number>>>;
+  statistics(): Promise<KeywordStatistics>;
+}
+
+/** Nearest chunks by cosine similarity of the embedder's vectors (empty when vectors are not indexed). */
+export interface VectorIndex {
+  search(vector: Float32Array, scope: SearchScope, limit: number): Promise<ScoredChunk[]>;
+}
+
+/** One knowledge base's storage: the three seams, and what concerns them together. */
+export interface Storage {
+  readonly documents: DocumentStore;
+  readonly keywords: KeywordIndex;
+  readonly vectors: VectorIndex;
+  /** Picks up writes made elsewhere (another process or node): a generation check, cheap when nothing changed. */
+  refresh(): Promise<void>;
+  /** The index generation this instance reflects (it changes with every write). */
+  generation(): Promise<number>;
   /**
-   * Persists the vector and keyword indexes (copies of the database, which is durable after each document); in the
-   * middle of an ingest (`complete: false`) the keyword index only when much has changed.
+   * Persists what is kept beside the durable records (index files here); in the middle of an ingest
+   * (`complete: false`) only what is cheap to save.
    */
-  flush(options?: { complete?: boolean }): void;
-  close(): void;
+  flush(options?: { complete?: boolean }): Promise<void>;
+  /** Checks the invariants a crash must not break (every chunk indexed once, every document whole). */
+  checkConsistency(): Promise<ConsistencyReport>;
+  close(): Promise<void>;
 }

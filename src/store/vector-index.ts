@@ -5,6 +5,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import path from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { ScoredChunk } from './types.ts';
+import type { ChunkPredicate } from './chunk-bitset.ts';
 
 export const VECTOR_FILE = 'vectors.hnsw';
 export const VECTOR_STATE_FILE = 'vectors.state.json';
@@ -26,7 +27,7 @@ interface VectorState {
   dimensions: number;
 }
 
-export class VectorIndex {
+export class HnswVectorIndex {
   private graph: hnswlib.HierarchicalNSW;
   /** Chunk ids present (not deleted) in the graph. */
   private live = new Set<number>();
@@ -102,7 +103,7 @@ export class VectorIndex {
   }
 
   /** Nearest chunks by cosine similarity, among the allowed ones when given. */
-  search(vector: Float32Array, limit: number, allowed?: ReadonlySet<number>): ScoredChunk[] {
+  search(vector: Float32Array, limit: number, allowed?: ChunkPredicate): ScoredChunk[] {
     const available = allowed ? Math.min(allowed.size, this.live.size) : this.live.size;
     const k = Math.min(limit, available);
     if (k <= 0) return [];

@@ -10,7 +10,7 @@ export async function corpusKnowledgeBase(options: { model?: LanguageModel; envi
   const dataDir = options.dataDir ?? path.join(temporaryDirectory(), 'data');
   const config = testConfig({ KB_DATA_DIR: dataDir, ...options.environment });
   const knowledgeBase = await KnowledgeBase.open(config, silentLogger, options.model ? { model: options.model } : {});
-  if (knowledgeBase.store.listDocuments().length === 0) await knowledgeBase.ingest(['docs-corpus']);
+  if ((await knowledgeBase.storage.documents.documentCount()) === 0) await knowledgeBase.ingest(['docs-corpus']);
   return knowledgeBase;
 }
 

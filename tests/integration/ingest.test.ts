@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
 import type { Embedder } from '../../src/embed/types.ts';
 import { formatSummary, ingestPaths } from '../../src/ingest/pipeline.ts';
+import { LocalStorage } from '../../src/store/local-storage.ts';
 import { LocalStore } from '../../src/store/local-store.ts';
 import { binaryGarbage } from '../helpers/fixtures.ts';
 import { cliPath, runCli } from '../helpers/child-process.ts';
@@ -41,8 +42,9 @@ describe('incremental ingestion', () => {
     writeFileSync(path.join(corpus, 'lathe.pdf'), pdf);
     writeFileSync(path.join(corpus, 'copies', 'lathe (1).pdf'), pdf);
     const embedder = new CountingEmbedder();
-    const store = LocalStore.open(path.join(root, 'data'), embedder, hnsw);
-    const run = () => ingestPaths([corpus], { store, embedder, chunking, baseDir: root });
+    const storage = LocalStorage.open(path.join(root, 'data'), embedder, hnsw);
+    const store = storage.engine;
+    const run = () => ingestPaths([corpus], { storage, embedder, chunking, baseDir: root });
     const first = await run();
     assert.equal(first.added, 1);
     assert.deepEqual(first.duplicates, [{ path: 'corpus/lathe.pdf', duplicateOf: 'corpus/copies/lathe (1).pdf' }]);
@@ -66,8 +68,9 @@ describe('incremental ingestion', () => {
     writeFileSync(path.join(corpus, 'c.html'), '<html><head><title>Gamma</title></head><body><h1>Gamma</h1><p>打印机卡纸时先关闭电源。</p></body></html>');
     writeFileSync(path.join(corpus, 'notes.xyz'), 'not a document');
     const embedder = new CountingEmbedder();
-    const store = LocalStore.open(path.join(root, 'data'), embedder, hnsw);
-    const run = () => ingestPaths([corpus], { store, embedder, chunking, baseDir: root });
+    const storage = LocalStorage.open(path.join(root, 'data'), embedder, hnsw);
+    const store = storage.engine;
+    const run = () => ingestPaths([corpus], { storage, embedder, chunking, baseDir: root });
 
     const first = await run();
     assert.deepEqual([first.added, first.updated, first.unchanged, first.removed, first.failed.length], [3, 0, 0, 0, 0]);
@@ -101,8 +104,9 @@ describe('incremental ingestion', () => {
     writeFileSync(huge, '');
     truncateSync(huge, 200 * 1024 * 1024);
     const embedder = new CountingEmbedder();
-    const store = LocalStore.open(path.join(root, 'data'), embedder, hnsw);
-    const summary = await ingestPaths([root], { store, embedder, chunking, baseDir: root });
+    const storage = LocalStorage.open(path.join(root, 'data'), embedder, hnsw);
+    const store = storage.engine;
+    const summary = await ingestPaths([root], { storage, embedder, chunking, baseDir: root });
     assert.equal(summary.added, 1);
     assert.deepEqual(summary.failed.map((failure) => [failure.path, /binary|empty|over the \d+-byte limit/.test(failure.reason)]), [['empty.txt', true], ['garbage.md', true], ['huge.txt', true]]);
     store.close();
@@ -120,8 +124,9 @@ describe('incremental ingestion', () => {
     const results = [];
     for (const threads of [0, 2]) {
       const embedder = new BuiltinEmbedder();
-      const store = LocalStore.open(path.join(root, `data-${threads}`), embedder, { ...hnsw, vectors: 'none' });
-      const summary = await ingestPaths([path.join(root, 'docs')], { store, embedder, chunking, baseDir: root, threads });
+      const storage = LocalStorage.open(path.join(root, `data-${threads}`), embedder, { ...hnsw, vectors: 'none' });
+      const store = storage.engine;
+      const summary = await ingestPaths([path.join(root, 'docs')], { storage, embedder, chunking, baseDir: root, threads });
       const ids = [...store.chunkIds()];
       results.push({
         added: summary.added,

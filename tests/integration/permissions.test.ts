@@ -10,6 +10,7 @@ import { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { signUserToken } from '../../src/server/access/session-token.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { LocalStore, STORE_FORMAT_VERSION } from '../../src/store/local-store.ts';
+import { READ_EVERYTHING, readScopeForGroups } from '../../src/retrieve/read-scope.ts';
 import { testConfig } from '../helpers/knowledge-base.ts';
 import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
 
@@ -134,7 +135,7 @@ describe('store format migration', () => {
     const store = LocalStore.open(dataDir, embedder, { m: 16, efConstruction: 200, efSearch: 100 });
     assert.equal(store.listDocuments().length, 7);
     assert.equal(JSON.parse(readFileSync(manifestFile, 'utf8')).formatVersion, STORE_FORMAT_VERSION);
-    assert.equal(store.chunksMatching({ readerGroups: [] })?.size, store.keywordStatistics().chunkCount, 'migrated documents are public');
+    assert.equal(store.chunkScope({ read: readScopeForGroups([]) })?.size, store.keywordStatistics().chunkCount, 'migrated documents are public');
     assert.equal(store.checkConsistency().chunksWithoutVector, 0);
     store.close();
   });
@@ -147,9 +148,9 @@ describe('store format migration', () => {
     await knowledgeBase.ingest(['docs-corpus/it', 'docs-corpus/hr']);
     const query = new Map([['vpn', 1], ['password', 1], ['年假', 1], ['年', 1]]);
     const parameters = { k1: 0.9, b: 0.4 };
-    const before = knowledgeBase.store.keywordSearch(query, parameters, 20);
-    const frequencies = knowledgeBase.store.documentFrequencies(['vpn', '年假']);
-    knowledgeBase.close();
+    const before = await knowledgeBase.storage.keywords.search(query, { read: READ_EVERYTHING }, 20, parameters);
+    const frequencies = await knowledgeBase.storage.keywords.documentFrequencies(['vpn', '年假']);
+    await knowledgeBase.close();
     const database = new Database(path.join(dataDir, 'kb.sqlite'));
     database.exec('CREATE TABLE postings (term TEXT NOT NULL, chunk_id INTEGER NOT NULL, term_frequency INTEGER NOT NULL, PRIMARY KEY (term, chunk_id)) WITHOUT ROWID; INSERT INTO postings VALUES (\'vpn\', 1, 1);');
     database.close();

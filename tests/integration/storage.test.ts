@@ -41,8 +41,8 @@ describe('a full data directory', () => {
     const roomy = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: dataDir }), silentLogger);
     const summary = await roomy.ingest([corpus]);
     assert.equal(summary.added + summary.unchanged, 40);
-    assert.equal(roomy.store.listDocuments().length, 40);
-    roomy.close();
+    assert.equal((await roomy.storage.documents.listDocuments()).length, 40);
+    await roomy.close();
   });
 
   it('makes the ingest command exit with the reason', () => {

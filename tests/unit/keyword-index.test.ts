@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { rankBm25 } from '../../src/retrieve/bm25.ts';
 import { seededRandom } from '../../src/random.ts';
-import { KeywordIndex } from '../../src/store/keyword-index.ts';
+import { MemoryKeywordIndex } from '../../src/store/keyword-index.ts';
 import type { Posting } from '../../src/store/types.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
 
@@ -64,7 +64,7 @@ function lengthsOf(chunks: ReadonlyMap<number, Map<string, number>>): [number, n
   return [...chunks].map(([id, terms]) => [id, [...terms.values()].reduce((sum, value) => sum + value, 0)]);
 }
 
-function assertSameRanking(index: KeywordIndex, chunks: ReadonlyMap<number, Map<string, number>>, label: string) {
+function assertSameRanking(index: MemoryKeywordIndex, chunks: ReadonlyMap<number, Map<string, number>>, label: string) {
   const allowed = new Set([...chunks.keys()].filter((id) => id % 3 !== 0));
   for (const query of queries(7)) {
     assert.deepEqual(index.search(query, parameters, 10, undefined), reference(chunks, query, 10), `${label}: ${[...query.keys()].join(' ')}`);
@@ -78,7 +78,7 @@ function assertSameRanking(index: KeywordIndex, chunks: ReadonlyMap<number, Map<
 describe('keyword index', () => {
   it('ranks as the reference BM25 after building, adding, removing, compacting, saving and loading', () => {
     const chunks = randomChunks(1, 600);
-    const index = KeywordIndex.fromSorted(sortedPostings(chunks), lengthsOf(chunks));
+    const index = MemoryKeywordIndex.fromSorted(sortedPostings(chunks), lengthsOf(chunks));
     assertSameRanking(index, chunks, 'built');
 
     const more = randomChunks(2, 150, 1000);
@@ -99,7 +99,7 @@ describe('keyword index', () => {
     assert.equal(index.pendingChanges(), 0, 'saving compacts');
     assertSameRanking(index, chunks, 'compacted');
 
-    const loaded = KeywordIndex.load(file);
+    const loaded = MemoryKeywordIndex.load(file);
     assert.ok(loaded);
     assert.deepEqual(loaded.header, { version: 1, generation: 42, tokenizer: 'bigram' });
     assertSameRanking(loaded.index, chunks, 'loaded');
@@ -110,20 +110,20 @@ describe('keyword index', () => {
     const chunks = randomChunks(3, 300);
     const late = new Map([...chunks].filter(([id]) => id % 10 === 5));
     const early = new Map([...chunks].filter(([id]) => id % 10 !== 5));
-    const index = KeywordIndex.fromSorted(sortedPostings(early), lengthsOf(early));
+    const index = MemoryKeywordIndex.fromSorted(sortedPostings(early), lengthsOf(early));
     for (const [id, terms] of late) index.add(id, terms);
     index.compact();
     assertSameRanking(index, chunks, 'compacted out of order');
     const file = path.join(temporaryDirectory(), 'keywords.bin');
     index.save(file, { generation: 1, tokenizer: 'bigram' });
-    assertSameRanking(KeywordIndex.load(file)!.index, chunks, 'loaded after an out-of-order compaction');
+    assertSameRanking(MemoryKeywordIndex.load(file)!.index, chunks, 'loaded after an out-of-order compaction');
   });
 
   // Queries shaped like RM3's: a few query terms, then many frequent expansion terms of small weight. MaxScore skips
   // most of their postings; the results must not change.
   it('ranks long expanded queries as the reference, with and without a filter (MaxScore pruning)', () => {
     const chunks = randomChunks(5, 3000);
-    const index = KeywordIndex.fromSorted(sortedPostings(chunks), lengthsOf(chunks));
+    const index = MemoryKeywordIndex.fromSorted(sortedPostings(chunks), lengthsOf(chunks));
     const random = seededRandom(9);
     const allowed = new Set([...chunks.keys()].filter((id) => id % 4 !== 1));
     for (let round = 0; round < 30; round++) {
@@ -138,14 +138,14 @@ describe('keyword index', () => {
   });
 
   it('returns nothing for an empty index or unknown terms, and ignores a damaged file', () => {
-    const empty = KeywordIndex.fromSorted([], []);
+    const empty = MemoryKeywordIndex.fromSorted([], []);
     assert.deepEqual(empty.search(new Map([['vpn', 1]]), parameters, 5), []);
     const folder = temporaryDirectory();
     const file = path.join(folder, 'keywords.bin');
     empty.save(file, { generation: 0, tokenizer: 'bigram' });
-    assert.ok(KeywordIndex.load(file));
+    assert.ok(MemoryKeywordIndex.load(file));
     writeFileSync(file, Buffer.from('not a keyword file at all'));
-    assert.equal(KeywordIndex.load(file), undefined);
-    assert.equal(KeywordIndex.load(path.join(folder, 'absent.bin')), undefined);
+    assert.equal(MemoryKeywordIndex.load(file), undefined);
+    assert.equal(MemoryKeywordIndex.load(path.join(folder, 'absent.bin')), undefined);
   });
 });

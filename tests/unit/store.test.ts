@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
 import { KbError } from '../../src/errors.ts';
 import { LocalStore } from '../../src/store/local-store.ts';
+import { READ_EVERYTHING } from '../../src/retrieve/read-scope.ts';
 import type { ChunkInput } from '../../src/store/types.ts';
 import { termFrequencies, tokenize } from '../../src/text/tokenize.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
@@ -72,14 +73,14 @@ describe('LocalStore', () => {
     first.close();
     const store = LocalStore.open(dataDir, embedder, hnsw);
     assert.equal(store.listDocuments().length, 2);
-    assert.equal(store.chunksMatching({ sourcePrefix: 'manuals/' })?.size, 1);
-    assert.equal(store.chunksMatching({ language: 'zh' })?.size, 1);
+    assert.equal(store.chunkScope({ read: READ_EVERYTHING, filters: { sourcePrefix: 'manuals/' } })?.size, 1);
+    assert.equal(store.chunkScope({ read: READ_EVERYTHING, filters: { language: 'zh' } })?.size, 1);
     const key = store.getDocumentBySource('it/b.txt')!.key;
-    const allowed = store.chunksMatching({ documentKeys: [key] })!;
+    const allowed = store.chunkScope({ read: READ_EVERYTHING, filters: { documentKeys: [key] } })!;
     const results = store.denseSearch(await embedder.embedQuery('spindle'), 10, allowed);
     assert.equal(results.length, 1);
     assert.equal(store.getChunks([results[0]![0]]).get(results[0]![0])?.source, 'it/b.txt');
-    assert.equal(store.chunksMatching({}), undefined);
+    assert.equal(store.chunkScope({ read: READ_EVERYTHING, filters: {} }), undefined);
     store.close();
   });
 

@@ -78,7 +78,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
         const { retrieval, ...response } = result;
         record(response.answer, response.answerable);
         observe(response, response.timings);
-        return { answerId, ...response, citations: linked(response.citations), query: retrieval.query };
+        return { answerId, ...response, citations: await linked(response.citations), query: retrieval.query };
       }
 
       openEventStream(request, reply);
@@ -88,14 +88,14 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
           if (signal.aborted) break;
           if (part.type === 'sources') {
             query = part.retrieval.query;
-            const sources = part.retrieval.answerable ? linked(part.retrieval.chunks.map((chunk, index) => citationOf(chunk, index + 1))) : [];
+            const sources = part.retrieval.answerable ? await linked(part.retrieval.chunks.map((chunk, index) => citationOf(chunk, index + 1))) : [];
             reply.raw.write(sseEvent('sources', { sources, query }));
           } else if (part.type === 'delta') {
             reply.raw.write(sseEvent('delta', { text: part.text }));
           } else {
             record(part.result.answer, part.result.answerable);
             observe(part.result, part.timings);
-            reply.raw.write(sseEvent('done', { answerId, ...part.result, citations: linked(part.result.citations), query, timings: part.timings }));
+            reply.raw.write(sseEvent('done', { answerId, ...part.result, citations: await linked(part.result.citations), query, timings: part.timings }));
           }
         }
       } catch (error) {

@@ -14,12 +14,12 @@ export function originalFileOf(knowledgeBase: KnowledgeBase, document: DocumentR
 }
 
 /** The citations with a signed fileUrl on each whose original is here; the collections are those the request asked. */
-export function withFileLinks(citations: readonly Citation[], collections: readonly { name: string; knowledgeBase: KnowledgeBase }[], links: FileLinks): Citation[] {
-  return citations.map((citation) => {
+export async function withFileLinks(citations: readonly Citation[], collections: readonly { name: string; knowledgeBase: KnowledgeBase }[], links: FileLinks): Promise<Citation[]> {
+  return Promise.all(citations.map(async (citation) => {
     for (const { name, knowledgeBase } of collections) {
-      const document = knowledgeBase.store.getDocumentByKey(citation.documentId);
+      const document = await knowledgeBase.storage.documents.getDocumentByKey(citation.documentId);
       if (document) return originalFileOf(knowledgeBase, document) ? { ...citation, fileUrl: links.path(name, citation.documentId) } : citation;
     }
     return citation;
-  });
+  }));
 }

@@ -26,7 +26,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
       name: info.name,
       settings: info.settings,
       ...(info.createdAt ? { createdAt: info.createdAt } : {}),
-      ...(knowledgeBase ? { documents: knowledgeBase.store.documentCount(), chunks: knowledgeBase.store.keywordStatistics().chunkCount, embedder: knowledgeBase.embedder.id } : {}),
+      ...(knowledgeBase ? { documents: await knowledgeBase.storage.documents.documentCount(), chunks: (await knowledgeBase.storage.keywords.statistics()).chunkCount, embedder: knowledgeBase.embedder.id } : {}),
     };
   };
 

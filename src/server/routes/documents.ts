@@ -226,18 +226,16 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       },
     },
     async (request) => {
-      const all = (await knowledgeBaseFor(request, request.params.collection)).store.listDocuments();
-      const page = all.slice(request.query.offset, request.query.offset + request.query.limit);
-      return {
-        total: all.length,
-        documents: page.map(toDocumentResponse),
-      };
+      // Paged by the store: a page costs the same at 5,000 documents as at 50.
+      const { documents } = (await knowledgeBaseFor(request, request.params.collection)).storage;
+      const [total, page] = await Promise.all([documents.documentCount(), documents.listDocuments({ offset: request.query.offset, limit: request.query.limit })]);
+      return { total, documents: page.map(toDocumentResponse) };
     },
   );
 
   const findDocument = async (request: FastifyRequest, collection: string, documentId: string) => {
     const knowledgeBase = await knowledgeBaseFor(request, collection);
-    const document = knowledgeBase.store.getDocumentByKey(documentId);
+    const document = await knowledgeBase.storage.documents.getDocumentByKey(documentId);
     if (!document) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
     return { knowledgeBase, document };
   };
@@ -274,7 +272,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         scope = readScopeOf(request, [collection]);
       }
       const knowledgeBase = await holder.forCollection(collection);
-      const document = knowledgeBase.store.getDocumentByKey(documentId);
+      const document = await knowledgeBase.storage.documents.getDocumentByKey(documentId);
       if (!document || !mayRead(scope, document.groups)) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
       const file = originalFileOf(knowledgeBase, document);
       if (!file) throw new KbError('KB_ERR_FILE_UNAVAILABLE', { documentId, details: `it was given as text, or ${document.source} was moved since it was indexed` });
@@ -296,8 +294,8 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'Delete a document, its chunks and vectors', params: documentParams, response: { 204: z.null().describe('deleted'), 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
     async (request, reply) => {
       const { knowledgeBase, document } = await findDocument(request, request.params.collection, request.params.documentId);
-      knowledgeBase.store.deleteDocument(document.source);
-      knowledgeBase.store.flush();
+      await knowledgeBase.storage.documents.deleteDocument(document.source);
+      await knowledgeBase.storage.flush();
       // An uploaded file goes too; a file ingested from elsewhere on disk is not ours to delete.
       const filesDir = filesDirOf(knowledgeBase);
       const stored = path.join(filesDir, document.source);
@@ -313,8 +311,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       const knowledgeBase = await knowledgeBaseFor(request, request.params.collection);
       const filesDir = filesDirOf(knowledgeBase);
       jobs.assertAvailable();
-      const names = knowledgeBase.store
-        .listDocuments()
+      const names = (await knowledgeBase.storage.documents.listDocuments())
         .map((document) => document.source)
         .filter((source) => !source.includes('/') && existsSync(path.join(filesDir, source)));
       const job = jobs.submit({ kind: 'reindex', collection: request.params.collection, files: names }, ingestFiles(knowledgeBase, names, true));

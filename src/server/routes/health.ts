@@ -15,10 +15,10 @@ export const healthRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
         const message = holder.failureMessage;
         return reply.status(503).send({ status: holder.state === 'failed' ? ('failed' as const) : ('loading' as const), ...(message ? { message } : {}) });
       }
-      const statistics = knowledgeBase.store.keywordStatistics();
+      const statistics = await knowledgeBase.storage.keywords.statistics();
       return {
         status: 'ready' as const,
-        documents: knowledgeBase.store.documentCount(),
+        documents: await knowledgeBase.storage.documents.documentCount(),
         chunks: statistics.chunkCount,
         embedder: knowledgeBase.embedder.id,
         answerer: knowledgeBase.model?.id ?? 'extractive',

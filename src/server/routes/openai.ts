@@ -102,7 +102,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           model: body.model,
           choices: [{ index: 0, message: { role: 'assistant' as const, content: result.answer }, finish_reason: 'stop' }],
           usage: usageOf(result.answer),
-          citations: withFileLinks(result.citations, [{ name: collection, knowledgeBase }], access.fileLinks),
+          citations: await withFileLinks(result.citations, [{ name: collection, knowledgeBase }], access.fileLinks),
           kb: { answerId, answerable: result.answerable, kind: result.kind, confidence: result.confidence },
         };
       }
@@ -119,7 +119,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           if (part.type === 'delta') reply.raw.write(chunk({ content: part.text }, null));
           else if (part.type === 'done') {
             feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
-            reply.raw.write(chunk({}, 'stop', { citations: withFileLinks(part.result.citations, [{ name: collection, knowledgeBase }], access.fileLinks), kb: { answerId, answerable: part.result.answerable, kind: part.result.kind, confidence: part.result.confidence } }));
+            reply.raw.write(chunk({}, 'stop', { citations: await withFileLinks(part.result.citations, [{ name: collection, knowledgeBase }], access.fileLinks), kb: { answerId, answerable: part.result.answerable, kind: part.result.kind, confidence: part.result.confidence } }));
             if (includeUsage) reply.raw.write(frame({ choices: [], usage: usageOf(part.result.answer) }));
           }
         }
