@@ -7,10 +7,13 @@ import { describeSettings, loadConfig, loadDotEnv, type Config } from './config.
 import { describeError, isKbError } from './errors.ts';
 import { formatSummary, type IngestSummary } from './ingest/pipeline.ts';
 import { givenMetadata } from './ingest/given-metadata.ts';
-import { KnowledgeBase } from './knowledge-base.ts';
+import { availableParallelism } from 'node:os';
+import { KnowledgeBase, useQueryThreads } from './knowledge-base.ts';
+import { QueryThreads } from './server/query-threads.ts';
 import { buildApp } from './server/app.ts';
 import { Access, isLoopback } from './server/access/access.ts';
 import { KeyStore, scopes, type Scope } from './keys/key-store.ts';
+import { LocalKeyDirectory, type KeyDirectory } from './components.ts';
 import { CollectionRegistry, DEFAULT_COLLECTION } from './collections/registry.ts';
 import { READ_EVERYTHING } from './retrieve/read-scope.ts';
 
@@ -110,7 +113,7 @@ async function runIngest(config: Readonly<Config>, paths: string[], json: boolea
 /** A server reachable from other machines must have an admin key, unless started explicitly as a demo. */
 function refuseUnprotectedExposure(config: Readonly<Config>, demo: boolean): void {
   if (isLoopback(config.host)) return;
-  if (new Access(config, new KeyStore(config.dataDir)).hasAdminKey) return;
+  if (new Access(config, new LocalKeyDirectory(new KeyStore(config.dataDir))).hasAdminKey) return;
   if (demo) {
     process.stderr.write(`warning: demo mode: listening on ${config.host} without any admin key; query routes need a key once one exists\n`);
     return;
@@ -118,12 +121,12 @@ function refuseUnprotectedExposure(config: Readonly<Config>, demo: boolean): voi
   throw new Error(`refusing to listen on ${config.host} without an admin key: create one with \`npm run kb -- keys create --scope admin\`, or start with --demo`);
 }
 
-function runKeys(
+async function runKeys(
   config: Readonly<Config>,
   args: string[],
   options: { scope: string | undefined; origins: string | undefined; collection: string | undefined; label: string | undefined; groups: string | undefined; rateLimit: string | undefined; json: boolean },
-): number {
-  const keys = new KeyStore(config.dataDir);
+): Promise<number> {
+  const keys: KeyDirectory = new LocalKeyDirectory(new KeyStore(config.dataDir));
   const [action, id] = args;
   if (action === 'create') {
     const scope = options.scope as Scope | undefined;
@@ -131,7 +134,7 @@ function runKeys(
     const origins = options.origins?.split(/[\s,]+/).filter(Boolean);
     const groups = options.groups?.split(/[\s,]+/).filter(Boolean);
     const rateLimitPerMinute = options.rateLimit === undefined ? undefined : Number(options.rateLimit);
-    const { key, record } = keys.create({
+    const { key, record } = await keys.create({
       scope,
       ...(origins ? { origins } : {}),
       ...(groups ? { groups } : {}),
@@ -144,7 +147,7 @@ function runKeys(
     return 0;
   }
   if (action === 'list') {
-    const all = keys.all().map(({ hash: _hash, ...rest }) => rest);
+    const all = (await keys.all()).map(({ hash: _hash, ...rest }) => rest);
     if (options.json) process.stdout.write(JSON.stringify(all) + '\n');
     else if (all.length === 0) process.stdout.write('no keys (create one with: kb keys create --scope admin)\n');
     else {
@@ -165,7 +168,7 @@ function runKeys(
   }
   if (action === 'revoke') {
     if (!id) throw new Error('keys revoke needs the key id (see keys list)');
-    if (!keys.revoke(id)) {
+    if (!(await keys.revoke(id))) {
       process.stderr.write(`no active key with id ${id}\n`);
       return 1;
     }
@@ -207,7 +210,16 @@ async function runDocuments(config: Readonly<Config>, args: string[], json: bool
 async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
   refuseUnprotectedExposure(config, demo);
   const logger = pino({ level: config.logLevel });
-  const knowledgeBase = KnowledgeBase.open(config, { info: (message) => logger.info(message), warn: (message) => logger.warn(message) });
+  // Searches and answers run in worker threads over the same index files, one per core: the main thread keeps HTTP,
+  // access, jobs and writes (server/query-threads.ts).
+  const threadCount = config.queryThreads ?? (availableParallelism() >= 2 ? availableParallelism() : 0);
+  const threads = threadCount > 0 ? new QueryThreads(threadCount) : undefined;
+  useQueryThreads(threads);
+  const knowledgeBase = KnowledgeBase.open(config, { info: (message) => logger.info(message), warn: (message) => logger.warn(message) }).then(async (opened) => {
+    // Ready once every thread has its view of the index too: the first queries do not wait for it.
+    await threads?.open([opened.target()]);
+    return opened;
+  });
   const app = await buildApp({ config, knowledgeBase, logger });
   let closing = false;
   const shutdown = (signal: string) => {
@@ -217,7 +229,10 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     app.close().then(
-      () => process.exit(0),
+      async () => {
+        await threads?.close();
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   };
@@ -228,7 +243,7 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
     async (opened) => {
       if ((await opened.storage.documents.documentCount()) === 0) process.stdout.write('The knowledge base is empty: index your documents with `npm run ingest -- /path/to/docs`, or try the demo with `npm run demo`.\n');
       const shown = address.replace('://127.0.0.1', '://localhost');
-      logger.info(`ready: ${shown}  (API docs: ${shown}/docs)`);
+      logger.info(`ready: ${shown}  (API docs: ${shown}/docs; ${threadCount > 0 ? `${threadCount} query threads` : 'queries in the main thread'})`);
       process.stdout.write(`Knowledge base ready at ${shown}  —  try: curl -s ${shown}/v1/ask -H 'content-type: application/json' -d '{"question":"How do I reset my VPN password?"}'\n`);
     },
     (error: unknown) => logger.error(`the index could not be loaded: ${describeError(error)}`),

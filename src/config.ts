@@ -56,6 +56,7 @@ export const settingDescriptions: Record<string, string> = {
   KB_HNSW_EF_CONSTRUCTION: 'HNSW build-time beam width (16..800)',
   KB_HNSW_EF_SEARCH: 'HNSW query-time beam width (16..800)',
   KB_EMBED_BATCH: 'texts embedded per batch during ingestion (1..256)',
+  KB_QUERY_THREADS: 'worker threads that run searches and answers in a server (0..64; 0: in the main thread); default: the number of cores when there are two or more, so that serving uses every core',
   KB_INGEST_THREADS: 'worker threads that parse, chunk and tokenize files during ingestion (0..64; 0: in the main thread); default: 1 in a server (its event loop keeps answering queries), 0 on the command line (faster alone)',
   KB_BODY_LIMIT: 'largest accepted HTTP request body in bytes',
   KB_API_KEYS: 'comma-separated API keys for server-to-server clients (empty: the API is open to clients without an Origin header, for local use)',
@@ -124,6 +125,7 @@ const configSchema = z
     KB_HNSW_EF_CONSTRUCTION: integer(16, 800, 200),
     KB_HNSW_EF_SEARCH: integer(16, 800, 100),
     KB_EMBED_BATCH: integer(1, 256, 32),
+    KB_QUERY_THREADS: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(0).max(64).optional()),
     KB_INGEST_THREADS: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(0).max(64).optional()),
     KB_BODY_LIMIT: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
     KB_API_KEYS: z
@@ -191,6 +193,8 @@ export interface Config {
    * and one worker costs a CLI ingest 15% (results copied between threads); a server needs its event loop free.
    */
   ingestThreads: number | undefined;
+  /** Query threads of a server (server/query-threads.ts); undefined: one per core when there are two or more. */
+  queryThreads: number | undefined;
   bodyLimit: number;
   uploads: { maxBytes: number; maxFiles: number; maxQueuedJobs: number };
   access: {
@@ -260,6 +264,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     hnsw: { m: raw.KB_HNSW_M, efConstruction: raw.KB_HNSW_EF_CONSTRUCTION, efSearch: raw.KB_HNSW_EF_SEARCH, ...(raw.KB_MAX_INDEX_MB > 0 ? { maxDatabaseMegabytes: raw.KB_MAX_INDEX_MB } : {}) },
     embedBatch: raw.KB_EMBED_BATCH,
     ingestThreads: raw.KB_INGEST_THREADS,
+    queryThreads: raw.KB_QUERY_THREADS,
     bodyLimit: raw.KB_BODY_LIMIT,
     uploads: { maxBytes: raw.KB_UPLOAD_MAX_BYTES, maxFiles: raw.KB_UPLOAD_MAX_FILES, maxQueuedJobs: raw.KB_JOB_QUEUE },
     access: {

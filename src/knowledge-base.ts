@@ -1,6 +1,8 @@
 // The knowledge base as one object: the store, embedder, retriever and answerer wired from the configuration.
 // The HTTP server, the CLI, the evaluation and the benchmarks all go through it.
+import { randomUUID } from 'node:crypto';
 import type { Config } from './config.ts';
+import type { KnowledgeBaseTarget, QueryThreads } from './server/query-threads.ts';
 import { ConcurrencyLimit } from './limits.ts';
 import { mergeRetrievals } from './collections/merge.ts';
 import { condenseQuestion, readFollowUp, refersBack } from './answer/condense.ts';
@@ -37,6 +39,16 @@ export interface AskInput {
   alsoSearch?: readonly KnowledgeBase[];
 }
 
+/**
+ * The query threads of this process (server/query-threads.ts), when the server runs queries in worker threads: every
+ * knowledge base of the main thread then hands its searches and asks to them. Unset in the threads themselves.
+ */
+let queryThreads: QueryThreads | undefined;
+
+export function useQueryThreads(threads: QueryThreads | undefined): void {
+  queryThreads = threads;
+}
+
 export interface AskTimings {
   retrieveMs: number;
   generateMs: number;
@@ -52,6 +64,8 @@ export class KnowledgeBase {
   readonly modelLimit: ConcurrencyLimit;
   /** Filters applied unless a request sets them itself (a collection's languages setting). */
   defaultFilters: SearchFilters = {};
+  /** This opening of the knowledge base (query threads open their own view of each instance). */
+  readonly instance = randomUUID();
 
   private constructor(
     readonly config: Readonly<Config>,
@@ -78,12 +92,12 @@ export class KnowledgeBase {
     this.modelLimit = new ConcurrencyLimit(config.llm.concurrency, config.llm.queue, 'questions to the language model');
   }
 
-  static async open(config: Readonly<Config>, logger: Logger, options: { model?: LanguageModel; embedder?: Embedder } = {}): Promise<KnowledgeBase> {
+  static async open(config: Readonly<Config>, logger: Logger, options: { model?: LanguageModel; embedder?: Embedder; readOnly?: boolean } = {}): Promise<KnowledgeBase> {
     await setCjkTokenizer(config.cjkTokenizer);
     const embedder = options.embedder ?? (await createEmbedder(config, logger));
     // Vectors that ranking does not search are neither indexed nor, when the embedder computes them again at once,
     // stored (at 100k chunks: 2 KB and an HNSW insertion each).
-    const storage = await openStorage(config, embedder);
+    const storage = await openStorage(config, embedder, config.dataDir, { readOnly: options.readOnly === true });
     const model =
       options.model ??
       (config.llm.baseUrl
@@ -115,8 +129,14 @@ export class KnowledgeBase {
     return this.retriever.retrieve(query, topK, scope, { ...this.defaultFilters, ...filters }, options);
   }
 
+  /** What a query thread needs to open this knowledge base as it is. */
+  target(): KnowledgeBaseTarget {
+    return { config: this.config, instance: this.instance, defaultFilters: this.defaultFilters };
+  }
+
   /** Retrieval here, or here and in other collections with the lists merged by rank. */
   async search(query: string, topK: number, scope: ReadScope, filters?: SearchFilters, alsoSearch: readonly KnowledgeBase[] = [], options: RetrieveOptions = {}): Promise<RetrievalResult> {
+    if (queryThreads) return queryThreads.search([this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.target()), query, topK, scope, filters, options);
     if (alsoSearch.length === 0) return this.retrieveWithDefaults(query, topK, scope, filters, options);
     const retrievals = await Promise.all([this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.retrieveWithDefaults(query, topK, scope, filters, options)));
     return mergeRetrievals(retrievals, topK, this.config.retrieval.answerThreshold);
@@ -163,13 +183,17 @@ export class KnowledgeBase {
   async *askStream(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
     const release = this.model ? await this.modelLimit.acquire() : undefined;
     try {
-      yield* this.askStreamUnlimited(input);
+      if (queryThreads) {
+        const { signal, alsoSearch, ...rest } = input;
+        yield* queryThreads.askStream([this, ...(alsoSearch ?? [])].map((knowledgeBase) => knowledgeBase.target()), rest, signal);
+      } else yield* this.askStreamUnlimited(input);
     } finally {
       release?.();
     }
   }
 
-  private async *askStreamUnlimited(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
+  /** The ask flow without the limit on LLM calls (askStream applies it; a query thread runs this under it). */
+  async *askStreamUnlimited(input: AskInput): AsyncGenerator<AskPart & { timings?: AskTimings }> {
     const started = performance.now();
     const history = input.history ?? [];
     const smallTalk = smallTalkKind(input.question);

@@ -4,8 +4,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.ts';
-import { FeedbackStore } from '../feedback/feedback-store.ts';
-import { KeyStore } from '../keys/key-store.ts';
+import type { FeedbackStore } from '../feedback/feedback-store.ts';
+import type { KeyStore } from '../keys/key-store.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import { Access, accessPlugin } from './access/access.ts';
 import { errorsPlugin } from './plugins/errors.ts';
@@ -15,8 +15,9 @@ import { askRoutes } from './routes/ask.ts';
 import { feedbackAdminRoutes, feedbackRoutes } from './routes/feedback.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { collectionRoutes } from './routes/collections.ts';
-import { CollectionRegistry } from '../collections/registry.ts';
-import { JobQueue } from '../jobs/jobs.ts';
+import type { CollectionRegistry } from '../collections/registry.ts';
+import type { JobQueue } from '../jobs/jobs.ts';
+import { LocalAnswerLog, LocalKeyDirectory, localComponents, type Components } from '../components.ts';
 import { Metrics, metricsPlugin } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { openAiRoutes } from './routes/openai.ts';
@@ -41,6 +42,8 @@ export interface BuildAppOptions {
   jobs?: JobQueue;
   /** Collections; by default the ones listed in config.dataDir, with the given knowledge base as "default". */
   registry?: CollectionRegistry;
+  /** Everything above as one object (src/components.ts); by default the embedded one over config.dataDir. */
+  components?: Components;
 }
 
 let widgetBundle: Promise<WidgetBundle> | undefined;
@@ -62,16 +65,24 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setSerializerCompiler(serializerCompiler);
 
   const holder = new KnowledgeBaseHolder(options.knowledgeBase);
-  const registry = options.registry ?? new CollectionRegistry(config, { info: (message) => app.log.info(message), warn: (message) => app.log.warn(message) }, options.knowledgeBase);
+  const components =
+    options.components ??
+    localComponents(config, app.log, options.knowledgeBase, {
+      ...(options.keys ? { keys: new LocalKeyDirectory(options.keys) } : {}),
+      ...(options.feedback ? { answers: new LocalAnswerLog(options.feedback) } : {}),
+      ...(options.jobs ? { jobs: options.jobs } : {}),
+      ...(options.registry ? { collections: options.registry } : {}),
+    });
+  const { collections: registry, answers: feedback, jobs } = components;
   holder.registry = registry;
-  const feedback = options.feedback ?? new FeedbackStore(config.dataDir);
-  const access = new Access(config, options.keys ?? new KeyStore(config.dataDir));
+  // Tests wait for background jobs through it.
+  app.decorate('jobs', jobs);
+  const access = new Access(config, components.keys);
   app.addHook('onClose', async () => {
     await holder.ready;
-    await (app as unknown as { jobs?: JobQueue }).jobs?.idle();
-    await registry.closeAll();
+    await jobs.idle();
+    await components.close();
     if (options.closeKnowledgeBase !== false) await holder.peek()?.close();
-    if (!options.feedback) feedback.close();
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -81,7 +92,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(inFlightPlugin, { maxInFlight: config.maxInFlight });
   const metrics = new Metrics(holder);
   await app.register(metricsPlugin, { metrics });
-  await app.register(accessPlugin, { access, config });
+  await app.register(accessPlugin, { access, config, ...(components.rateLimitStore ? { rateLimitStore: components.rateLimitStore } : {}) });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -114,8 +125,6 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(feedbackAdminRoutes, { feedback });
   await app.register(widgetSessionRoutes, { access });
   await app.register(openAiRoutes, { holder, feedback, registry, access });
-  const jobs = options.jobs ?? new JobQueue(config.dataDir, config.uploads.maxQueuedJobs);
-  app.decorate('jobs', jobs);
   await app.register(documentRoutes, { holder, jobs, config, access });
   await app.register(collectionRoutes, { registry, jobs, config });
   app.addHook('onReady', async () => {

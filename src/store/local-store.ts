@@ -50,6 +50,11 @@ export interface HnswSettings extends HnswParameters {
   maxDatabaseMegabytes?: number;
   /** What is kept of chunk vectors (default "indexed"); see VectorMode. */
   vectors?: VectorMode;
+  /**
+   * A reader beside the process that writes (a query thread): it opens an existing index, follows its writes through
+   * refresh(), and never writes a file (the manifest, keywords.bin, the vector file are the writer's).
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -240,6 +245,7 @@ export class LocalStore {
       manifest = { formatVersion: STORE_FORMAT_VERSION, embedderId: embedder.id, dimensions: embedder.dimensions, cjkTokenizer: currentCjkTokenizer(), createdAt: new Date().toISOString() };
       writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
     }
+    if (hnsw.readOnly && migrateManifest) throw new KbError('KB_ERR_INDEX_VERSION', { dataDir, found: manifest.formatVersion, expected: STORE_FORMAT_VERSION });
     const store = new LocalStore(dataDir, manifest, hnsw, embedder);
     migrateManifest?.();
     if (store.vectorMode === 'indexed') store.loadVectors();
@@ -458,6 +464,7 @@ export class LocalStore {
   }
 
   private saveKeywords(): void {
+    if (this.hnsw.readOnly) return;
     try {
       this.keywords.save(path.join(this.dataDir, KEYWORDS), { generation: this.keywordGeneration, tokenizer: currentCjkTokenizer() });
     } catch (error) {
@@ -477,7 +484,7 @@ export class LocalStore {
     // Saved once, at the end of an ingest: an ingest that stops before costs the next open only the tokenizing of the
     // chunks written since the last save (catchUpKeywords), while saving every 100 documents took a fifth of it.
     if (complete && this.keywordGeneration === this.loadedGeneration && this.keywords.pendingChanges() > 0) this.saveKeywords();
-    if (!this.vectors) return;
+    if (!this.vectors || this.hnsw.readOnly) return;
     try {
       this.vectors.save(this.loadedGeneration, STORE_FORMAT_VERSION);
     } catch (error) {

@@ -6,9 +6,12 @@ import type { Embedder } from '../embed/types.ts';
 import { LocalStorage } from './local-storage.ts';
 import type { Storage } from './types.ts';
 
-/** Opens one knowledge base's storage in `dataDir` (default: the configured data directory). */
-export async function openStorage(config: Readonly<Config>, embedder: Embedder, dataDir = config.dataDir): Promise<Storage> {
+/**
+ * Opens one knowledge base's storage in `dataDir` (default: the configured data directory); `readOnly` for a reader
+ * beside the writing process (a query thread), which follows its writes and writes nothing.
+ */
+export async function openStorage(config: Readonly<Config>, embedder: Embedder, dataDir = config.dataDir, options: { readOnly?: boolean } = {}): Promise<Storage> {
   // Vectors that ranking does not search are neither indexed nor, when the embedder computes them again at once,
   // stored (at 100k chunks: 2 KB and an HNSW insertion each).
-  return LocalStorage.open(dataDir, embedder, { ...config.hnsw, vectors: vectorModeFor(config, embedder) });
+  return LocalStorage.open(dataDir, embedder, { ...config.hnsw, vectors: vectorModeFor(config, embedder), ...(options.readOnly ? { readOnly: true } : {}) });
 }

@@ -17,7 +17,8 @@ import { KbError } from '../../errors.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { SessionTokens, type SessionClaims } from './session-token.ts';
 import { FileLinks } from './file-links.ts';
-import type { KeyStore, Scope } from '../../keys/key-store.ts';
+import type { Scope } from '../../keys/key-store.ts';
+import type { KeyDirectory } from '../../components.ts';
 import { READ_EVERYTHING, readScopeForGroups, type ReadScope } from '../../retrieve/read-scope.ts';
 
 export type RouteAccess = 'query' | 'admin';
@@ -53,7 +54,7 @@ export class Access {
 
   constructor(
     private readonly config: Readonly<Config>,
-    readonly keys: KeyStore,
+    readonly keys: KeyDirectory,
   ) {
     this.tokens = new SessionTokens(config.access.sessionSecret, config.access.sessionTtlSeconds);
     this.fileLinks = new FileLinks(config.access.sessionSecret);
@@ -170,7 +171,7 @@ export class AddressLimit {
   }
 }
 
-export const accessPlugin = fp(async (app: FastifyInstance, options: { access: Access; config: Readonly<Config> }) => {
+export const accessPlugin = fp(async (app: FastifyInstance, options: { access: Access; config: Readonly<Config>; rateLimitStore?: unknown }) => {
   const { access, config } = options;
   await app.register(cors, {
     // Only pages of the configured widget origins may call the API from a browser.
@@ -208,6 +209,8 @@ export const accessPlugin = fp(async (app: FastifyInstance, options: { access: A
     if (principal) request.principal = principal;
   });
   await app.register(rateLimit, {
+    // Counters shared by every node when the deployment gives a store (src/components.ts); else in this process.
+    ...(options.rateLimitStore ? { store: options.rateLimitStore as never } : {}),
     max: (request) => access.rateLimitOf(request),
     timeWindow: 60_000,
     hook: 'preHandler',

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { citationOf } from '../../answer/answerer.ts';
-import type { FeedbackStore } from '../../feedback/feedback-store.ts';
+import type { AnswerLog } from '../../components.ts';
 import type { Metrics } from '../metrics.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
 import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
@@ -19,7 +19,7 @@ function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore; metrics: Metrics; access: Access }> = async (app, { holder, feedback, metrics, access }) => {
+export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: AnswerLog; metrics: Metrics; access: Access }> = async (app, { holder, feedback, metrics, access }) => {
   app.post(
     '/v1/ask',
     {
@@ -76,7 +76,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
       if (!wantsStream) {
         const result = await knowledgeBase.ask(input);
         const { retrieval, ...response } = result;
-        record(response.answer, response.answerable);
+        await record(response.answer, response.answerable);
         observe(response, response.timings);
         return { answerId, ...response, citations: await linked(response.citations), query: retrieval.query };
       }
@@ -93,7 +93,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
           } else if (part.type === 'delta') {
             reply.raw.write(sseEvent('delta', { text: part.text }));
           } else {
-            record(part.result.answer, part.result.answerable);
+            await record(part.result.answer, part.result.answerable);
             observe(part.result, part.timings);
             reply.raw.write(sseEvent('done', { answerId, ...part.result, citations: await linked(part.result.citations), query, timings: part.timings }));
           }

@@ -2,10 +2,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { KbError } from '../../errors.ts';
-import type { FeedbackStore } from '../../feedback/feedback-store.ts';
+import type { AnswerLog } from '../../components.ts';
 import { errorResponseSchema, feedbackBodySchema, feedbackResponseSchema } from '../schemas.ts';
 
-export const feedbackRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackStore }> = async (app, { feedback }) => {
+export const feedbackRoutes: FastifyPluginAsyncZod<{ feedback: AnswerLog }> = async (app, { feedback }) => {
   app.post(
     '/v1/feedback',
     {
@@ -19,14 +19,14 @@ export const feedbackRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackStore }> 
     },
     async (request, reply) => {
       const { answerId, rating, comment } = request.body;
-      if (!feedback.hasAnswer(answerId)) throw new KbError('KB_ERR_UNKNOWN_ANSWER', { answerId });
-      feedback.recordFeedback(answerId, rating, comment);
+      if (!(await feedback.hasAnswer(answerId))) throw new KbError('KB_ERR_UNKNOWN_ANSWER', { answerId });
+      await feedback.recordFeedback(answerId, rating, comment);
       return reply.status(201).send({ status: 'recorded' as const });
     },
   );
 };
 
-export const feedbackAdminRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackStore }> = async (app, { feedback }) => {
+export const feedbackAdminRoutes: FastifyPluginAsyncZod<{ feedback: AnswerLog }> = async (app, { feedback }) => {
   app.get(
     '/v1/feedback',
     {
@@ -44,6 +44,6 @@ export const feedbackAdminRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackStor
         },
       },
     },
-    async (request) => ({ feedback: feedback.listFeedback(request.query.limit, request.query.offset) }),
+    async (request) => ({ feedback: await feedback.listFeedback(request.query.limit, request.query.offset) }),
   );
 };

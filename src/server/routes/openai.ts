@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { KbError, isKbError } from '../../errors.ts';
-import type { FeedbackStore } from '../../feedback/feedback-store.ts';
+import type { AnswerLog } from '../../components.ts';
 import { countTokens } from '../../text/tokenize.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import type { CollectionRegistry } from '../../collections/registry.ts';
@@ -52,7 +52,7 @@ function textOf(content: z.infer<typeof contentSchema> | null | undefined): stri
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
 }
 
-export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: FeedbackStore; registry: CollectionRegistry; access: Access }> = async (app, { holder, feedback, registry, access }) => {
+export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: AnswerLog; registry: CollectionRegistry; access: Access }> = async (app, { holder, feedback, registry, access }) => {
   app.get(
     '/v1/models',
     { config: { access: 'query' as const }, schema: { tags: ['openai'], summary: 'Knowledge bases available as OpenAI models', response: { 200: modelsResponseSchema, 401: errorResponseSchema } } },
@@ -94,7 +94,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
       };
       if (!body.stream) {
         const result = await knowledgeBase.ask(input);
-        feedback.recordAnswer({ id: answerId, question, answer: result.answer, answerable: result.answerable, user: undefined, origin: undefined });
+        await feedback.recordAnswer({ id: answerId, question, answer: result.answer, answerable: result.answerable, user: undefined, origin: undefined });
         return {
           id,
           object: 'chat.completion' as const,
@@ -118,7 +118,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           if (signal.aborted) break;
           if (part.type === 'delta') reply.raw.write(chunk({ content: part.text }, null));
           else if (part.type === 'done') {
-            feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
+            await feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
             reply.raw.write(chunk({}, 'stop', { citations: await withFileLinks(part.result.citations, [{ name: collection, knowledgeBase }], access.fileLinks), kb: { answerId, answerable: part.result.answerable, kind: part.result.kind, confidence: part.result.confidence } }));
             if (includeUsage) reply.raw.write(frame({ choices: [], usage: usageOf(part.result.answer) }));
           }

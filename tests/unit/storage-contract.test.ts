@@ -1,0 +1,124 @@
+// The storage seams' contract (store/types.ts), written against the interfaces only, so that every backend runs the
+// same suite: today the embedded one (SQLite + index files), in both of its vector modes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
+import { READ_EVERYTHING, readScopeForGroups } from '../../src/retrieve/read-scope.ts';
+import { LocalStorage } from '../../src/store/local-storage.ts';
+import type { ChunkInput, DocumentInput, Storage } from '../../src/store/types.ts';
+import { indexTerms } from '../../src/text/tokenize.ts';
+import { temporaryDirectory } from '../helpers/temp.ts';
+
+const embedder = new BuiltinEmbedder();
+const bm25 = { k1: 0.9, b: 0.4 };
+
+const backends: { name: string; open(dataDir: string): Promise<Storage> }[] = [
+  { name: 'embedded, vectors indexed', open: async (dataDir) => LocalStorage.open(dataDir, embedder, { m: 16, efConstruction: 100, efSearch: 50, vectors: 'indexed' }) },
+  { name: 'embedded, no vectors kept', open: async (dataDir) => LocalStorage.open(dataDir, embedder, { m: 16, efConstruction: 100, efSearch: 50, vectors: 'none' }) },
+];
+
+async function chunksOf(texts: string[], language: 'en' | 'zh' = 'en'): Promise<ChunkInput[]> {
+  const vectors = await embedder.embedDocuments(texts);
+  return texts.map((text, ordinal) => ({
+    ordinal,
+    text,
+    headings: ['Section'],
+    page: ordinal + 1,
+    startOffset: 0,
+    endOffset: text.length,
+    language,
+    tokenCount: text.length,
+    contentHash: `${ordinal}:${text}`,
+    terms: indexTerms(text),
+    vector: vectors[ordinal]!,
+  }));
+}
+
+function documentInput(source: string, extra: Partial<DocumentInput> = {}): DocumentInput {
+  return { source, title: source, language: 'en', format: 'text', contentHash: `hash-${source}`, ...extra };
+}
+
+for (const backend of backends) {
+  describe(`storage contract: ${backend.name}`, () => {
+    it('writes, finds, pages, replaces and deletes documents with their index entries', async () => {
+      const storage = await backend.open(temporaryDirectory());
+      const { documents, keywords } = storage;
+      try {
+        const first = await documents.upsertDocument(documentInput('manuals/lathe.txt'), await chunksOf(['The spindle motor overheats above 140 degrees.', 'Check the coolant level weekly.']));
+        await documents.upsertDocument(documentInput('it/vpn.txt'), await chunksOf(['Reset the VPN password on the self-service portal.']));
+        await documents.upsertDocument(documentInput('hr/leave.txt', { language: 'zh' }), await chunksOf(['员工每年享有十天带薪年假。'], 'zh'));
+        assert.equal(first.chunkCount, 2);
+        assert.equal(await documents.documentCount(), 3);
+        assert.deepEqual((await documents.listDocuments()).map((document) => document.source), ['hr/leave.txt', 'it/vpn.txt', 'manuals/lathe.txt']);
+        assert.deepEqual((await documents.listDocuments({ offset: 1, limit: 1 })).map((document) => document.source), ['it/vpn.txt']);
+        assert.equal((await documents.getDocumentByKey(first.key))?.source, 'manuals/lathe.txt');
+        assert.equal((await documents.getDocumentsByContentHash('hash-it/vpn.txt')).length, 1);
+
+        const [top] = await keywords.search(indexTerms('spindle overheats'), { read: READ_EVERYTHING }, 5, bm25);
+        const chunk = (await documents.getChunks([top![0]])).get(top![0])!;
+        assert.equal(chunk.source, 'manuals/lathe.txt');
+        assert.deepEqual([chunk.headings, chunk.page, chunk.ordinal], [['Section'], 1, 0]);
+        const chinese = await keywords.search(indexTerms('年假'), { read: READ_EVERYTHING }, 5, bm25);
+        assert.equal((await documents.getChunks([chinese[0]![0]])).get(chinese[0]![0])?.source, 'hr/leave.txt');
+        assert.equal((await keywords.statistics()).chunkCount, 4);
+
+        // A replaced document's old chunks leave every index; a deleted one's too.
+        await documents.upsertDocument(documentInput('manuals/lathe.txt', { contentHash: 'v2' }), await chunksOf(['The hydraulic pressure is low below 2.8 MPa.']));
+        assert.equal((await keywords.documentFrequencies(['spindl', 'hydraul'])).get('spindl'), 0);
+        assert.equal((await keywords.documentFrequencies(['hydraul'])).get('hydraul'), 1);
+        assert.equal(await documents.deleteDocument('it/vpn.txt'), true);
+        assert.equal(await documents.deleteDocument('it/vpn.txt'), false);
+        assert.deepEqual(await keywords.search(indexTerms('vpn password'), { read: READ_EVERYTHING }, 5, bm25), []);
+        assert.equal((await documents.documentChunks('manuals/lathe.txt'))[0]?.text, 'The hydraulic pressure is low below 2.8 MPa.');
+        await storage.flush();
+        const report = await storage.checkConsistency();
+        assert.deepEqual([report.documents, report.chunks, report.chunksWithoutVector, report.vectorsWithoutChunk, report.documentsWithWrongChunkCount, report.orphanPostings], [2, 2, 0, 0, 0, 0]);
+      } finally {
+        await storage.close();
+      }
+    });
+
+    it('returns only what the read scope and the filters allow, in the keyword and the vector index', async () => {
+      const storage = await backend.open(temporaryDirectory());
+      const { documents, keywords, vectors } = storage;
+      try {
+        await documents.upsertDocument(documentInput('public.txt'), await chunksOf(['Badge office hours are nine to five.']));
+        await documents.upsertDocument(documentInput('payroll.txt', { groups: ['finance'], metadata: { tags: ['pay'], department: 'Finance' } }), await chunksOf(['Badge reimbursement goes through payroll.']));
+        const query = indexTerms('badge');
+        const sourcesOf = async (results: [number, number][]) => [...(await documents.getChunks(results.map(([id]) => id))).values()].map((chunk) => chunk.source).sort();
+        assert.deepEqual(await sourcesOf(await keywords.search(query, { read: READ_EVERYTHING }, 10, bm25)), ['payroll.txt', 'public.txt']);
+        assert.deepEqual(await sourcesOf(await keywords.search(query, { read: readScopeForGroups([]) }, 10, bm25)), ['public.txt']);
+        assert.deepEqual(await sourcesOf(await keywords.search(query, { read: readScopeForGroups(['finance']) }, 10, bm25)), ['payroll.txt', 'public.txt']);
+        assert.deepEqual(await sourcesOf(await keywords.search(query, { read: READ_EVERYTHING, filters: { tags: ['pay'] } }, 10, bm25)), ['payroll.txt']);
+        assert.deepEqual(await sourcesOf(await keywords.search(query, { read: readScopeForGroups(['sales']), filters: { department: 'Finance' } }, 10, bm25)), []);
+        const vector = await embedder.embedQuery('badge');
+        const dense = await vectors.search(vector, { read: readScopeForGroups([]) }, 10);
+        // The vector index answers only when vectors are indexed; what it answers respects the scope.
+        if (dense.length > 0) assert.deepEqual(await sourcesOf(dense), ['public.txt']);
+        // A scope resolved before a write is not reused after it.
+        await documents.upsertDocument(documentInput('lobby.txt'), await chunksOf(['Lost badge? Ask the lobby desk.']));
+        assert.deepEqual(await sourcesOf(await keywords.search(query, { read: readScopeForGroups([]) }, 10, bm25)), ['lobby.txt', 'public.txt']);
+      } finally {
+        await storage.close();
+      }
+    });
+
+    it('sees the writes of another instance over the same storage after refresh', async () => {
+      const dataDir = temporaryDirectory();
+      const writer = await backend.open(dataDir);
+      const reader = await backend.open(dataDir);
+      try {
+        const before = await reader.generation();
+        await writer.documents.upsertDocument(documentInput('new.txt'), await chunksOf(['The forklift battery charges overnight.']));
+        await writer.flush();
+        await reader.refresh();
+        assert.notEqual(await reader.generation(), before);
+        const results = await reader.keywords.search(indexTerms('forklift battery'), { read: READ_EVERYTHING }, 5, bm25);
+        assert.equal((await reader.documents.getChunks([results[0]![0]])).get(results[0]![0])?.source, 'new.txt');
+      } finally {
+        await writer.close();
+        await reader.close();
+      }
+    });
+  });
+}
