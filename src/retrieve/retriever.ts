@@ -6,7 +6,7 @@ import { detectLanguage, type Language } from '../text/language.ts';
 import { contentWords, queryTerms as queryTermWeights } from '../text/tokenize.ts';
 import { sentenceEvidence, weighWords, type SentenceEvidence, type WordWeight } from './answerability.ts';
 import type { Bm25Parameters } from './bm25.ts';
-import { relevanceModelQuery, type FeedbackParameters } from './feedback.ts';
+import { expandQuery, isExpansionWord, MAX_DOCUMENT_SHARE, relevanceModel, type FeedbackParameters } from './feedback.ts';
 import { jaccard, maximalMarginalRelevance } from './diversity.ts';
 import type { Reranker } from './reranker.ts';
 import { indexableText } from '../ingest/chunker.ts';
@@ -203,7 +203,18 @@ export class Retriever {
     // RM3 only for English: expansion terms drawn from Chinese bigrams drift (measured on cmrc2018, docs/EVALUATION.md).
     if (this.parameters.feedback && options.expand !== false && keyword.length > 0 && language === 'en') {
       const feedbackChunks = keyword.slice(0, this.parameters.feedback.documents).map(([id]) => id);
-      const expanded = relevanceModelQuery(queryTerms, keyword, await keywords.chunkTerms(feedbackChunks), this.parameters.feedback);
+      const feedback = this.parameters.feedback;
+      const model = relevanceModel(keyword, await keywords.chunkTerms(feedbackChunks), feedback.documents).filter(([term]) => queryTerms.has(term) || isExpansionWord(term));
+      // The best model terms, the query's own and words under the document-frequency cut, frequencies fetched a batch
+      // at a time in model order (a word over the cut is rare: one batch nearly always suffices).
+      const { chunkCount } = await keywords.statistics();
+      const top: [string, number][] = [];
+      for (let start = 0; start < model.length && top.length < feedback.terms; start += feedback.terms * 2) {
+        const batch = model.slice(start, start + feedback.terms * 2);
+        const frequencies = await keywords.documentFrequencies(batch.filter(([term]) => !queryTerms.has(term)).map(([term]) => term));
+        for (const entry of batch) if (top.length < feedback.terms && (queryTerms.has(entry[0]) || (frequencies.get(entry[0]) ?? 0) <= MAX_DOCUMENT_SHARE * chunkCount)) top.push(entry);
+      }
+      const expanded = expandQuery(queryTerms, top, feedback.originalWeight);
       keyword = await keywords.search(expanded, searchScope, this.parameters.candidates, this.parameters.bm25);
     }
     const keywordMs = performance.now() - keywordStarted;

@@ -83,4 +83,20 @@ describe('requests in flight beyond the limit', () => {
     for (const response of await Promise.all(slow)) assert.equal(response.status, 200);
     assert.equal((await post('/v1/search', { query: 'vpn' })).status, 200, 'the slots are free again');
   });
+
+  it('frees the slots of clients that went away while their requests were in flight', async () => {
+    for (let round = 0; round < 3; round++) {
+      const controllers = [new AbortController(), new AbortController()];
+      const gone = controllers.map((controller, index) =>
+        fetch(`${base}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: index === 0 ? 'How long can a VPN session last?' : 'What does fault code E-104 mean?' }), signal: controller.signal }).catch(() => undefined),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 60 + round * 100));
+      for (const controller of controllers) controller.abort();
+      await Promise.all(gone);
+    }
+    // The abandoned answers finish in the background (4 pieces of 300 ms); then both slots must be free.
+    await new Promise((resolve) => setTimeout(resolve, 1800));
+    const statuses = await Promise.all([0, 1].map(() => fetch(`${base}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'vpn' }) }).then((response) => response.status)));
+    assert.deepEqual(statuses, [200, 200]);
+  });
 });

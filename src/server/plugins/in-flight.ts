@@ -28,7 +28,7 @@ export const inFlightPlugin = fp(
       marked[counted] = false;
       state.current--;
     };
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', async (request, reply) => {
       const path = request.url.split('?', 1)[0]!;
       if (uncounted.has(path)) return;
       if (state.current >= maxInFlight) {
@@ -37,6 +37,10 @@ export const inFlightPlugin = fp(
       }
       state.current++;
       (request as FastifyRequest & { [counted]?: boolean })[counted] = true;
+      // The response's 'close' comes for every request, sent or aborted at any stage: a client that went away while
+      // its request waited for a query thread once left it counted for ever (onResponse never came, onRequestAbort
+      // had come before the count), and 64 such requests refused everything after.
+      reply.raw.once('close', () => release(request));
     });
     app.addHook('onResponse', async (request) => release(request));
     app.addHook('onRequestAbort', async (request) => release(request));
