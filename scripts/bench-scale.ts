@@ -85,7 +85,12 @@ function stats(samples: number[]): { p50: number; p99: number } {
   return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
 }
 
-async function load(url: string, connections: number, seconds: number, body?: (index: number) => string): Promise<{ requestsPerSecond: number; p50: number; p99: number; errors: number; busy503: number; otherNon2xx: number }> {
+async function load(
+  url: string,
+  connections: number,
+  seconds: number,
+  body?: (index: number) => string,
+): Promise<{ requestsPerSecond: number; p50: number; p99: number; errors: number; busy503: number; otherNon2xx: number }> {
   let counter = 0;
   const result = await autocannon({
     url,

@@ -64,7 +64,14 @@ function parseSource(text: string): { title: string; blocks: Block[] } {
       const rows: string[][] = [];
       while (index < lines.length && lines[index]!.startsWith('|')) {
         const row = lines[index]!;
-        if (!/^\|[\s:|-]+\|$/.test(row.trim())) rows.push(row.trim().replace(/^\||\|$/g, '').split('|').map((cell) => cell.trim()));
+        if (!/^\|[\s:|-]+\|$/.test(row.trim()))
+          rows.push(
+            row
+              .trim()
+              .replace(/^\||\|$/g, '')
+              .split('|')
+              .map((cell) => cell.trim()),
+          );
         index++;
       }
       index--;
@@ -107,17 +114,32 @@ async function writePdf(title: string, blocks: Block[], chinese: boolean, file: 
         document.addPage();
         break;
       case 'heading':
-        document.moveDown(0.6).font(boldFont).fontSize(block.level === 1 ? 18 : block.level === 2 ? 14 : 12).text(block.text).moveDown(0.3);
+        document
+          .moveDown(0.6)
+          .font(boldFont)
+          .fontSize(block.level === 1 ? 18 : block.level === 2 ? 14 : 12)
+          .text(block.text)
+          .moveDown(0.3);
         break;
       case 'paragraph':
         document.font(bodyFont).fontSize(10.5).text(block.text, { align: 'left' }).moveDown(0.5);
         break;
       case 'list':
-        block.items.forEach((item, index) => document.font(bodyFont).fontSize(10.5).text(`${block.ordered ? `${index + 1}.` : '•'} ${item}`, { indent: 10 }));
+        block.items.forEach((item, index) =>
+          document
+            .font(bodyFont)
+            .fontSize(10.5)
+            .text(`${block.ordered ? `${index + 1}.` : '•'} ${item}`, { indent: 10 }),
+        );
         document.moveDown(0.5);
         break;
       case 'table':
-        block.rows.forEach((row, index) => document.font(index === 0 ? boldFont : bodyFont).fontSize(10).text(row.join(' | ')));
+        block.rows.forEach((row, index) =>
+          document
+            .font(index === 0 ? boldFont : bodyFont)
+            .fontSize(10)
+            .text(row.join(' | ')),
+        );
         document.moveDown(0.5);
         break;
     }
@@ -126,7 +148,10 @@ async function writePdf(title: string, blocks: Block[], chinese: boolean, file: 
   const range = document.bufferedPageRange();
   for (let page = range.start; page < range.start + range.count; page++) {
     document.switchToPage(page);
-    document.font(bodyFont).fontSize(8).text(`${title} — ${page + 1}/${range.count}`, 60, document.page.height - 40, { lineBreak: false });
+    document
+      .font(bodyFont)
+      .fontSize(8)
+      .text(`${title} — ${page + 1}/${range.count}`, 60, document.page.height - 40, { lineBreak: false });
   }
   document.end();
   await new Promise<void>((resolve, reject) => {
@@ -146,7 +171,12 @@ async function writeDocx(title: string, blocks: Block[], file: string): Promise<
       children.push(
         new Table({
           width: { size: 100, type: WidthType.PERCENTAGE },
-          rows: block.rows.map((row, index) => new TableRow({ children: row.map((cell) => new TableCell({ children: [new Paragraph({ children: [new TextRun({ text: cell, bold: index === 0 })], alignment: AlignmentType.LEFT })] })) })),
+          rows: block.rows.map(
+            (row, index) =>
+              new TableRow({
+                children: row.map((cell) => new TableCell({ children: [new Paragraph({ children: [new TextRun({ text: cell, bold: index === 0 })], alignment: AlignmentType.LEFT })] })),
+              }),
+          ),
         }),
       );
     }

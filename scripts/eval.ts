@@ -157,7 +157,10 @@ async function runQuestions(file: string, corpus: string): Promise<void> {
     if (values.verbose) {
       for (const outcome of outcomes) {
         const wrong = outcome.answerable ? !outcome.hitAt5 || !outcome.contains || outcome.refused : !outcome.refused;
-        if (wrong || !outcome.clean) process.stdout.write(`${outcome.id} ${outcome.answerable ? 'A' : 'U'} hit5=${outcome.hitAt5} contains=${outcome.contains} cited=${outcome.sourceCited} clean=${outcome.clean} refused=${outcome.refused} conf=${outcome.confidence.toFixed(2)} | ${outcome.answer.replace(/\n/g, ' ').slice(0, 160)}\n`);
+        if (wrong || !outcome.clean)
+          process.stdout.write(
+            `${outcome.id} ${outcome.answerable ? 'A' : 'U'} hit5=${outcome.hitAt5} contains=${outcome.contains} cited=${outcome.sourceCited} clean=${outcome.clean} refused=${outcome.refused} conf=${outcome.confidence.toFixed(2)} | ${outcome.answer.replace(/\n/g, ' ').slice(0, 160)}\n`,
+          );
       }
     }
   });

@@ -80,12 +80,13 @@ async function runIngest(config: Readonly<Config>, paths: string[], json: boolea
   // Checked before the index is opened: a bad metadata file changes nothing.
   const documentOverrides = givenMetadata(roots, given);
   const knowledgeBase = await openCollection(config, collection, consoleLogger(json), true);
-  const bar = process.stderr.isTTY && !json
-    ? new cliProgress.SingleBar(
-        { format: 'ingest [{bar}] {value}/{total} files | ETA {eta_formatted} | {file}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
-        cliProgress.Presets.shades_classic,
-      )
-    : undefined;
+  const bar =
+    process.stderr.isTTY && !json
+      ? new cliProgress.SingleBar(
+          { format: 'ingest [{bar}] {value}/{total} files | ETA {eta_formatted} | {file}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
   let started = false;
   try {
     const summary = await knowledgeBase.ingest(roots, {
@@ -124,7 +125,15 @@ function refuseUnprotectedExposure(config: Readonly<Config>, demo: boolean): voi
 async function runKeys(
   config: Readonly<Config>,
   args: string[],
-  options: { scope: string | undefined; origins: string | undefined; collection: string | undefined; label: string | undefined; groups: string | undefined; rateLimit: string | undefined; json: boolean },
+  options: {
+    scope: string | undefined;
+    origins: string | undefined;
+    collection: string | undefined;
+    label: string | undefined;
+    groups: string | undefined;
+    rateLimit: string | undefined;
+    json: boolean;
+  },
 ): Promise<number> {
   const keys: KeyDirectory = new LocalKeyDirectory(new KeyStore(config.dataDir));
   const [action, id] = args;
@@ -186,7 +195,13 @@ async function runDocuments(config: Readonly<Config>, args: string[], json: bool
   try {
     const store = knowledgeBase.storage.documents;
     if (action === 'list') {
-      const documents = (await store.listDocuments()).map((document) => ({ id: document.key, title: document.title, source: document.source, chunks: document.chunkCount, updatedAt: document.updatedAt }));
+      const documents = (await store.listDocuments()).map((document) => ({
+        id: document.key,
+        title: document.title,
+        source: document.source,
+        chunks: document.chunkCount,
+        updatedAt: document.updatedAt,
+      }));
       if (json) process.stdout.write(JSON.stringify(documents) + '\n');
       else if (documents.length === 0) process.stdout.write('no documents (index some with: kb ingest /path/to/docs)\n');
       else for (const document of documents) process.stdout.write(`${document.id}  ${String(document.chunks).padStart(5)} chunks  ${document.updatedAt}  ${document.source}\n`);
@@ -241,7 +256,8 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
   const address = await app.listen({ host: config.host, port: config.port });
   knowledgeBase.then(
     async (opened) => {
-      if ((await opened.storage.documents.documentCount()) === 0) process.stdout.write('The knowledge base is empty: index your documents with `npm run ingest -- /path/to/docs`, or try the demo with `npm run demo`.\n');
+      if ((await opened.storage.documents.documentCount()) === 0)
+        process.stdout.write('The knowledge base is empty: index your documents with `npm run ingest -- /path/to/docs`, or try the demo with `npm run demo`.\n');
       const shown = address.replace('://127.0.0.1', '://localhost');
       logger.info(`ready: ${shown}  (API docs: ${shown}/docs; ${threadCount > 0 ? `${threadCount} query threads` : 'queries in the main thread'})`);
       process.stdout.write(`Knowledge base ready at ${shown}  —  try: curl -s ${shown}/v1/ask -H 'content-type: application/json' -d '{"question":"How do I reset my VPN password?"}'\n`);
@@ -305,7 +321,10 @@ export async function main(argv: string[]): Promise<number> {
   const json = values.json ?? false;
   switch (command) {
     case 'ingest': {
-      const summary = await runIngest(config, rest, json, values.collection, { ...(values['url-base'] ? { urlBase: values['url-base'] } : {}), ...(values.metadata ? { metadataFile: values.metadata } : {}) });
+      const summary = await runIngest(config, rest, json, values.collection, {
+        ...(values['url-base'] ? { urlBase: values['url-base'] } : {}),
+        ...(values.metadata ? { metadataFile: values.metadata } : {}),
+      });
       return summary.failed.length > 0 ? 1 : 0;
     }
     case 'start':

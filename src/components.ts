@@ -87,7 +87,12 @@ export interface Components {
 }
 
 /** The embedded default: everything in config.dataDir, for one API process. */
-export function localComponents(config: Readonly<Config>, logger: Pick<FastifyBaseLogger, 'info' | 'warn'>, knowledgeBase: KnowledgeBase | Promise<KnowledgeBase>, given: Partial<Pick<Components, 'keys' | 'answers' | 'jobs' | 'collections'>> = {}): Components {
+export function localComponents(
+  config: Readonly<Config>,
+  logger: Pick<FastifyBaseLogger, 'info' | 'warn'>,
+  knowledgeBase: KnowledgeBase | Promise<KnowledgeBase>,
+  given: Partial<Pick<Components, 'keys' | 'answers' | 'jobs' | 'collections'>> = {},
+): Components {
   const answers = given.answers ?? new LocalAnswerLog(new FeedbackStore(config.dataDir));
   const ownsAnswers = !given.answers;
   const collections = given.collections ?? new CollectionRegistry(config, { info: (message) => logger.info(message), warn: (message) => logger.warn(message) }, knowledgeBase);

@@ -51,13 +51,14 @@ export const settingDescriptions: Record<string, string> = {
   KB_RM3: 'RM3 pseudo-relevance feedback on the keyword search of English queries: off, or "documents,terms,originalWeight" (1..50, 5..100, 0..1)',
   KB_CANDIDATES: 'candidates taken from each of BM25 and dense retrieval before fusion (10..1000)',
   KB_ANSWER_THRESHOLD: 'confidence below which the answer is "not in the knowledge base" (0..1)',
-  KB_MAX_INDEX_MB: 'largest size of a collection\'s database in MiB (0: no limit); beyond it ingestion stops with a clear error and nothing half-written',
+  KB_MAX_INDEX_MB: "largest size of a collection's database in MiB (0: no limit); beyond it ingestion stops with a clear error and nothing half-written",
   KB_HNSW_M: 'HNSW graph degree (4..64)',
   KB_HNSW_EF_CONSTRUCTION: 'HNSW build-time beam width (16..800)',
   KB_HNSW_EF_SEARCH: 'HNSW query-time beam width (16..800)',
   KB_EMBED_BATCH: 'texts embedded per batch during ingestion (1..256)',
   KB_QUERY_THREADS: 'worker threads that run searches and answers in a server (0..64; 0: in the main thread); default: the number of cores when there are two or more, so that serving uses every core',
-  KB_INGEST_THREADS: 'worker threads that parse, chunk and tokenize files during ingestion (0..64; 0: in the main thread); default: 1 in a server (its event loop keeps answering queries), 0 on the command line (faster alone)',
+  KB_INGEST_THREADS:
+    'worker threads that parse, chunk and tokenize files during ingestion (0..64; 0: in the main thread); default: 1 in a server (its event loop keeps answering queries), 0 on the command line (faster alone)',
   KB_BODY_LIMIT: 'largest accepted HTTP request body in bytes',
   KB_API_KEYS: 'comma-separated API keys for server-to-server clients (empty: the API is open to clients without an Origin header, for local use)',
   KB_WIDGET_KEYS: 'public widget keys and the page origins each may be used from: "pk_a=https://help.example.com https://intranet.example.com;pk_b=…"; "self" means this server\'s own origin',
@@ -131,14 +132,22 @@ const configSchema = z
     KB_API_KEYS: z
       .string()
       .default('')
-      .transform((value) => value.split(',').map((key) => key.trim()).filter(Boolean))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((key) => key.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().min(16, 'an API key must have at least 16 characters'))),
     KB_WIDGET_KEYS: z
       .string()
       .default('pk_demo=self')
       .transform((value, context) => {
         const keys = new Map<string, string[]>();
-        for (const entry of value.split(';').map((part) => part.trim()).filter(Boolean)) {
+        for (const entry of value
+          .split(';')
+          .map((part) => part.trim())
+          .filter(Boolean)) {
           const [key, origins] = entry.split('=');
           const list = (origins ?? '').split(/[\s,]+/).filter(Boolean);
           const valid = key && /^pk_[A-Za-z0-9_-]{2,64}$/.test(key.trim()) && list.length > 0 && list.every((origin) => origin === 'self' || /^https?:\/\/[^/\s]+$/.test(origin));
@@ -180,7 +189,18 @@ export interface Config {
   maxInFlight: number;
   llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string; timeoutMs: number; maxTokens: number; concurrency: number; queue: number };
   requestTimeoutMs: number;
-  retrieval: { topK: number; bm25K1: number; bm25B: number; rrfK: number; keywordWeight: number; denseWeight: number | 'auto'; candidates: number; answerThreshold: number; pairWeight: number; feedback: { documents: number; terms: number; originalWeight: number } | undefined };
+  retrieval: {
+    topK: number;
+    bm25K1: number;
+    bm25B: number;
+    rrfK: number;
+    keywordWeight: number;
+    denseWeight: number | 'auto';
+    candidates: number;
+    answerThreshold: number;
+    pairWeight: number;
+    feedback: { documents: number; terms: number; originalWeight: number } | undefined;
+  };
   chunking: { maxTokens: number; overlapTokens: number };
   cjkTokenizer: 'bigram' | 'jieba' | 'segmenter' | 'jieba+bigram';
   reranker: { model: string | undefined; candidates: number };

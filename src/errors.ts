@@ -29,14 +29,18 @@ export const errorCatalogue = {
   },
   KB_ERR_INDEX_TOKENIZER: {
     status: 500,
-    message: 'The index in {dataDir} was built with the "{found}" Chinese tokenizer, but KB_CJK_TOKENIZER is "{expected}": its keyword index would not match the questions. Set KB_CJK_TOKENIZER={found}, or rebuild: delete {dataDir} (or set KB_DATA_DIR to a new folder) and run `npm run ingest`.',
+    message:
+      'The index in {dataDir} was built with the "{found}" Chinese tokenizer, but KB_CJK_TOKENIZER is "{expected}": its keyword index would not match the questions. Set KB_CJK_TOKENIZER={found}, or rebuild: delete {dataDir} (or set KB_DATA_DIR to a new folder) and run `npm run ingest`.',
   },
   KB_ERR_INDEX_VERSION: {
     status: 500,
     message: 'The index in {dataDir} has format version {found}; this build reads version {expected}. Rebuild it: delete {dataDir} and run `npm run ingest`.',
   },
   KB_ERR_INDEX_CORRUPT: { status: 500, message: 'The index in {dataDir} cannot be read ({details}). Delete it and run `npm run ingest`.' },
-  KB_ERR_STORAGE_FULL: { status: 507, message: 'The index in {dataDir} is full ({details}). Free disk space or raise KB_MAX_INDEX_MB, then run the ingestion again: documents written so far are complete.' },
+  KB_ERR_STORAGE_FULL: {
+    status: 507,
+    message: 'The index in {dataDir} is full ({details}). Free disk space or raise KB_MAX_INDEX_MB, then run the ingestion again: documents written so far are complete.',
+  },
   KB_ERR_STORAGE_READ_ONLY: { status: 503, message: 'The data directory {dataDir} cannot be written ({details}). Make it writable; nothing was changed.' },
   KB_ERR_PARSE: { status: 422, message: 'Cannot parse {file}: {reason}' },
   KB_ERR_UNSUPPORTED_FORMAT: { status: 415, message: 'Cannot ingest {file}: {reason}' },
@@ -59,11 +63,7 @@ export class KbError extends Error {
   readonly extra: Record<string, unknown> | undefined;
   readonly retryable: boolean;
 
-  constructor(
-    code: ErrorCode,
-    values: Record<string, unknown> = {},
-    options: { cause?: unknown; extra?: Record<string, unknown>; retryable?: boolean } = {},
-  ) {
+  constructor(code: ErrorCode, values: Record<string, unknown> = {}, options: { cause?: unknown; extra?: Record<string, unknown>; retryable?: boolean } = {}) {
     super(fill(errorCatalogue[code].message, values), { cause: options.cause });
     this.name = 'KbError';
     this.code = code;

@@ -136,7 +136,15 @@ export class KnowledgeBase {
 
   /** Retrieval here, or here and in other collections with the lists merged by rank. */
   async search(query: string, topK: number, scope: ReadScope, filters?: SearchFilters, alsoSearch: readonly KnowledgeBase[] = [], options: RetrieveOptions = {}): Promise<RetrievalResult> {
-    if (queryThreads) return queryThreads.search([this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.target()), query, topK, scope, filters, options);
+    if (queryThreads)
+      return queryThreads.search(
+        [this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.target()),
+        query,
+        topK,
+        scope,
+        filters,
+        options,
+      );
     if (alsoSearch.length === 0) return this.retrieveWithDefaults(query, topK, scope, filters, options);
     const retrievals = await Promise.all([this, ...alsoSearch].map((knowledgeBase) => knowledgeBase.retrieveWithDefaults(query, topK, scope, filters, options)));
     return mergeRetrievals(retrievals, topK, this.config.retrieval.answerThreshold);
@@ -185,7 +193,11 @@ export class KnowledgeBase {
     try {
       if (queryThreads) {
         const { signal, alsoSearch, ...rest } = input;
-        yield* queryThreads.askStream([this, ...(alsoSearch ?? [])].map((knowledgeBase) => knowledgeBase.target()), rest, signal);
+        yield* queryThreads.askStream(
+          [this, ...(alsoSearch ?? [])].map((knowledgeBase) => knowledgeBase.target()),
+          rest,
+          signal,
+        );
       } else yield* this.askStreamUnlimited(input);
     } finally {
       release?.();
@@ -240,7 +252,11 @@ function* replyToSmallTalk(kind: SmallTalkKind, question: string, history: reado
   yield { type: 'sources', retrieval };
   yield { type: 'delta', text: answer };
   const totalMs = round(performance.now() - started);
-  yield { type: 'done', result: { answer, answerable: false, kind: 'smalltalk', confidence: 0, citations: [], language, answeredBy: 'none' }, timings: { retrieveMs: 0, generateMs: totalMs, totalMs } };
+  yield {
+    type: 'done',
+    result: { answer, answerable: false, kind: 'smalltalk', confidence: 0, citations: [], language, answeredBy: 'none' },
+    timings: { retrieveMs: 0, generateMs: totalMs, totalMs },
+  };
 }
 
 function round(milliseconds: number): number {

@@ -18,7 +18,14 @@ export function checkCitations(text: string, contextSize: number): CheckedCitati
     for (const n of numbers) (valid.includes(n) ? cited : dropped).add(n);
     return valid.length > 0 ? valid.map((n) => `[${n}]`).join('') : '';
   });
-  return { text: cleaned.replace(/[ \t]+([.,;:!?。，；：！？])/g, '$1').replace(/[ \t]{2,}/g, ' ').trim(), cited: [...cited].sort((a, b) => a - b), dropped: [...dropped].sort((a, b) => a - b) };
+  return {
+    text: cleaned
+      .replace(/[ \t]+([.,;:!?。，；：！？])/g, '$1')
+      .replace(/[ \t]{2,}/g, ' ')
+      .trim(),
+    cited: [...cited].sort((a, b) => a - b),
+    dropped: [...dropped].sort((a, b) => a - b),
+  };
 }
 
 /** The same check for a streamed piece: invalid markers are removed, nothing else changes. */

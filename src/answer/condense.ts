@@ -9,7 +9,8 @@ import type { ChatMessage, LanguageModel } from './types.ts';
 
 /** A follow-up with at most this many content words is read as depending on the previous question (1..10). */
 const SHORT_FOLLOW_UP_WORDS = 4;
-const referringBack = /\b(it|its|that|this|those|these|they|them|same|step|second|third|next|previous|above|also|what about|how about|and)\b|那|这|它|其|上述|该|第[一二三四五六七八九十\d]+|呢|还有|另外|那么/i;
+const referringBack =
+  /\b(it|its|that|this|those|these|they|them|same|step|second|third|next|previous|above|also|what about|how about|and)\b|那|这|它|其|上述|该|第[一二三四五六七八九十\d]+|呢|还有|另外|那么/i;
 
 /** The question points back into the conversation ("it", "and …?", "what about", 「那…呢」「它」). */
 export function refersBack(question: string): boolean {
@@ -63,12 +64,7 @@ function sameKind(left: string, right: string): boolean {
   return prefix(left) === prefix(right);
 }
 
-export async function condenseQuestion(
-  question: string,
-  history: readonly ChatMessage[],
-  model: LanguageModel | undefined,
-  onError?: (message: string) => void,
-): Promise<string> {
+export async function condenseQuestion(question: string, history: readonly ChatMessage[], model: LanguageModel | undefined, onError?: (message: string) => void): Promise<string> {
   if (history.length === 0) return question;
   if (!model) return condenseDeterministic(question, history);
   const zh = detectLanguage(question) === 'zh';

@@ -118,7 +118,12 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
     chunkIndex: item.chunkIndex,
     position: item.position,
     text: item.text,
-    score: item.coverage + OWN_COVERAGE_BONUS * item.ownCoverage - item.chunkIndex * CHUNK_RANK_PENALTY - (countTokens(item.text) > 60 ? LONG_SENTENCE_PENALTY : 0) + (asksDefinition && definesQuestionWord(item.text, weights) ? DEFINITION_BONUS : 0),
+    score:
+      item.coverage +
+      OWN_COVERAGE_BONUS * item.ownCoverage -
+      item.chunkIndex * CHUNK_RANK_PENALTY -
+      (countTokens(item.text) > 60 ? LONG_SENTENCE_PENALTY : 0) +
+      (asksDefinition && definesQuestionWord(item.text, weights) ? DEFINITION_BONUS : 0),
   }));
   if (candidates.length === 0) {
     const first = context[0];
@@ -168,7 +173,10 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
     const after = candidate.position + candidate.text.length;
     const rest = chunkText.slice(after);
     const blockStart = after + (rest.length - rest.trimStart().length);
-    const block = chunkText.slice(blockStart).split(/\n\s*\n/)[0]!.trimEnd();
+    const block = chunkText
+      .slice(blockStart)
+      .split(/\n\s*\n/)[0]!
+      .trimEnd();
     if (!block || countTokens(block) > MAX_PROCEDURE_TOKENS) continue;
     if (chosen.some((other) => other.chunkIndex === candidate.chunkIndex && other.position === blockStart)) continue;
     chosen.push({ chunkIndex: candidate.chunkIndex, position: blockStart, text: block, score: candidate.score, ...(listItem.test(block) ? {} : { uncited: true }) });
@@ -188,7 +196,11 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
   }
   // A sentence picked on its own that a brought-in block or list already shows is not repeated after it.
   const inside = (inner: Candidate, outer: Candidate) =>
-    inner !== outer && inner.chunkIndex === outer.chunkIndex && inner.position >= outer.position && inner.position + inner.text.length <= outer.position + outer.text.length && outer.text.length > inner.text.length;
+    inner !== outer &&
+    inner.chunkIndex === outer.chunkIndex &&
+    inner.position >= outer.position &&
+    inner.position + inner.text.length <= outer.position + outer.text.length &&
+    outer.text.length > inner.text.length;
   for (let index = chosen.length - 1; index >= 0; index--) if (chosen.some((outer) => inside(chosen[index]!, outer))) chosen.splice(index, 1);
   chosen.sort((left, right) => left.chunkIndex - right.chunkIndex || left.position - right.position);
   const lines: string[] = [];
@@ -199,8 +211,14 @@ export function extractAnswer(context: readonly RetrievedChunk[], evidence: read
     // Sentences that follow each other in the source read as one passage with one citation, not "a [1] b [1]".
     const chunkText = context[candidate.chunkIndex]!.text;
     const follows =
-      previous !== undefined && previous.chunkIndex === candidate.chunkIndex && !previous.uncited && !candidate.uncited && rest.length === 0 && !previous.text.includes('\n') &&
-      previous.position + previous.text.length <= candidate.position && /^[ \t]*$/.test(chunkText.slice(previous.position + previous.text.length, candidate.position));
+      previous !== undefined &&
+      previous.chunkIndex === candidate.chunkIndex &&
+      !previous.uncited &&
+      !candidate.uncited &&
+      rest.length === 0 &&
+      !previous.text.includes('\n') &&
+      previous.position + previous.text.length <= candidate.position &&
+      /^[ \t]*$/.test(chunkText.slice(previous.position + previous.text.length, candidate.position));
     previous = candidate;
     if (follows) {
       const citation = ` [${candidate.chunkIndex + 1}]`;

@@ -11,7 +11,7 @@ const MAX_CONTEXT_CHARACTERS_PER_CHUNK = 2000;
 
 const systemPrompts: Record<Language, string> = {
   en: [
-    'You answer employees\' questions using only the numbered context passages from the company knowledge base.',
+    "You answer employees' questions using only the numbered context passages from the company knowledge base.",
     'Rules:',
     '- Answer in English, briefly (at most a few sentences or a short list).',
     '- After each statement, cite the passages it comes from as [n], using the passage numbers given.',
@@ -39,9 +39,5 @@ export function describeLocation(chunk: Pick<RetrievedChunk, 'title' | 'headings
 export function buildMessages(question: string, language: Language, context: readonly RetrievedChunk[], history: readonly ChatMessage[]): ChatMessage[] {
   const passages = context.map((chunk, index) => `[${index + 1}] ${describeLocation(chunk)}\n${chunk.text.slice(0, MAX_CONTEXT_CHARACTERS_PER_CHUNK)}`).join('\n\n');
   const label = language === 'zh' ? { context: '资料片段', question: '问题' } : { context: 'Context passages', question: 'Question' };
-  return [
-    { role: 'system', content: systemPrompts[language] },
-    ...history.slice(-6),
-    { role: 'user', content: `${label.context}:\n\n${passages}\n\n${label.question}: ${question}` },
-  ];
+  return [{ role: 'system', content: systemPrompts[language] }, ...history.slice(-6), { role: 'user', content: `${label.context}:\n\n${passages}\n\n${label.question}: ${question}` }];
 }

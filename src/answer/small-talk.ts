@@ -10,10 +10,13 @@ export type SmallTalkKind = 'greeting' | 'thanks' | 'goodbye' | 'identity' | 'te
 
 /** Each kind's phrases, matched against the whole message once punctuation, emoji and filler words are removed. */
 const phrases: Record<Exclude<SmallTalkKind, 'empty' | 'keyword'>, RegExp> = {
-  greeting: /^(hi|hello|hey|hiya|howdy|yo|greetings|good (morning|afternoon|evening|day)|morning|hi there|hello there|hey there|how are you( doing)?|how's it going|你好|您好|嗨|哈喽|哈啰|早上好|上午好|下午好|晚上好|早安|晚安|你好吗|在吗|在不在|有人吗)$/u,
-  thanks: /^(thanks?( a lot| so much| very much)?|thank you( (so|very) much)?|thx|ty|cheers|many thanks|much appreciated|appreciated|great thanks|ok thanks|okay thanks|谢谢|谢谢你|谢谢您|多谢|感谢|非常感谢|太感谢了|谢了|好的谢谢|好的，谢谢)$/u,
+  greeting:
+    /^(hi|hello|hey|hiya|howdy|yo|greetings|good (morning|afternoon|evening|day)|morning|hi there|hello there|hey there|how are you( doing)?|how's it going|你好|您好|嗨|哈喽|哈啰|早上好|上午好|下午好|晚上好|早安|晚安|你好吗|在吗|在不在|有人吗)$/u,
+  thanks:
+    /^(thanks?( a lot| so much| very much)?|thank you( (so|very) much)?|thx|ty|cheers|many thanks|much appreciated|appreciated|great thanks|ok thanks|okay thanks|谢谢|谢谢你|谢谢您|多谢|感谢|非常感谢|太感谢了|谢了|好的谢谢|好的，谢谢)$/u,
   goodbye: /^(bye|goodbye|good bye|bye bye|see you|see ya|later|have a nice day|再见|拜拜|回头见|下次见)$/u,
-  identity: /^(who are you|what are you|what can you do|what do you do|are you a (bot|robot|human)|are you human|what is your name|who made you|help|你是谁|你是什么|你能做什么|你可以做什么|你会什么|你叫什么|你叫什么名字|你是机器人吗|帮助)$/u,
+  identity:
+    /^(who are you|what are you|what can you do|what do you do|are you a (bot|robot|human)|are you human|what is your name|who made you|help|你是谁|你是什么|你能做什么|你可以做什么|你会什么|你叫什么|你叫什么名字|你是机器人吗|帮助)$/u,
   test: /^(test|testing|test test|just testing|测试|测试一下|试试|试一下)$/u,
   acknowledgement: /^(ok|okay|k|cool|nice|great|got it|i see|alright|fine|sure|yes|no|yep|nope|好|好的|嗯|嗯嗯|哦|哦哦|知道了|明白了|明白|行|可以|是的|对|不是)$/u,
 };

@@ -80,7 +80,10 @@ export async function reembedCollection(options: {
       const texts = chunks.map((chunk) => indexableText(document.title, chunk));
       const vectors = await documentVectors(embedder, texts, next.documents.vectorMode);
       const { id: _id, key: _key, chunkCount: _count, updatedAt: _updated, ...input } = document;
-      await next.documents.upsertDocument(input, chunks.map((chunk, position) => ({ ...chunk, vector: vectors[position]! })));
+      await next.documents.upsertDocument(
+        input,
+        chunks.map((chunk, position) => ({ ...chunk, vector: vectors[position]! })),
+      );
       options.onProgress?.({ done: index + 1, total: documents.length });
     }
     await next.flush();

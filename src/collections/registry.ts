@@ -22,7 +22,12 @@ export const collectionSettingsSchema = z.strictObject({
   chunkOverlap: z.number().int().min(0).max(500).optional(),
   embedder: z.enum(['auto', 'builtin', 'transformers']).optional(),
   embeddingModel: z.string().min(1).max(200).optional(),
-  languages: z.array(z.enum(['zh', 'en'])).min(1).max(2).optional().describe('restrict retrieval to chunks in these languages'),
+  languages: z
+    .array(z.enum(['zh', 'en']))
+    .min(1)
+    .max(2)
+    .optional()
+    .describe('restrict retrieval to chunks in these languages'),
 });
 export type CollectionSettings = z.infer<typeof collectionSettingsSchema>;
 
@@ -129,7 +134,8 @@ export class CollectionRegistry {
    * meanwhile) and swaps atomically when done; a failure leaves the old index and settings in place.
    */
   async switchEmbedder(name: string, change: Pick<CollectionSettings, 'embedder' | 'embeddingModel'>, jobId: string, onProgress: (done: number, total: number) => void): Promise<void> {
-    if (name === DEFAULT_COLLECTION) throw new KbError('KB_ERR_CONFLICT', { details: 'the default collection follows KB_EMBEDDER and KB_EMBEDDING_MODEL: change them and rebuild, or use a named collection' });
+    if (name === DEFAULT_COLLECTION)
+      throw new KbError('KB_ERR_CONFLICT', { details: 'the default collection follows KB_EMBEDDER and KB_EMBEDDING_MODEL: change them and rebuild, or use a named collection' });
     const info = this.find(name);
     if (!info) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name });
     const current = await this.get(name);

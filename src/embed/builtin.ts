@@ -24,7 +24,6 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-
 export function builtinFeatures(text: string): Map<string, number> {
   const features = new Map<string, number>();
   const add = (feature: string, weight: number) => features.set(feature, (features.get(feature) ?? 0) + weight);

@@ -13,8 +13,7 @@ export interface Logger {
 }
 
 export async function createEmbedder(config: Pick<Config, 'embedder' | 'modelsDir' | 'embeddingModel' | 'allowRemoteModels' | 'embedBatch'>, logger: Logger): Promise<Embedder> {
-  const wantTransformers =
-    config.embedder === 'transformers' || (config.embedder === 'auto' && isModelInstalled(config.modelsDir, config.embeddingModel));
+  const wantTransformers = config.embedder === 'transformers' || (config.embedder === 'auto' && isModelInstalled(config.modelsDir, config.embeddingModel));
   if (wantTransformers) {
     const embedder = await TransformersEmbedder.load({
       modelsDir: config.modelsDir,
@@ -26,9 +25,7 @@ export async function createEmbedder(config: Pick<Config, 'embedder' | 'modelsDi
     return embedder;
   }
   const embedder = new BuiltinEmbedder();
-  logger.info(
-    `embeddings: built-in offline embedder (no model in ${config.modelsDir}/${config.embeddingModel}; install one for better semantic matching, see README)`,
-  );
+  logger.info(`embeddings: built-in offline embedder (no model in ${config.modelsDir}/${config.embeddingModel}; install one for better semantic matching, see README)`);
   return embedder;
 }
 

@@ -30,11 +30,17 @@ export function readBeirCorpus(directory: string): TextDocument[] {
 
 export function readBeirDataset(directory: string, split?: string): BeirDataset {
   const qrelsDir = path.join(directory, 'qrels');
-  const splits = existsSync(qrelsDir) ? readdirSync(qrelsDir).filter((name) => name.endsWith('.tsv')).map((name) => name.replace(/\.tsv$/, '')) : [];
+  const splits = existsSync(qrelsDir)
+    ? readdirSync(qrelsDir)
+        .filter((name) => name.endsWith('.tsv'))
+        .map((name) => name.replace(/\.tsv$/, ''))
+    : [];
   const chosen = split ?? (splits.length === 1 ? splits[0] : undefined);
   if (!chosen || !splits.includes(chosen)) throw new Error(`choose a split with --split (found: ${splits.join(', ') || 'none'})`);
   const qrels = new Map<string, Map<string, number>>();
-  const lines = readFileSync(path.join(qrelsDir, `${chosen}.tsv`), 'utf8').split('\n').slice(1);
+  const lines = readFileSync(path.join(qrelsDir, `${chosen}.tsv`), 'utf8')
+    .split('\n')
+    .slice(1);
   for (const line of lines) {
     const [queryId, documentId, score] = line.trim().split('\t');
     if (!queryId || !documentId || score === undefined) continue;

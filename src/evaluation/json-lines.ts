@@ -12,7 +12,7 @@ export function readJsonLines<T>(file: string, schema: z.ZodType<T>): T[] {
       try {
         value = JSON.parse(line);
       } catch (error) {
-        throw new Error(`${file}:${index + 1}: not valid JSON (${(error as Error).message})`);
+        throw new Error(`${file}:${index + 1}: not valid JSON (${(error as Error).message})`, { cause: error });
       }
       const parsed = schema.safeParse(value);
       if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(line)'}: ${issue.message}`).join('; ')}`);

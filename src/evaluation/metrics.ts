@@ -9,7 +9,10 @@ export function ndcgAtK(ranked: readonly string[], judgments: ReadonlyMap<string
     const relevance = judgments.get(id) ?? 0;
     if (relevance > 0) dcg += (2 ** relevance - 1) / Math.log2(index + 2);
   });
-  const ideal = [...judgments.values()].filter((relevance) => relevance > 0).sort((a, b) => b - a).slice(0, k);
+  const ideal = [...judgments.values()]
+    .filter((relevance) => relevance > 0)
+    .sort((a, b) => b - a)
+    .slice(0, k);
   const idealDcg = ideal.reduce((sum, relevance, index) => sum + (2 ** relevance - 1) / Math.log2(index + 2), 0);
   return idealDcg > 0 ? dcg / idealDcg : 0;
 }

@@ -46,7 +46,7 @@ export interface QaReport {
   answerable: number;
   unanswerable: number;
   answered: number;
-  'gold_cited': number;
+  gold_cited: number;
   'gold_retrieved@5': number;
   answer_containment: number;
   token_f1: number;
@@ -106,7 +106,13 @@ export async function evaluateQa(knowledgeBase: KnowledgeBase, items: readonly Q
       token_f1: Math.round(mean(answerable.map((outcome) => outcome.f1)) * 1000) / 1000,
       refusal_precision: refused.length === 0 ? 0 : rate(refused.map((outcome) => !outcome.answerable)),
       refusal_recall: unanswerable.length === 0 ? 0 : rate(unanswerable.map((outcome) => outcome.refused)),
-      confidence_auc: Math.round(rocAuc(answerable.map((outcome) => outcome.confidence), unanswerable.map((outcome) => outcome.confidence)) * 1000) / 1000,
+      confidence_auc:
+        Math.round(
+          rocAuc(
+            answerable.map((outcome) => outcome.confidence),
+            unanswerable.map((outcome) => outcome.confidence),
+          ) * 1000,
+        ) / 1000,
       query_ms_p50: Math.round((sorted[Math.floor(sorted.length / 2)] ?? 0) * 100) / 100,
     },
   };

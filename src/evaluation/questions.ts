@@ -110,7 +110,16 @@ export function citesGoldPlace(item: Pick<EvaluationQuestion, 'document' | 'docu
 }
 
 /** Markup, entities, a URL cut at the end of a line, running headers and footers: what parsing must not leak. */
-const leaks = [/&[a-z]+;|&#x?[0-9a-f]+;/i, /<\/?[a-z][a-z0-9-]*(\s[^>]*)?>/i, /\b(href|src|title|class)="/i, /<!--|-->/, /^\s*:::/m, /https?:\/?\/?$/im, /This publication is available free of charge/i, /\[Page \d+\]|^RFC \d+ {2,}/m];
+const leaks = [
+  /&[a-z]+;|&#x?[0-9a-f]+;/i,
+  /<\/?[a-z][a-z0-9-]*(\s[^>]*)?>/i,
+  /\b(href|src|title|class)="/i,
+  /<!--|-->/,
+  /^\s*:::/m,
+  /https?:\/?\/?$/im,
+  /This publication is available free of charge/i,
+  /\[Page \d+\]|^RFC \d+ {2,}/m,
+];
 
 export function isClean(answer: string): boolean {
   return !leaks.some((pattern) => pattern.test(answer));

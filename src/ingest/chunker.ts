@@ -19,7 +19,6 @@ interface Unit extends Sentence {
   tokens: number;
 }
 
-
 /** Cuts a sentence longer than the budget at token boundaries (after a word or a CJK character). */
 function splitLongUnit(unit: Sentence, maxTokens: number): Unit[] {
   const pieces: Unit[] = [];

@@ -143,7 +143,9 @@ async function finishDocument(started: Extract<Started, { kind: 'started' }>, so
   const vectors = await documentVectors(embedder, prepared.texts, store.vectorMode);
   // What the document says about itself (front matter) yields to what the ingest gives.
   const { title: _title, ...overrides } = started.given;
-  const ownMetadata = prepared.metadata ? { ...(prepared.metadata.tags ? { tags: prepared.metadata.tags } : {}), ...(prepared.metadata.department ? { department: prepared.metadata.department } : {}) } : {};
+  const ownMetadata = prepared.metadata
+    ? { ...(prepared.metadata.tags ? { tags: prepared.metadata.tags } : {}), ...(prepared.metadata.department ? { department: prepared.metadata.department } : {}) }
+    : {};
   const metadata = { ...ownMetadata, ...overrides.metadata };
   const document: DocumentInput = {
     source,
@@ -172,7 +174,10 @@ export async function ingestPaths(roots: readonly string[], options: IngestOptio
       return relative.startsWith('..') || path.isAbsolute(relative);
     });
     if (outside.length > 0) {
-      const groups: [string[], string][] = [[roots.filter((root) => !outside.includes(root)), workingDirectory], ...outside.map((root): [string[], string] => [[root], path.dirname(path.resolve(root))])];
+      const groups: [string[], string][] = [
+        [roots.filter((root) => !outside.includes(root)), workingDirectory],
+        ...outside.map((root): [string[], string] => [[root], path.dirname(path.resolve(root))]),
+      ];
       const summaries: IngestSummary[] = [];
       for (const [group, baseDir] of groups) if (group.length > 0) summaries.push(await ingestPaths(group, { ...options, baseDir }));
       return mergeSummaries(summaries);
@@ -217,8 +222,7 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
   const pool = new PreparePool(options.threads ?? 0);
   const ahead = Math.max(1, pool.threads * PREPARE_AHEAD_PER_THREAD);
   const pending: { position: number; source: string; started: Started | { kind: 'failed'; error: unknown } }[] = [];
-  const failed = (source: string, error: unknown) =>
-    summary.failed.push({ path: source, reason: isKbError(error) ? String(error.details['reason'] ?? error.message) : describeError(error) });
+  const failed = (source: string, error: unknown) => summary.failed.push({ path: source, reason: isKbError(error) ? String(error.details['reason'] ?? error.message) : describeError(error) });
   const write = async (item: (typeof pending)[number]) => {
     options.onProgress?.({ done: item.position, total: walked.files.length, file: item.source });
     const { started } = item;
@@ -314,10 +318,7 @@ export interface TextDocument {
  * all-or-nothing write as files, incremental by content hash. Embedding is batched across documents, which matters
  * for collections of many short passages.
  */
-export async function ingestTexts(
-  documents: readonly TextDocument[],
-  options: Omit<IngestOptions, 'baseDir'>,
-): Promise<IngestSummary> {
+export async function ingestTexts(documents: readonly TextDocument[], options: Omit<IngestOptions, 'baseDir'>): Promise<IngestSummary> {
   const started = performance.now();
   const { embedder } = options;
   const store = options.storage.documents;
@@ -329,7 +330,10 @@ export async function ingestTexts(
     const vectors = await documentVectors(embedder, texts, store.vectorMode);
     let offset = 0;
     for (const item of pending) {
-      await store.upsertDocument(item.document, item.chunks.map((chunk, index) => ({ ...chunk, vector: vectors[offset + index]! })));
+      await store.upsertDocument(
+        item.document,
+        item.chunks.map((chunk, index) => ({ ...chunk, vector: vectors[offset + index]! })),
+      );
       offset += item.chunks.length;
       if (item.replaces) summary.updated++;
       else summary.added++;

@@ -6,7 +6,8 @@ import { KbError, type ErrorCode } from '../errors.ts';
 import { currentCjkTokenizer } from '../text/tokenize.ts';
 import { decodeTerms, prepareDocument, type EncodedTerms, type PrepareInput, type PreparedDocument } from './prepare.ts';
 
-type Reply = { id: number; result: Omit<PreparedDocument, 'terms'> & { encodedTerms: EncodedTerms } } | { id: number; error: { code: ErrorCode; details: Record<string, unknown> } | { message: string } };
+type Reply =
+  { id: number; result: Omit<PreparedDocument, 'terms'> & { encodedTerms: EncodedTerms } } | { id: number; error: { code: ErrorCode; details: Record<string, unknown> } | { message: string } };
 
 interface Task {
   id: number;
@@ -41,8 +42,7 @@ export class PreparePool {
         if ('result' in reply) {
           const { encodedTerms, ...result } = reply.result;
           task.resolve({ ...result, terms: decodeTerms(encodedTerms) });
-        }
-        else if ('code' in reply.error) task.reject(new KbError(reply.error.code, reply.error.details));
+        } else if ('code' in reply.error) task.reject(new KbError(reply.error.code, reply.error.details));
         else task.reject(new Error(reply.error.message));
       }
       this.dispatch();

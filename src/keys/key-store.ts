@@ -51,7 +51,7 @@ export class KeyStore {
     try {
       parsed = fileSchema.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
     } catch (error) {
-      throw new Error(`${this.file} is not valid JSON: ${(error as Error).message}`);
+      throw new Error(`${this.file} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
     if (!parsed.success) throw new Error(`${this.file} has an unknown format (expected formatVersion ${KEYS_FORMAT_VERSION}): ${parsed.error.issues[0]?.message}`);
     this.cache = { mtimeMs, keys: parsed.data.keys };

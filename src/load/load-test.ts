@@ -41,7 +41,15 @@ export async function runLoad(options: { durationSeconds: number; connections: n
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kb-load-'));
   const keys = new KeyStore(dataDir);
   const key = keys.create({ scope: 'admin' }).key;
-  const config = loadConfig({ KB_DATA_DIR: dataDir, KB_LOG_LEVEL: 'silent', KB_RATE_LIMIT_PER_MINUTE: '100000000', KB_RATE_LIMIT_PER_IP_PER_MINUTE: '100000000', KB_LLM_BASE_URL: '', KB_MODELS_DIR: path.join(dataDir, 'no-models'), KB_UPLOAD_MAX_BYTES: String(200 * 1024 * 1024) });
+  const config = loadConfig({
+    KB_DATA_DIR: dataDir,
+    KB_LOG_LEVEL: 'silent',
+    KB_RATE_LIMIT_PER_MINUTE: '100000000',
+    KB_RATE_LIMIT_PER_IP_PER_MINUTE: '100000000',
+    KB_LLM_BASE_URL: '',
+    KB_MODELS_DIR: path.join(dataDir, 'no-models'),
+    KB_UPLOAD_MAX_BYTES: String(200 * 1024 * 1024),
+  });
   const knowledgeBase = await KnowledgeBase.open(config, { info: () => {}, warn: () => {} });
   await knowledgeBase.ingest(['docs-corpus']);
   const app = await buildApp({ config, knowledgeBase, keys });

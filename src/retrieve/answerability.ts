@@ -51,7 +51,6 @@ export function analyze(text: string): AnalyzedText {
   return { terms: new Set(tokenize(text)), normalized: normalize(text) };
 }
 
-
 export interface EvidenceChunk {
   text: string;
   title: string;

@@ -104,14 +104,27 @@ export class Retriever {
   ) {}
 
   /** Cross-encoder reranking, then MMR (over the top k), over the fused candidates; returns the first `count`. */
-  private async reorder(query: string, candidates: ScoredChunk[], records: Map<number, ChunkRecord>, topK: number, maximum: number, count = topK): Promise<{ ordered: ScoredChunk[]; rerankScores: Map<number, number> }> {
+  private async reorder(
+    query: string,
+    candidates: ScoredChunk[],
+    records: Map<number, ChunkRecord>,
+    topK: number,
+    maximum: number,
+    count = topK,
+  ): Promise<{ ordered: ScoredChunk[]; rerankScores: Map<number, number> }> {
     const rerankScores = new Map<number, number>();
     let ordered = candidates.filter(([id]) => records.has(id));
     if (this.parameters.rerank && ordered.length > 1) {
       const pool = ordered.slice(0, this.parameters.rerank.candidates);
-      const scores = await this.parameters.rerank.reranker.score(query, pool.map(([id]) => indexableText(records.get(id)!.title, records.get(id)!)));
+      const scores = await this.parameters.rerank.reranker.score(
+        query,
+        pool.map(([id]) => indexableText(records.get(id)!.title, records.get(id)!)),
+      );
       pool.forEach(([id], index) => rerankScores.set(id, scores[index]!));
-      const reranked = pool.map((entry, index) => ({ entry, score: scores[index]! })).sort((left, right) => right.score - left.score || right.entry[1] - left.entry[1]).map((item) => item.entry);
+      const reranked = pool
+        .map((entry, index) => ({ entry, score: scores[index]! }))
+        .sort((left, right) => right.score - left.score || right.entry[1] - left.entry[1])
+        .map((item) => item.entry);
       ordered = [...reranked, ...ordered.slice(pool.length)];
     }
     if (this.parameters.mmrLambda >= 1) return { ordered: ordered.slice(0, count), rerankScores };
@@ -223,7 +236,6 @@ export class Retriever {
     const dense: ScoredChunk[] = this.parameters.denseWeight > 0 ? await vectors.search(await this.embedder.embedQuery(query), searchScope, this.parameters.candidates) : [];
     const denseMs = performance.now() - denseStarted;
 
-
     const lists: RankedList[] = [
       { results: keyword, weight: this.parameters.keywordWeight },
       { results: dense, weight: this.parameters.denseWeight },
@@ -246,7 +258,13 @@ export class Retriever {
     for (const [id, score] of fused) {
       const record = records.get(id);
       if (!record) continue; // deleted by a concurrent writer between ranking and loading
-      chunks.push({ ...record, score: maximum > 0 ? score / maximum : 0, keywordRank: keywordRanks.get(id), denseRank: denseRanks.get(id), ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}) });
+      chunks.push({
+        ...record,
+        score: maximum > 0 ? score / maximum : 0,
+        keywordRank: keywordRanks.get(id),
+        denseRank: denseRanks.get(id),
+        ...(rerankScores.has(id) ? { rerankScore: rerankScores.get(id)! } : {}),
+      });
     }
     await this.collapseSamePassages(chunks);
     chunks.splice(topK);

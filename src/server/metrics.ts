@@ -15,8 +15,19 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
-  readonly answers = new Counter({ name: 'kb_answers_total', help: 'Answers by answerer (llm, extractive, none = refused) and fallback', labelNames: ['answered_by', 'fallback'] as const, registers: [this.registry] });
-  readonly stage = new Histogram({ name: 'kb_stage_duration_seconds', help: 'Time per stage of an answer (retrieve, generate)', labelNames: ['stage'] as const, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [this.registry] });
+  readonly answers = new Counter({
+    name: 'kb_answers_total',
+    help: 'Answers by answerer (llm, extractive, none = refused) and fallback',
+    labelNames: ['answered_by', 'fallback'] as const,
+    registers: [this.registry],
+  });
+  readonly stage = new Histogram({
+    name: 'kb_stage_duration_seconds',
+    help: 'Time per stage of an answer (retrieve, generate)',
+    labelNames: ['stage'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
 
   constructor(holder: KnowledgeBaseHolder) {
     collectDefaultMetrics({ register: this.registry, prefix: 'kb_process_' });

@@ -5,7 +5,12 @@ const MAX_QUESTION_CHARACTERS = 4000;
 
 export const filtersSchema = z
   .strictObject({
-    documentIds: z.array(z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters')).min(1).max(100).optional().describe('only these documents'),
+    documentIds: z
+      .array(z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters'))
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('only these documents'),
     source: z.string().min(1).max(1000).optional().describe('only documents whose source path starts with this prefix'),
     language: z.enum(['zh', 'en']).optional().describe('only chunks in this language'),
     tags: z.array(z.string().min(1).max(100)).min(1).max(20).optional().describe('only documents with any of these tags'),
@@ -23,7 +28,11 @@ const question = z
   .max(MAX_QUESTION_CHARACTERS)
   .refine((value) => value.trim().length > 0, 'must not be empty or only white space');
 
-const collectionField = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a collection name: lower-case letters, digits, - and _').optional().describe('collection to search (default "default")');
+const collectionField = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'a collection name: lower-case letters, digits, - and _')
+  .optional()
+  .describe('collection to search (default "default")');
 
 const collectionsField = z
   .array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/))
@@ -63,7 +72,11 @@ export const askResponseSchema = z.object({
   answerId: z.string().describe('id to send feedback about this answer (POST /v1/feedback)'),
   answer: z.string(),
   answerable: z.boolean().describe('false when the knowledge base does not contain the answer, and for small talk'),
-  kind: z.enum(['answer', 'smalltalk', 'not_found']).describe('answer: from the knowledge base, with citations; smalltalk: a reply to a greeting, thanks, a test message or a bare keyword (it asks for a whole question), no citations; not_found: the knowledge base does not contain the answer'),
+  kind: z
+    .enum(['answer', 'smalltalk', 'not_found'])
+    .describe(
+      'answer: from the knowledge base, with citations; smalltalk: a reply to a greeting, thanks, a test message or a bare keyword (it asks for a whole question), no citations; not_found: the knowledge base does not contain the answer',
+    ),
   confidence: z.number().min(0).max(1),
   citations: z.array(citationSchema),
   language: z.enum(['zh', 'en']),
@@ -80,7 +93,10 @@ export const searchBodySchema = z.strictObject({
   query: question.describe('search text, in Chinese or English'),
   topK: z.number().int().min(1).max(100).optional().describe('number of results (default 10)'),
   filters: filtersSchema.optional(),
-  expand: z.boolean().optional().describe('RM3 query expansion of English queries from the first results, as /v1/ask does (default false: a second keyword pass, about half the cost of a search on a large index)'),
+  expand: z
+    .boolean()
+    .optional()
+    .describe('RM3 query expansion of English queries from the first results, as /v1/ask does (default false: a second keyword pass, about half the cost of a search on a large index)'),
 });
 
 export const searchResultSchema = z.object({

@@ -23,18 +23,7 @@ import { indexableText } from '../ingest/chunker.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
 import { MemoryKeywordIndex } from './keyword-index.ts';
 import { VECTOR_FILE, VECTOR_STATE_FILE, HnswVectorIndex, type HnswParameters } from './vector-index.ts';
-import type {
-  ChunkFilters,
-  ChunkInput,
-  ChunkRecord,
-  DocumentInput,
-  DocumentRecord,
-  DocumentMetadata,
-  ConsistencyReport,
-  KeywordStatistics,
-  ScoredChunk,
-  SearchScope,
-} from './types.ts';
+import type { ChunkFilters, ChunkInput, ChunkRecord, DocumentInput, DocumentRecord, DocumentMetadata, ConsistencyReport, KeywordStatistics, ScoredChunk, SearchScope } from './types.ts';
 import { ChunkBitset, type ChunkPredicate } from './chunk-bitset.ts';
 
 /** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
@@ -84,7 +73,6 @@ interface Manifest {
 const MANIFEST = 'manifest.json';
 const DATABASE = 'kb.sqlite';
 const KEYWORDS = 'keywords.bin';
-
 
 /** The vector column of a chunk stored without its vector (VectorMode "none"). */
 const EMPTY_VECTOR = Buffer.alloc(0);
@@ -291,7 +279,12 @@ export class LocalStore {
     // Duplicate detection at ingest looks documents up by content (an index only: the format is unchanged).
     this.database.exec(`CREATE INDEX IF NOT EXISTS documents_by_content ON documents(content_hash)`);
     // Format 1 → 2: document metadata and reader groups.
-    const columns = new Set(this.database.prepare<[], { name: string }>(`PRAGMA table_info(documents)`).all().map((column) => column.name));
+    const columns = new Set(
+      this.database
+        .prepare<[], { name: string }>(`PRAGMA table_info(documents)`)
+        .all()
+        .map((column) => column.name),
+    );
     if (!columns.has('metadata')) this.database.exec(`ALTER TABLE documents ADD COLUMN metadata TEXT`);
     if (!columns.has('groups')) this.database.exec(`ALTER TABLE documents ADD COLUMN groups TEXT`);
     // Format 2 → 3: the postings live in keywords.bin only.
@@ -695,7 +688,10 @@ export class LocalStore {
     const result = new Map<number, ChunkRecord>();
     if (ids.length === 0) return result;
     const rows = this.database
-      .prepare<number[], { id: number; document_key: string; ordinal: number; text: string; headings: string; page: number | null; language: Language; title: string; source: string; url: string | null }>(
+      .prepare<
+        number[],
+        { id: number; document_key: string; ordinal: number; text: string; headings: string; page: number | null; language: Language; title: string; source: string; url: string | null }
+      >(
         `SELECT c.id, d.document_key, c.ordinal, c.text, c.headings, c.page, c.language, d.title, d.source, d.url
          FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${ids.map(() => '?').join(',')})`,
       )
@@ -772,9 +768,10 @@ export class LocalStore {
     const document = this.statements.documentBySource.get(source);
     if (!document) return [];
     const rows = this.database
-      .prepare<[number], { id: number; ordinal: number; text: string; headings: string; page: number | null; start_offset: number; end_offset: number; language: Language; token_count: number; content_hash: string }>(
-        `SELECT id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, content_hash FROM chunks WHERE document_id = ? ORDER BY ordinal`,
-      )
+      .prepare<
+        [number],
+        { id: number; ordinal: number; text: string; headings: string; page: number | null; start_offset: number; end_offset: number; language: Language; token_count: number; content_hash: string }
+      >(`SELECT id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, content_hash FROM chunks WHERE document_id = ? ORDER BY ordinal`)
       .all(document.id);
     const terms = this.chunkTerms(rows.map((row) => row.id));
     return rows.map((row) => ({

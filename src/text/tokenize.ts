@@ -178,7 +178,9 @@ export function contentWords(text: string, isKnown?: KnownTerm): ContentWord[] {
   // "What time does … open?" asks what "When does … open?" asks: "time" is part of the question word there, and a
   // text that gives the time rarely says "time" (「几点」 and 「时间」 are question words in the Chinese stop list).
   // Likewise the unit after 多少/几 names the kind of answer, not its topic: 「多少天内」 is answered by 「七日内」.
-  const asked = normalize(text).replace(/\bwhat time\b/g, 'when').replace(questionedUnit, ' 多少 ');
+  const asked = normalize(text)
+    .replace(/\bwhat time\b/g, 'when')
+    .replace(questionedUnit, ' 多少 ');
   for (const match of asked.matchAll(runPattern())) {
     if (match[1] !== undefined) {
       for (const word of cjkWords(match[1], isKnown)) {

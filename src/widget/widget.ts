@@ -9,7 +9,6 @@ import { renderMarkdown, safeUrl } from './markdown.ts';
 import { readEvents } from './sse.ts';
 import { styles } from './styles.ts';
 
-
 interface ChatMessage {
   role: 'user' | 'assistant' | 'error';
   text: string;
@@ -53,7 +52,10 @@ function readSettings(element: Element): Settings {
       const parsed: unknown = JSON.parse(suggestions);
       list = Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === 'string') : [];
     } catch {
-      list = suggestions.split('|').map((item) => item.trim()).filter(Boolean);
+      list = suggestions
+        .split('|')
+        .map((item) => item.trim())
+        .filter(Boolean);
     }
   }
   const accent = attribute(element, 'accent');
@@ -301,7 +303,11 @@ export class KbChatElement extends HTMLElement {
     const { t } = this;
     const card = create('div', { className: 'card' }, { 'data-n': String(citation.n) });
     card.append(create('h3', { textContent: `[${citation.n}] ${citation.title}` }));
-    const where = [citation.headings?.join(' › '), citation.page !== undefined ? (this.settings.language === 'zh' ? t.page.replace('{n}', String(citation.page)) : `${t.page} ${citation.page}`) : undefined, citation.source]
+    const where = [
+      citation.headings?.join(' › '),
+      citation.page !== undefined ? (this.settings.language === 'zh' ? t.page.replace('{n}', String(citation.page)) : `${t.page} ${citation.page}`) : undefined,
+      citation.source,
+    ]
       .filter(Boolean)
       .join(' · ');
     card.append(create('div', { className: 'where', textContent: where }));
@@ -415,7 +421,12 @@ export class KbChatElement extends HTMLElement {
       });
     };
     try {
-      const response = await this.call('/v1/ask', { question, history, stream: true, ...(this.settings.collection ? { collection: this.settings.collection } : {}) }, controller.signal, 'text/event-stream');
+      const response = await this.call(
+        '/v1/ask',
+        { question, history, stream: true, ...(this.settings.collection ? { collection: this.settings.collection } : {}) },
+        controller.signal,
+        'text/event-stream',
+      );
       if (!response.body) throw new RequestFailure('server');
       for await (const event of readEvents(response.body)) {
         const data = JSON.parse(event.data) as Record<string, unknown>;

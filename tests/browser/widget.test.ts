@@ -25,7 +25,7 @@ const hostileDocument = [
   'Printer Security Notice',
   '',
   'The toner reorder code is XSS-TONER-42 <img src=x onerror="window.__xss=\'img\'"> for all floors.',
-  'Order toner with the form [toner form](javascript:window.__xss=\'link\') before Friday.',
+  "Order toner with the form [toner form](javascript:window.__xss='link') before Friday.",
   '<script>window.__xss = "script"</script> The toner cabinet key is at reception.',
   '<style>*{display:none !important}</style> Toner cartridges are recycled in bin R-7.',
 ].join('\n');
@@ -119,7 +119,11 @@ describe('chat widget in Chromium', () => {
     await input.fill(question);
     await input.press('Enter');
     const answer = page.locator('kb-chat .message.assistant').last();
-    await page.locator('kb-chat .actions').last().waitFor({ timeout: 15_000 }).catch(() => undefined);
+    await page
+      .locator('kb-chat .actions')
+      .last()
+      .waitFor({ timeout: 15_000 })
+      .catch(() => undefined);
     await page.waitForFunction(() => {
       const chat = document.querySelector('kb-chat');
       const button = chat?.shadowRoot?.querySelector('form button');
@@ -163,7 +167,10 @@ describe('chat widget in Chromium', () => {
     const style = await page.locator('kb-chat form button').evaluate((element) => ({ display: getComputedStyle(element).display, color: getComputedStyle(element).color }));
     assert.notEqual(style.display, 'none');
     assert.notEqual(style.color, 'rgb(255, 0, 0)');
-    const messageStyle = await page.locator('kb-chat .message.assistant').last().evaluate((element) => ({ color: getComputedStyle(element).color, size: getComputedStyle(element).fontSize }));
+    const messageStyle = await page
+      .locator('kb-chat .message.assistant')
+      .last()
+      .evaluate((element) => ({ color: getComputedStyle(element).color, size: getComputedStyle(element).fontSize }));
     assert.deepEqual(messageStyle, { color: 'rgb(31, 41, 55)', size: '14px' });
     await page.screenshot({ path: path.join(ARTIFACTS, 'widget-open.png') });
     assert.deepEqual(errors, []);
@@ -325,7 +332,11 @@ describe('chat widget in Chromium', () => {
       const style = getComputedStyle(input);
       const context2d = document.createElement('canvas').getContext('2d')!;
       context2d.font = `${style.fontSize} ${style.fontFamily}`;
-      return { width: context2d.measureText(input.placeholder).width, available: input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight), described: input.getAttribute('aria-describedby') };
+      return {
+        width: context2d.measureText(input.placeholder).width,
+        available: input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+        described: input.getAttribute('aria-describedby'),
+      };
     });
     assert.ok(placeholder.width <= placeholder.available, `placeholder ${placeholder.width.toFixed(0)} px wide in ${placeholder.available} px`);
     assert.equal(placeholder.described, 'kb-chat-input-hint', 'the Enter / Shift+Enter hint is the input’s description');
@@ -364,7 +375,7 @@ describe('chat widget in Chromium', () => {
 
   // Regression: without an LLM every short question was glued to the previous one, so clicking the demo page's
   // sample questions in turn answered the previous question from the second click on.
-  it('answers each of the demo page\'s sample questions, clicked in turn, from its own document', async () => {
+  it("answers each of the demo page's sample questions, clicked in turn, from its own document", async () => {
     const { context, page, errors } = await openPage(`${apiOrigin}/`);
     const expected = ['HL-400 CNC Lathe Operator Manual', 'VPN: Frequently Asked Questions', 'Bolt Torque Specifications', 'IM-160 注塑机操作手册', '员工手册：休假制度', '差旅费报销办法'];
     const samples = page.locator('ul.samples button');
@@ -375,7 +386,10 @@ describe('chat widget in Chromium', () => {
       const answer = page.locator('kb-chat .message.assistant').nth(index);
       const cited = await answer.locator('.cite').evaluateAll((buttons) => buttons.map((button) => button.getAttribute('aria-label') ?? ''));
       assert.ok(cited.length > 0, `sample ${index + 1} was not answered: ${await answer.innerText()}`);
-      assert.ok(cited.every((label) => label.endsWith(`: ${title}`)), `sample ${index + 1} cites ${cited.join(', ')}, not ${title}`);
+      assert.ok(
+        cited.every((label) => label.endsWith(`: ${title}`)),
+        `sample ${index + 1} cites ${cited.join(', ')}, not ${title}`,
+      );
     }
     await page.locator('kb-chat .panel').screenshot({ path: path.join(ARTIFACTS, 'demo-samples-in-turn.png') });
     assert.deepEqual(errors, []);

@@ -133,7 +133,10 @@ describe('the README, run as a new user would', () => {
     assert.ok(server, 'the quick start server runs');
     const runnable = blocks.filter((block) => (block.language === 'sh' || block.language === 'js') && !block.note?.startsWith('quick start'));
     for (const block of runnable.filter((block) => block.note)) {
-      assert.ok(ALLOWED_SKIPS.some((reason) => reason.test(block.note!)), `README line ${block.line}: "${block.note}" is not a reason to leave an example untested`);
+      assert.ok(
+        ALLOWED_SKIPS.some((reason) => reason.test(block.note!)),
+        `README line ${block.line}: "${block.note}" is not a reason to leave an example untested`,
+      );
     }
     const toRun = runnable.filter((block) => !block.note);
     assert.ok(toRun.length >= 8, `only ${toRun.length} examples to run`);

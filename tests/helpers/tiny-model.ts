@@ -11,7 +11,39 @@ const { onnx } = onnxModule as unknown as { onnx: typeof import('onnx-proto').on
 
 export const TINY_HIDDEN_SIZE = 8;
 const specialTokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-const words = ['query', 'passage', ':', 'vpn', 'password', 'reset', 'printer', 'toner', 'spindle', 'overheat', 'leave', 'days', 'the', 'how', 'do', 'i', 'my', 'a', 'is', 'what', '密', '码', '打', '印', '机', '年', '假', '##s', '##ing', '?', '.'];
+const words = [
+  'query',
+  'passage',
+  ':',
+  'vpn',
+  'password',
+  'reset',
+  'printer',
+  'toner',
+  'spindle',
+  'overheat',
+  'leave',
+  'days',
+  'the',
+  'how',
+  'do',
+  'i',
+  'my',
+  'a',
+  'is',
+  'what',
+  '密',
+  '码',
+  '打',
+  '印',
+  '机',
+  '年',
+  '假',
+  '##s',
+  '##ing',
+  '?',
+  '.',
+];
 
 /** An ONNX tensor type with named (dynamic) or fixed dimensions. */
 function tensorType(elemType: number, dims: (string | number)[]) {
@@ -51,7 +83,16 @@ export function writeTinyModel(modelsDir: string, modelId: string): { folder: st
   );
   writeFileSync(
     path.join(folder, 'tokenizer_config.json'),
-    JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: 512, cls_token: '[CLS]', sep_token: '[SEP]', pad_token: '[PAD]', unk_token: '[UNK]', mask_token: '[MASK]' }),
+    JSON.stringify({
+      tokenizer_class: 'BertTokenizer',
+      do_lower_case: true,
+      model_max_length: 512,
+      cls_token: '[CLS]',
+      sep_token: '[SEP]',
+      pad_token: '[PAD]',
+      unk_token: '[UNK]',
+      mask_token: '[MASK]',
+    }),
   );
   writeFileSync(
     path.join(folder, 'tokenizer.json'),
@@ -102,7 +143,16 @@ export function writeTinyReranker(modelsDir: string, modelId: string): void {
       name: 'tiny-cross-encoder',
       node: [
         { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['hidden'], name: 'lookup', attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
-        { opType: 'ReduceMean', input: ['hidden'], output: ['pooled'], name: 'pool', attribute: [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] }, { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
+        {
+          opType: 'ReduceMean',
+          input: ['hidden'],
+          output: ['pooled'],
+          name: 'pool',
+          attribute: [
+            { name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [1] },
+            { name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 },
+          ],
+        },
         { opType: 'MatMul', input: ['pooled', 'classifier'], output: ['logits'], name: 'classify' },
       ],
       initializer: [
@@ -120,6 +170,16 @@ export function writeTinyReranker(modelsDir: string, modelId: string): void {
   writeFileSync(path.join(folder, 'onnx', 'model.onnx'), onnx.ModelProto.encode(model).finish());
   writeFileSync(
     path.join(folder, 'config.json'),
-    JSON.stringify({ model_type: 'bert', architectures: ['BertForSequenceClassification'], hidden_size: hidden, vocab_size: vocabulary.length, num_labels: 1, id2label: { '0': 'LABEL_0' }, label2id: { LABEL_0: 0 }, max_position_embeddings: 512, pad_token_id: 0 }),
+    JSON.stringify({
+      model_type: 'bert',
+      architectures: ['BertForSequenceClassification'],
+      hidden_size: hidden,
+      vocab_size: vocabulary.length,
+      num_labels: 1,
+      id2label: { '0': 'LABEL_0' },
+      label2id: { LABEL_0: 0 },
+      max_position_embeddings: 512,
+      pad_token_id: 0,
+    }),
   );
 }

@@ -86,7 +86,8 @@ describe('access rules, rate limits and feedback over HTTP', () => {
   });
 
   it('allows CORS only for configured origins', async () => {
-    const preflight = (origin: string) => fetch(`${base}/v1/ask`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    const preflight = (origin: string) =>
+      fetch(`${base}/v1/ask`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
     assert.equal((await preflight(PAGE)).headers.get('access-control-allow-origin'), PAGE);
     assert.equal((await preflight('https://evil.example')).headers.get('access-control-allow-origin'), null);
   });
@@ -97,7 +98,11 @@ describe('access rules, rate limits and feedback over HTTP', () => {
     let retryAfter: string | null = null;
     let code = '';
     for (let attempt = 0; attempt < 7; attempt++) {
-      const response = await fetch(`${base}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${minted.token}`, origin: PAGE }, body: JSON.stringify({ query: 'vpn' }) });
+      const response = await fetch(`${base}/v1/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${minted.token}`, origin: PAGE },
+        body: JSON.stringify({ query: 'vpn' }),
+      });
       statuses.push(response.status);
       if (response.status === 429) {
         retryAfter = response.headers.get('retry-after');
@@ -109,7 +114,11 @@ describe('access rules, rate limits and feedback over HTTP', () => {
     assert.equal(code, 'KB_ERR_RATE_LIMITED');
     // Another session has its own budget.
     const other = (await (await session(PAGE)).json()) as { token: string };
-    const fresh = await fetch(`${base}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${other.token}`, origin: PAGE }, body: JSON.stringify({ query: 'vpn' }) });
+    const fresh = await fetch(`${base}/v1/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${other.token}`, origin: PAGE },
+      body: JSON.stringify({ query: 'vpn' }),
+    });
     assert.equal(fresh.status, 200);
   });
 
@@ -117,11 +126,18 @@ describe('access rules, rate limits and feedback over HTTP', () => {
     const { AddressLimit } = await import('../../src/server/access/access.ts');
     const limit = new AddressLimit(3);
     const now = Date.UTC(2026, 0, 1, 0, 0, 10);
-    assert.deepEqual([1, 2, 3].map(() => limit.take('10.0.0.1', now)), [0, 0, 0]);
+    assert.deepEqual(
+      [1, 2, 3].map(() => limit.take('10.0.0.1', now)),
+      [0, 0, 0],
+    );
     assert.equal(limit.take('10.0.0.1', now), 50, 'over the limit: wait until the minute ends');
     assert.equal(limit.take('10.0.0.2', now), 0, 'another address has its own budget');
     assert.equal(limit.take('10.0.0.1', now + 60_000), 0, 'a new minute starts afresh');
-    const strict = await buildApp({ config: testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_WIDGET_KEYS: `pk_help=${PAGE}`, KB_RATE_LIMIT_PER_IP_PER_MINUTE: '4' }), knowledgeBase, closeKnowledgeBase: false });
+    const strict = await buildApp({
+      config: testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_WIDGET_KEYS: `pk_help=${PAGE}`, KB_RATE_LIMIT_PER_IP_PER_MINUTE: '4' }),
+      knowledgeBase,
+      closeKnowledgeBase: false,
+    });
     try {
       const statuses: number[] = [];
       for (let attempt = 0; attempt < 6; attempt++) {
@@ -197,7 +213,10 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
 
   it('lists the knowledge base as a model', async () => {
     const models = await client.models.list();
-    assert.deepEqual(models.data.map((model) => model.id), ['kb-default']);
+    assert.deepEqual(
+      models.data.map((model) => model.id),
+      ['kb-default'],
+    );
   });
 
   it('answers without streaming, with [n] markers and citations', async () => {
@@ -238,7 +257,12 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
   // Regression: stream_options.include_usage was ignored.
   it('ends a stream with a usage chunk when stream_options.include_usage is set, and only then', async () => {
     const usageChunks = async (includeUsage: boolean) => {
-      const stream = await client.chat.completions.create({ model: 'kb-default', stream: true, ...(includeUsage ? { stream_options: { include_usage: true } } : {}), messages: [{ role: 'user', content: 'How do I fix VPN error 809?' }] });
+      const stream = await client.chat.completions.create({
+        model: 'kb-default',
+        stream: true,
+        ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+        messages: [{ role: 'user', content: 'How do I fix VPN error 809?' }],
+      });
       const seen: { choices: number; usage: unknown }[] = [];
       for await (const chunk of stream) seen.push({ choices: chunk.choices.length, usage: chunk.usage });
       return seen;
@@ -249,7 +273,10 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     const usage = last.usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number };
     assert.ok(usage.prompt_tokens > 0 && usage.completion_tokens > 0);
     assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
-    assert.ok(withUsage.slice(0, -1).every((chunk) => chunk.usage === null), 'the other chunks carry usage: null');
+    assert.ok(
+      withUsage.slice(0, -1).every((chunk) => chunk.usage === null),
+      'the other chunks carry usage: null',
+    );
     assert.ok((await usageChunks(false)).every((chunk) => chunk.usage === undefined && chunk.choices === 1));
   });
 

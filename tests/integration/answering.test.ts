@@ -38,7 +38,10 @@ describe('retrieval and extractive answers on docs-corpus', () => {
   });
 
   it('refuses, in the question language, what the knowledge base does not contain', async () => {
-    for (const [question, language] of [['How is the annual bonus for production staff calculated?', 'en'], ['食堂几点开饭？', 'zh']] as const) {
+    for (const [question, language] of [
+      ['How is the annual bonus for production staff calculated?', 'en'],
+      ['食堂几点开饭？', 'zh'],
+    ] as const) {
       const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question });
       assert.equal(result.answerable, false, question);
       assert.equal(result.answer, refusalMessages[language]);
@@ -124,7 +127,10 @@ describe('answers from an OpenAI-compatible LLM', () => {
     assert.equal(result.answeredBy, 'llm');
     assert.equal(result.answer, 'E-104 means the spindle encoder signal is lost [1]. See also.');
     assert.deepEqual(result.droppedCitations, [9]);
-    assert.deepEqual(result.citations.map((citation) => citation.n), [1]);
+    assert.deepEqual(
+      result.citations.map((citation) => citation.n),
+      [1],
+    );
     const prompt = server.requests.at(-1)!.body.messages.at(-1)!.content;
     assert.match(prompt, /^Context passages:\n\n\[1\] /);
     assert.match(prompt, /Question: What does fault code E-104 mean\?$/);
@@ -253,7 +259,10 @@ describe('reranking and diversity', () => {
       const result = await knowledgeBase.search('password reset', 5, READ_EVERYTHING);
       assert.ok(result.chunks.every((chunk) => chunk.rerankScore !== undefined));
       const scores = result.chunks.map((chunk) => chunk.rerankScore!);
-      assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+      assert.deepEqual(
+        scores,
+        [...scores].sort((a, b) => b - a),
+      );
       assert.match(result.chunks[0]!.text + result.chunks[0]!.title, /VPN/);
     } finally {
       knowledgeBase.close();
@@ -284,7 +293,10 @@ describe('reranking and diversity', () => {
         assert.equal(top.length, 3, 'a collapsed copy leaves no hole in the results');
         const passages = top.filter((chunk) => chunk.text.includes('Error 809 means'));
         assert.equal(passages.length, 1, `λ ${lambda}: the passage appears once`);
-        assert.deepEqual(passages[0]!.alternatives?.map((other) => other.source), [passages[0]!.source === 'docs/vpn-faq.md' ? 'docs/vpn-faq-copy.md' : 'docs/vpn-faq.md']);
+        assert.deepEqual(
+          passages[0]!.alternatives?.map((other) => other.source),
+          [passages[0]!.source === 'docs/vpn-faq.md' ? 'docs/vpn-faq-copy.md' : 'docs/vpn-faq.md'],
+        );
       } finally {
         knowledgeBase.close();
       }

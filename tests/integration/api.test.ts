@@ -44,7 +44,13 @@ describe('HTTP API over real HTTP', () => {
     const response = await post('/v1/ask', { question: 'What torque for an M12 bolt of property class 10.9?' });
     assert.equal(response.status, 200);
     assert.ok(response.headers.get('x-request-id'));
-    const body = (await response.json()) as { answer: string; answerable: boolean; confidence: number; citations: { n: number; title: string; source: string; snippet: string; score: number }[]; timings: { totalMs: number } };
+    const body = (await response.json()) as {
+      answer: string;
+      answerable: boolean;
+      confidence: number;
+      citations: { n: number; title: string; source: string; snippet: string; score: number }[];
+      timings: { totalMs: number };
+    };
     assert.equal(body.answerable, true);
     assert.match(body.answer, /120/);
     assert.ok(body.confidence > 0 && body.confidence <= 1);
@@ -53,7 +59,12 @@ describe('HTTP API over real HTTP', () => {
   });
 
   it('replies to small talk in the user\'s language with kind "smalltalk" and no citations, streamed or not', async () => {
-    for (const [question, reply] of [['thanks!', /welcome/], ['hi there', /Hello/], ['你好', /您好/], ['谢谢', /不客气/]] as const) {
+    for (const [question, reply] of [
+      ['thanks!', /welcome/],
+      ['hi there', /Hello/],
+      ['你好', /您好/],
+      ['谢谢', /不客气/],
+    ] as const) {
       const body = (await (await post('/v1/ask', { question })).json()) as { answer: string; answerable: boolean; kind: string; citations: unknown[] };
       assert.equal(body.kind, 'smalltalk', question);
       assert.equal(body.answerable, false);
@@ -109,7 +120,11 @@ describe('HTTP API over real HTTP', () => {
     const plain = ids((await knowledgeBase.search(query, 10, READ_EVERYTHING, undefined, [], { expand: false })).chunks);
     const expanded = ids((await knowledgeBase.search(query, 10, READ_EVERYTHING)).chunks);
     assert.notDeepEqual(plain, expanded, 'the expansion changes this ranking');
-    for (const [body, expected] of [[{ query, topK: 10 }, plain], [{ query, topK: 10, expand: false }, plain], [{ query, topK: 10, expand: true }, expanded]] as const) {
+    for (const [body, expected] of [
+      [{ query, topK: 10 }, plain],
+      [{ query, topK: 10, expand: false }, plain],
+      [{ query, topK: 10, expand: true }, expanded],
+    ] as const) {
       const results = ((await (await post('/v1/search', body)).json()) as { results: { chunkId: string }[] }).results.map((result) => result.chunkId);
       assert.deepEqual(results, expected, JSON.stringify(body));
     }
@@ -131,7 +146,10 @@ describe('HTTP API over real HTTP', () => {
       assert.equal(response.status, 400, JSON.stringify(body));
       const error = (await response.json()) as { error: { code: string; message: string; details: { path: string; message: string }[] }; requestId: string };
       assert.equal(error.error.code, 'KB_ERR_VALIDATION');
-      assert.ok(error.error.details.some((detail) => detail.path === field), `${JSON.stringify(body)} → ${JSON.stringify(error.error.details)}`);
+      assert.ok(
+        error.error.details.some((detail) => detail.path === field),
+        `${JSON.stringify(body)} → ${JSON.stringify(error.error.details)}`,
+      );
       assert.ok(!JSON.stringify(error).includes('    at '), 'no stack trace');
       assert.ok(error.requestId);
     }

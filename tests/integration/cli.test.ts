@@ -65,14 +65,30 @@ describe('the kb command line', () => {
     const ingest = runCli(['ingest', folder, '--url-base', 'https://intranet.example/docs', '--metadata', metadata, '--json'], { KB_DATA_DIR: dataDir });
     assert.equal(ingest.status, 0, ingest.stderr);
     const database = new Database(path.join(dataDir, 'kb.sqlite'), { readonly: true });
-    const rows = database.prepare('SELECT source, title, url, metadata, groups FROM documents ORDER BY source').all() as { source: string; title: string; url: string; metadata: string; groups: string | null }[];
+    const rows = database.prepare('SELECT source, title, url, metadata, groups FROM documents ORDER BY source').all() as {
+      source: string;
+      title: string;
+      url: string;
+      metadata: string;
+      groups: string | null;
+    }[];
     database.close();
     // Regression: a folder outside the working directory was stored (and cited) by its absolute server path.
-    assert.deepEqual(rows.map((row) => row.source), [`${path.basename(folder)}/hr/leave policy.txt`, `${path.basename(folder)}/vpn.md`]);
+    assert.deepEqual(
+      rows.map((row) => row.source),
+      [`${path.basename(folder)}/hr/leave policy.txt`, `${path.basename(folder)}/vpn.md`],
+    );
     const again = runCli(['ingest', folder, '--url-base', 'https://intranet.example/docs', '--metadata', metadata, '--json'], { KB_DATA_DIR: dataDir });
-    assert.deepEqual(((summary) => [summary.added, summary.unchanged, summary.removed])(JSON.parse(again.stdout) as { added: number; unchanged: number; removed: number }), [0, 2, 0], 'the relative sources are stable across runs');
+    assert.deepEqual(
+      ((summary) => [summary.added, summary.unchanged, summary.removed])(JSON.parse(again.stdout) as { added: number; unchanged: number; removed: number }),
+      [0, 2, 0],
+      'the relative sources are stable across runs',
+    );
     const leave = rows.find((row) => row.source.endsWith('leave policy.txt'))!;
-    assert.deepEqual([leave.title, leave.url, JSON.parse(leave.metadata), JSON.parse(leave.groups!)], ['Annual leave', 'https://intranet.example/docs/hr/leave%20policy.txt', { tags: ['pay'], department: 'Operations' }, ['hr']]);
+    assert.deepEqual(
+      [leave.title, leave.url, JSON.parse(leave.metadata), JSON.parse(leave.groups!)],
+      ['Annual leave', 'https://intranet.example/docs/hr/leave%20policy.txt', { tags: ['pay'], department: 'Operations' }, ['hr']],
+    );
     const vpn = rows.find((row) => row.source.endsWith('vpn.md'))!;
     // The URL base wins over the front matter's link (the administrator's word); tags and department come from the file.
     assert.deepEqual([vpn.title, vpn.url, JSON.parse(vpn.metadata)], ['VPN guide', 'https://intranet.example/docs/vpn.md', { tags: ['it', 'remote'], department: 'Operations' }]);

@@ -47,13 +47,22 @@ describe('collections', () => {
     const inHr = (await (await json('POST', '/v1/search', { query: '年假', collection: 'hr' })).json()) as { results: { source: string }[] };
     assert.ok(inHr.results.length > 0);
     // The collection searches Chinese only (its languages setting): the English handbook is not returned.
-    assert.ok(inHr.results.every((result) => result.source === '员工手册-休假制度.md'), JSON.stringify(inHr.results.map((result) => result.source)));
+    assert.ok(
+      inHr.results.every((result) => result.source === '员工手册-休假制度.md'),
+      JSON.stringify(inHr.results.map((result) => result.source)),
+    );
     const inDefault = (await (await json('POST', '/v1/search', { query: '年假' })).json()) as { results: { source: string }[] };
     assert.ok(inDefault.results.every((result) => result.source.startsWith('docs-corpus/')));
     const answer = (await (await json('POST', '/v1/ask', { question: '员工每年有几天带薪年假？', collection: 'hr' })).json()) as { answer: string; citations: { source: string }[] };
     assert.match(answer.answer, /15/);
     const listed = (await (await json('GET', '/v1/collections')).json()) as { collections: { name: string; documents?: number }[] };
-    assert.deepEqual(listed.collections.map((collection) => [collection.name, collection.documents]), [['default', 33], ['hr', 2]]);
+    assert.deepEqual(
+      listed.collections.map((collection) => [collection.name, collection.documents]),
+      [
+        ['default', 33],
+        ['hr', 2],
+      ],
+    );
   });
 
   it('limits a key created for one collection to it, and lists collections as OpenAI models', async () => {
@@ -61,7 +70,10 @@ describe('collections', () => {
     assert.equal((await json('POST', '/v1/search', { query: '年假' }, hrOnly)).status, 403);
     assert.equal((await json('POST', '/v1/search', { query: 'x', collection: 'nope' })).status, 404);
     const client = new OpenAI({ baseURL: `${base}/v1`, apiKey: admin, maxRetries: 0 });
-    assert.deepEqual((await client.models.list()).data.map((model) => model.id), ['kb-default', 'kb-hr']);
+    assert.deepEqual(
+      (await client.models.list()).data.map((model) => model.id),
+      ['kb-default', 'kb-hr'],
+    );
     const completion = await client.chat.completions.create({ model: 'kb-hr', messages: [{ role: 'user', content: '陪产假几天？' }] });
     assert.match(completion.choices[0]!.message.content ?? '', /10/);
   });
@@ -95,7 +107,10 @@ describe('collections', () => {
     const result = spawnSync(process.execPath, [path.resolve('bin/kb.js'), 'ingest', '--collection', 'it', 'docs-corpus/it'], { encoding: 'utf8', env: { ...process.env, KB_DATA_DIR: cliData } });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /7 added/);
-    const asked = spawnSync(process.execPath, [path.resolve('bin/kb.js'), 'ask', '--collection', 'it', 'How long can a VPN session last?'], { encoding: 'utf8', env: { ...process.env, KB_DATA_DIR: cliData } });
+    const asked = spawnSync(process.execPath, [path.resolve('bin/kb.js'), 'ask', '--collection', 'it', 'How long can a VPN session last?'], {
+      encoding: 'utf8',
+      env: { ...process.env, KB_DATA_DIR: cliData },
+    });
     assert.match(asked.stdout, /12 hours/);
   });
 });

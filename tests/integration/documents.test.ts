@@ -48,7 +48,11 @@ describe('documents over HTTP', () => {
     assert.fail('the job did not finish');
   }
   const search = async (text: string) =>
-    ((await (await fetch(`${base}/v1/search`, { method: 'POST', headers: { ...headers(query), 'content-type': 'application/json' }, body: JSON.stringify({ query: text }) })).json()) as { results: { source: string; documentId: string }[] }).results;
+    (
+      (await (await fetch(`${base}/v1/search`, { method: 'POST', headers: { ...headers(query), 'content-type': 'application/json' }, body: JSON.stringify({ query: text }) })).json()) as {
+        results: { source: string; documentId: string }[];
+      }
+    ).results;
 
   it('ingests uploaded files in a background job and serves them', async () => {
     const job = await finished(
@@ -58,7 +62,13 @@ describe('documents over HTTP', () => {
       ]),
     );
     assert.equal(job.state, 'succeeded');
-    assert.deepEqual(job.files.map((file) => [file.name, file.status]), [['lathe.pdf', 'added'], ['VPN使用指南.md', 'added']]);
+    assert.deepEqual(
+      job.files.map((file) => [file.name, file.status]),
+      [
+        ['lathe.pdf', 'added'],
+        ['VPN使用指南.md', 'added'],
+      ],
+    );
     assert.deepEqual(job.progress, { done: 2, total: 2 });
     assert.equal((await search('spindle encoder E-104'))[0]?.source, 'lathe.pdf');
     const listed = (await (await fetch(`${base}/v1/collections/default/documents?limit=1`, { headers: headers() })).json()) as { total: number; documents: { id: string; chunkCount: number }[] };
@@ -71,12 +81,20 @@ describe('documents over HTTP', () => {
     // Regression: the same PDF under another name was indexed a second time.
     const renamed = await finished(await upload([{ name: 'HL-400 manual (copy).pdf', bytes: readFileSync('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf') }]));
     assert.deepEqual([renamed.files[0]?.status, (renamed.files[0] as { duplicateOf?: string }).duplicateOf], ['duplicate', 'lathe.pdf']);
-    assert.deepEqual((await search('spindle encoder E-104')).filter((result) => result.source.endsWith('.pdf')).map((result) => result.source).filter((source, index, all) => all.indexOf(source) === index), ['lathe.pdf']);
+    assert.deepEqual(
+      (await search('spindle encoder E-104'))
+        .filter((result) => result.source.endsWith('.pdf'))
+        .map((result) => result.source)
+        .filter((source, index, all) => all.indexOf(source) === index),
+      ['lathe.pdf'],
+    );
   });
 
   // Regression: there was no way to open a cited original; the widget's source card linked nowhere without a URL.
-  it('serves a cited original through the citation\'s signed fileUrl, and to readers allowed to read it', async () => {
-    const asked = (await (await fetch(`${base}/v1/ask`, { method: 'POST', headers: { ...headers(query), 'content-type': 'application/json' }, body: JSON.stringify({ question: 'What does fault code E-104 mean?' }) })).json()) as { citations: { source: string; documentId: string; fileUrl?: string }[] };
+  it("serves a cited original through the citation's signed fileUrl, and to readers allowed to read it", async () => {
+    const asked = (await (
+      await fetch(`${base}/v1/ask`, { method: 'POST', headers: { ...headers(query), 'content-type': 'application/json' }, body: JSON.stringify({ question: 'What does fault code E-104 mean?' }) })
+    ).json()) as { citations: { source: string; documentId: string; fileUrl?: string }[] };
     const citation = asked.citations.find((item) => item.source === 'lathe.pdf')!;
     assert.match(citation.fileUrl ?? '', /^\/v1\/collections\/default\/documents\/[0-9a-f]{16}\/file\?expires=\d+&signature=[\w-]+$/);
     const opened = await fetch(base + citation.fileUrl);
@@ -142,7 +160,10 @@ describe('documents over HTTP', () => {
       assert.match(body, message);
     }
     const listed = (await (await fetch(`${base}/v1/collections/default/documents`, { headers: headers() })).json()) as { documents: { source: string }[] };
-    assert.ok(listed.documents.every((document) => !document.source.includes('..')), 'path traversal is neutralised to a plain file name');
+    assert.ok(
+      listed.documents.every((document) => !document.source.includes('..')),
+      'path traversal is neutralised to a plain file name',
+    );
   });
 
   it('keeps document administration to admin keys and known collections and jobs', async () => {
@@ -179,7 +200,15 @@ describe('job queue', () => {
 
     // A job file left "running" by a process that died is reported as failed by the next one.
     mkdirSync(path.join(dataDir, 'jobs'), { recursive: true });
-    const stale: Job = { id: '11111111-1111-4111-8111-111111111111', kind: 'upload', collection: 'default', state: 'running', progress: { done: 1, total: 3 }, files: [], createdAt: new Date().toISOString() };
+    const stale: Job = {
+      id: '11111111-1111-4111-8111-111111111111',
+      kind: 'upload',
+      collection: 'default',
+      state: 'running',
+      progress: { done: 1, total: 3 },
+      files: [],
+      createdAt: new Date().toISOString(),
+    };
     writeFileSync(path.join(dataDir, 'jobs', `${stale.id}.json`), JSON.stringify(stale));
     const restarted = new JobQueue(dataDir, 1);
     assert.equal(restarted.get(stale.id)?.state, 'failed');

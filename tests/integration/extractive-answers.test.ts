@@ -19,8 +19,12 @@ describe('extractive answers', () => {
       {
         source: 'scanner-setup.md',
         text: [
-          '# Badge scanner setup', '', '## How do I pair a new badge scanner?', '',
-          'Pairing takes about five minutes and needs an administrator account.', '',
+          '# Badge scanner setup',
+          '',
+          '## How do I pair a new badge scanner?',
+          '',
+          'Pairing takes about five minutes and needs an administrator account.',
+          '',
           '1. Plug the scanner into a USB port of the gate computer.',
           '2. Open the Gate Manager and choose Devices.',
           '3. Hold a blank badge in front of the scanner for three seconds.',
@@ -30,7 +34,19 @@ describe('extractive answers', () => {
       },
       {
         source: '打印队列.md',
-        text: ['# 打印队列故障处理', '', '## 清空打印队列', '', '打印任务卡在队列中时，以管理员身份打开命令提示符，请执行：', '', '```bat', 'net stop spooler && del /q %systemroot%\\System32\\spool\\PRINTERS\\* && net start spooler', '```', '', '执行后重新发送打印任务。'].join('\n'),
+        text: [
+          '# 打印队列故障处理',
+          '',
+          '## 清空打印队列',
+          '',
+          '打印任务卡在队列中时，以管理员身份打开命令提示符，请执行：',
+          '',
+          '```bat',
+          'net stop spooler && del /q %systemroot%\\System32\\spool\\PRINTERS\\* && net start spooler',
+          '```',
+          '',
+          '执行后重新发送打印任务。',
+        ].join('\n'),
       },
       { source: 'canteen.txt', text: 'Canteen hours\n\nThe canteen opens at 11:30 and closes at 14:00 on working days.\n' },
       { source: '食堂.txt', text: '食堂开放安排\n\n食堂每个工作日 11:30 开放，14:00 关闭。\n' },
@@ -44,7 +60,10 @@ describe('extractive answers', () => {
       {
         source: '个人信息规定.md',
         text: [
-          '# 个人信息处理规定', '', '## 敏感个人信息的处理', '',
+          '# 个人信息处理规定',
+          '',
+          '## 敏感个人信息的处理',
+          '',
           '第二十八条 敏感个人信息是一旦泄露或者非法使用，容易导致员工的人格尊严受到侵害或者人身、财产安全受到危害的个人信息，包括生物识别、宗教信仰、特定身份、医疗健康、金融账户、行踪轨迹等信息，以及不满十四周岁未成年人的个人信息。',
           '只有在具有特定的目的和充分的必要性，并采取严格保护措施的情形下，公司方可处理敏感个人信息。',
           '第二十九条 处理敏感个人信息应当取得员工的单独同意。',
@@ -57,7 +76,10 @@ describe('extractive answers', () => {
       },
       // One notice shipped in two formats.
       { source: 'forklift-notice.md', text: '# Forklift charging notice\n\nForklift batteries are charged only in bay C4, with the charger lid open and the smoke detector tested each Monday.\n' },
-      { source: 'forklift-notice.html', text: '<html><head><title>Forklift charging notice</title></head><body><h1>Forklift charging notice</h1><p>Forklift batteries are charged only in bay C4, with the charger lid open and the smoke detector tested each Monday.</p></body></html>' },
+      {
+        source: 'forklift-notice.html',
+        text: '<html><head><title>Forklift charging notice</title></head><body><h1>Forklift charging notice</h1><p>Forklift batteries are charged only in bay C4, with the charger lid open and the smoke detector tested each Monday.</p></body></html>',
+      },
     ];
     for (const file of files) writeFileSync(path.join(folder, file.source), file.text);
     const summary = await knowledgeBase.ingest([folder]);
@@ -99,7 +121,10 @@ describe('extractive answers', () => {
   // Regression: "torque for M12 class 10.9" was answered with bare rows ("M12 | 120", "M12 | 86") that do not say
   // which class they belong to.
   it('names the section of a table row when it holds what the question qualifies by (a class, a model)', async () => {
-    for (const [question, heading, value] of [['torque for M12 class 10.9', 'Property class 10.9', '120'], ['What torque for an M12 bolt of class 8.8?', 'Property class 8.8', '86']] as const) {
+    for (const [question, heading, value] of [
+      ['torque for M12 class 10.9', 'Property class 10.9', '120'],
+      ['What torque for an M12 bolt of class 8.8?', 'Property class 8.8', '86'],
+    ] as const) {
       const result = await knowledgeBase.ask({ scope: READ_EVERYTHING, question });
       const lines = result.answer.split('\n');
       assert.equal(lines[0], `${heading}:`, result.answer);

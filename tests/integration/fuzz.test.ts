@@ -48,14 +48,26 @@ describe('API fuzzing', () => {
     const keys = new KeyStore(dataDir);
     admin = keys.create({ scope: 'admin' }).key;
     knowledgeBase = await corpusKnowledgeBase();
-    app = await buildApp({ config: testConfig({ KB_DATA_DIR: dataDir, KB_RATE_LIMIT_PER_MINUTE: '100000', KB_RATE_LIMIT_PER_IP_PER_MINUTE: '100000', KB_UPLOAD_MAX_BYTES: '100000' }), knowledgeBase, keys });
+    app = await buildApp({
+      config: testConfig({ KB_DATA_DIR: dataDir, KB_RATE_LIMIT_PER_MINUTE: '100000', KB_RATE_LIMIT_PER_IP_PER_MINUTE: '100000', KB_UPLOAD_MAX_BYTES: '100000' }),
+      knowledgeBase,
+      keys,
+    });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   after(() => app.close());
 
   it('answers every malformed request to every route without a 5xx', async () => {
-    const document = (await (await fetch(`${base}/docs/json`)).json()) as { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }>> };
-    const routes = Object.entries(document.paths).flatMap(([route, methods]) => Object.entries(methods).map(([method, operation]) => ({ route, method: method.toUpperCase(), fields: Object.keys(operation.requestBody?.content?.['application/json']?.schema?.properties ?? {}) })));
+    const document = (await (await fetch(`${base}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } }>>;
+    };
+    const routes = Object.entries(document.paths).flatMap(([route, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({
+        route,
+        method: method.toUpperCase(),
+        fields: Object.keys(operation.requestBody?.content?.['application/json']?.schema?.properties ?? {}),
+      })),
+    );
     assert.ok(routes.length >= 14, `${routes.length} routes in the OpenAPI document`);
     const next = random(20261128);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
@@ -85,7 +97,15 @@ describe('API fuzzing', () => {
           }
           if (round % 7 === 0) contentType = pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=latin1']);
         }
-        const headers: Record<string, string> = { authorization: `Bearer ${round % 4 === 0 ? pick(strings).slice(0, 200).replace(/[^\x20-\x7e]/g, '?') || 'x' : admin}` };
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${
+            round % 4 === 0
+              ? pick(strings)
+                  .slice(0, 200)
+                  .replace(/[^\x20-\x7e]/g, '?') || 'x'
+              : admin
+          }`,
+        };
         if (body !== undefined) headers['content-type'] = contentType;
         if (round % 6 === 0) headers['origin'] = pick(['https://evil.example', 'null', 'http://127.0.0.1']);
         const response = await fetch(base + url, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(10_000) });
@@ -98,7 +118,11 @@ describe('API fuzzing', () => {
     await (app as unknown as { jobs: { idle(): Promise<void> } }).jobs.idle();
     assert.deepEqual(failures, [], `${failures.length} of ${sent} requests got a 5xx`);
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
-    const ask = await fetch(`${base}/v1/ask`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ question: 'How long can a VPN session last?' }) });
+    const ask = await fetch(`${base}/v1/ask`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ question: 'How long can a VPN session last?' }),
+    });
     assert.equal(ask.status, 200);
     process.stdout.write(`# fuzz: ${sent} requests over ${routes.length} routes, 0 with a 5xx\n`);
   });

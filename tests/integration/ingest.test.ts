@@ -55,7 +55,10 @@ describe('incremental ingestion', () => {
     rmSync(path.join(corpus, 'copies'), { recursive: true });
     const afterRemoval = await run();
     assert.deepEqual([afterRemoval.added, afterRemoval.removed, afterRemoval.duplicates.length], [1, 1, 0], 'the remaining copy is indexed when the first is gone');
-    assert.deepEqual(store.listDocuments().map((document) => document.source), ['corpus/lathe.pdf']);
+    assert.deepEqual(
+      store.listDocuments().map((document) => document.source),
+      ['corpus/lathe.pdf'],
+    );
     store.close();
   });
 
@@ -74,8 +77,17 @@ describe('incremental ingestion', () => {
 
     const first = await run();
     assert.deepEqual([first.added, first.updated, first.unchanged, first.removed, first.failed.length], [3, 0, 0, 0, 0]);
-    assert.deepEqual(first.skipped.map((file) => path.basename(file)), ['notes.xyz']);
-    assert.deepEqual(store.listDocuments().map((document) => document.source).sort(), ['corpus/a.md', 'corpus/c.html', 'corpus/sub/b.txt']);
+    assert.deepEqual(
+      first.skipped.map((file) => path.basename(file)),
+      ['notes.xyz'],
+    );
+    assert.deepEqual(
+      store
+        .listDocuments()
+        .map((document) => document.source)
+        .sort(),
+      ['corpus/a.md', 'corpus/c.html', 'corpus/sub/b.txt'],
+    );
 
     embedder.embedded = 0;
     const second = await run();
@@ -108,7 +120,14 @@ describe('incremental ingestion', () => {
     const store = storage.engine;
     const summary = await ingestPaths([root], { storage, embedder, chunking, baseDir: root });
     assert.equal(summary.added, 1);
-    assert.deepEqual(summary.failed.map((failure) => [failure.path, /binary|empty|over the \d+-byte limit/.test(failure.reason)]), [['empty.txt', true], ['garbage.md', true], ['huge.txt', true]]);
+    assert.deepEqual(
+      summary.failed.map((failure) => [failure.path, /binary|empty|over the \d+-byte limit/.test(failure.reason)]),
+      [
+        ['empty.txt', true],
+        ['garbage.md', true],
+        ['huge.txt', true],
+      ],
+    );
     store.close();
   });
 
@@ -117,7 +136,14 @@ describe('incremental ingestion', () => {
   it('builds the same index with the parsing in worker threads, and reports parse failures from them', async () => {
     const root = temporaryDirectory();
     mkdirSync(path.join(root, 'docs'));
-    for (const file of ['hr/employee-handbook-leave.md', 'hr/员工手册-休假制度.md', 'hr/workplace-safety-rules.html', 'manuals/cnc-lathe-hl-400-manual.pdf', 'manuals/注塑机-IM-160-操作手册.pdf', 'manuals/forklift-fl-25-manual.docx']) {
+    for (const file of [
+      'hr/employee-handbook-leave.md',
+      'hr/员工手册-休假制度.md',
+      'hr/workplace-safety-rules.html',
+      'manuals/cnc-lathe-hl-400-manual.pdf',
+      'manuals/注塑机-IM-160-操作手册.pdf',
+      'manuals/forklift-fl-25-manual.docx',
+    ]) {
       writeFileSync(path.join(root, 'docs', path.basename(file)), readFileSync(path.join('docs-corpus', file)));
     }
     writeFileSync(path.join(root, 'docs', 'broken.pdf'), readFileSync('docs-corpus/manuals/cnc-lathe-hl-400-manual.pdf').subarray(0, 2000));
@@ -132,7 +158,16 @@ describe('incremental ingestion', () => {
         added: summary.added,
         failed: summary.failed.map((failure) => [failure.path, /PDF/.test(failure.reason)]),
         chunks: [...store.getChunks(ids).values()].map((chunk) => [chunk.id, chunk.source, chunk.text]),
-        ranking: store.keywordSearch(new Map([['leav', 1], ['spindl', 1], ['锁模', 1], ['年假', 1]]), { k1: 0.9, b: 0.4 }, 10),
+        ranking: store.keywordSearch(
+          new Map([
+            ['leav', 1],
+            ['spindl', 1],
+            ['锁模', 1],
+            ['年假', 1],
+          ]),
+          { k1: 0.9, b: 0.4 },
+          10,
+        ),
       });
       store.close();
     }
@@ -142,7 +177,6 @@ describe('incremental ingestion', () => {
     assert.ok(results[0]!.ranking.length >= 3);
   });
 });
-
 
 describe('ingest command', () => {
   it('prints a summary, lists failures with their reason and exits non-zero only when a file failed', () => {
@@ -197,7 +231,10 @@ describe('crash safety', () => {
     mkdirSync(corpus);
     const files = 400;
     for (let index = 0; index < files; index++) {
-      const paragraphs = Array.from({ length: 6 }, (_, paragraph) => `Section ${paragraph} of document ${index}: machine M-${index} needs torque ${index + paragraph} N·m and inspection every ${paragraph + 1} weeks.`);
+      const paragraphs = Array.from(
+        { length: 6 },
+        (_, paragraph) => `Section ${paragraph} of document ${index}: machine M-${index} needs torque ${index + paragraph} N·m and inspection every ${paragraph + 1} weeks.`,
+      );
       writeFileSync(path.join(corpus, `doc-${String(index).padStart(3, '0')}.md`), `# Document ${index}\n\n${paragraphs.join('\n\n')}\n`);
     }
     const dataDir = path.join(root, 'data');
@@ -220,7 +257,12 @@ describe('crash safety', () => {
       const report = store.checkConsistency();
       store.close();
       assert.deepEqual(
-        { chunksWithoutVector: report.chunksWithoutVector, vectorsWithoutChunk: report.vectorsWithoutChunk, documentsWithWrongChunkCount: report.documentsWithWrongChunkCount, orphanPostings: report.orphanPostings },
+        {
+          chunksWithoutVector: report.chunksWithoutVector,
+          vectorsWithoutChunk: report.vectorsWithoutChunk,
+          documentsWithWrongChunkCount: report.documentsWithWrongChunkCount,
+          orphanPostings: report.orphanPostings,
+        },
         { chunksWithoutVector: 0, vectorsWithoutChunk: 0, documentsWithWrongChunkCount: 0, orphanPostings: 0 },
         `after a kill past ${delay} documents`,
       );

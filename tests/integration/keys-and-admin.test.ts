@@ -23,7 +23,10 @@ describe('kb keys', () => {
     assert.equal(store.match(key)?.id, id);
     assert.ok(!JSON.stringify(store.all()).includes(key), 'the key itself is not stored');
     const listed = runKb(['keys', 'list', '--json'], { KB_DATA_DIR: dataDir });
-    assert.deepEqual((JSON.parse(listed.stdout) as { id: string; label: string }[]).map((item) => [item.id, item.label]), [[id, 'crm']]);
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as { id: string; label: string }[]).map((item) => [item.id, item.label]),
+      [[id, 'crm']],
+    );
     assert.equal(runKb(['keys', 'revoke', id], { KB_DATA_DIR: dataDir }).status, 0);
     assert.equal(store.match(key), undefined);
     assert.equal(runKb(['keys', 'revoke', id], { KB_DATA_DIR: dataDir }).status, 1);
@@ -62,7 +65,11 @@ describe('scopes, revocation and admin routes over HTTP', () => {
   after(() => app.close());
 
   const call = (method: string, url: string, key: string | undefined, body?: unknown, headers: Record<string, string> = {}) =>
-    fetch(base + url, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    fetch(base + url, {
+      method,
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
 
   it('once keys exist, nothing under /v1 but health works without one', async () => {
     assert.equal((await call('POST', '/v1/search', undefined, { query: 'vpn' })).status, 401);
@@ -80,7 +87,10 @@ describe('scopes, revocation and admin routes over HTTP', () => {
     const listed = await call('GET', '/v1/feedback?limit=10', admin);
     assert.equal(listed.status, 200);
     const { feedback } = (await listed.json()) as { feedback: { answerId: string; rating: string; question: string }[] };
-    assert.deepEqual(feedback.map((item) => [item.answerId, item.rating, item.question]), [[answerId, 'up', 'How long can a VPN session last?']]);
+    assert.deepEqual(
+      feedback.map((item) => [item.answerId, item.rating, item.question]),
+      [[answerId, 'up', 'How long can a VPN session last?']],
+    );
     assert.equal((await call('GET', '/v1/feedback?limit=0', admin)).status, 400);
   });
 

@@ -30,7 +30,10 @@ describe('LLM calls beyond the limit', () => {
   before(async () => {
     await model.start();
     model.always({ kind: 'answer', text: 'Slow answer [1].', pieces: 4, delayMs: 150 });
-    const knowledgeBase = await corpusKnowledgeBase({ model: new OpenAiCompatibleModel({ baseUrl: model.baseUrl, model: 'fake', timeoutMs: 5000 }), environment: { KB_LLM_CONCURRENCY: '1', KB_LLM_QUEUE: '0' } });
+    const knowledgeBase = await corpusKnowledgeBase({
+      model: new OpenAiCompatibleModel({ baseUrl: model.baseUrl, model: 'fake', timeoutMs: 5000 }),
+      environment: { KB_LLM_CONCURRENCY: '1', KB_LLM_QUEUE: '0' },
+    });
     app = await buildApp({ config: testConfig({ KB_DATA_DIR: temporaryDirectory() }), knowledgeBase });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
@@ -88,7 +91,12 @@ describe('requests in flight beyond the limit', () => {
     for (let round = 0; round < 3; round++) {
       const controllers = [new AbortController(), new AbortController()];
       const gone = controllers.map((controller, index) =>
-        fetch(`${base}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: index === 0 ? 'How long can a VPN session last?' : 'What does fault code E-104 mean?' }), signal: controller.signal }).catch(() => undefined),
+        fetch(`${base}/v1/ask`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ question: index === 0 ? 'How long can a VPN session last?' : 'What does fault code E-104 mean?' }),
+          signal: controller.signal,
+        }).catch(() => undefined),
       );
       await new Promise((resolve) => setTimeout(resolve, 60 + round * 100));
       for (const controller of controllers) controller.abort();
@@ -96,7 +104,9 @@ describe('requests in flight beyond the limit', () => {
     }
     // The abandoned answers finish in the background (4 pieces of 300 ms); then both slots must be free.
     await new Promise((resolve) => setTimeout(resolve, 1800));
-    const statuses = await Promise.all([0, 1].map(() => fetch(`${base}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'vpn' }) }).then((response) => response.status)));
+    const statuses = await Promise.all(
+      [0, 1].map(() => fetch(`${base}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'vpn' }) }).then((response) => response.status)),
+    );
     assert.deepEqual(statuses, [200, 200]);
   });
 });

@@ -34,17 +34,29 @@ describe('document metadata and reader groups', () => {
     app = await buildApp({ config, knowledgeBase, keys: store });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     const add = async (body: unknown) => {
-      const response = await fetch(`${base}/v1/collections/default/documents`, { method: 'POST', headers: { authorization: `Bearer ${keys['admin']}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${base}/v1/collections/default/documents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys['admin']}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       assert.equal(response.status, 202, await response.clone().text());
     };
-    await add({ title: 'Salary bands 2026', text: 'Salary band S3 ranges from 9,000 to 12,000 per month.', metadata: { tags: ['pay'], department: 'HR', groups: ['hr'], url: 'https://intranet.example/hr/salary' } });
+    await add({
+      title: 'Salary bands 2026',
+      text: 'Salary band S3 ranges from 9,000 to 12,000 per month.',
+      metadata: { tags: ['pay'], department: 'HR', groups: ['hr'], url: 'https://intranet.example/hr/salary' },
+    });
     await add({ title: 'Canteen hours', text: 'The canteen opens at 11:30; salary day lunch is free.', metadata: { tags: ['food'], department: 'Facilities' } });
     await (app as unknown as { jobs: { idle(): Promise<void> } }).jobs.idle();
   });
   after(() => app.close());
 
   const search = async (key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
-    const response = await fetch(`${base}/v1/search`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: 'salary band', ...body }) });
+    const response = await fetch(`${base}/v1/search`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query: 'salary band', ...body }),
+    });
     assert.equal(response.status, 200, await response.clone().text());
     return ((await response.json()) as { results: { title: string }[] }).results.map((result) => result.title);
   };
@@ -53,7 +65,13 @@ describe('document metadata and reader groups', () => {
     assert.deepEqual((await search(keys['admin']!, {})).sort(), ['Canteen hours', 'Salary bands 2026']);
     assert.deepEqual(await search(keys['public']!, {}), ['Canteen hours']);
     assert.deepEqual((await search(keys['hr']!, {})).sort(), ['Canteen hours', 'Salary bands 2026']);
-    const asked = (await (await fetch(`${base}/v1/ask`, { method: 'POST', headers: { authorization: `Bearer ${keys['public']}`, 'content-type': 'application/json' }, body: JSON.stringify({ question: 'What is the range of salary band S3?' }) })).json()) as { answer: string; citations: { title: string }[] };
+    const asked = (await (
+      await fetch(`${base}/v1/ask`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${keys['public']}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ question: 'What is the range of salary band S3?' }),
+      })
+    ).json()) as { answer: string; citations: { title: string }[] };
     assert.ok(!JSON.stringify(asked).includes('12,000'), 'nothing of the restricted document leaks into an answer');
   });
 
@@ -71,7 +89,22 @@ describe('document metadata and reader groups', () => {
       ['search over several collections', (key, headers) => post(key, '/v1/search', { query: question, collections: ['default'] }, headers)],
       ['ask', (key, headers) => post(key, '/v1/ask', { question }, headers)],
       ['ask streamed', (key, headers) => post(key, '/v1/ask', { question, stream: true }, headers)],
-      ['ask as a follow-up', (key, headers) => post(key, '/v1/ask', { question: 'And band S3?', history: [{ role: 'user', content: 'Tell me about salary bands' }, { role: 'assistant', content: 'Which band?' }] }, headers)],
+      [
+        'ask as a follow-up',
+        (key, headers) =>
+          post(
+            key,
+            '/v1/ask',
+            {
+              question: 'And band S3?',
+              history: [
+                { role: 'user', content: 'Tell me about salary bands' },
+                { role: 'assistant', content: 'Which band?' },
+              ],
+            },
+            headers,
+          ),
+      ],
       ['chat completions', (key, headers) => post(key, '/v1/chat/completions', { model: 'kb-default', messages: [{ role: 'user', content: question }] }, headers)],
       ['chat completions streamed', (key, headers) => post(key, '/v1/chat/completions', { model: 'kb-default', stream: true, messages: [{ role: 'user', content: question }] }, headers)],
     ];
@@ -80,7 +113,11 @@ describe('document metadata and reader groups', () => {
       assert.ok((await call(keys['hr']!)).includes(secret), `${name}: a key of the group does not read the restricted document`);
     }
     const session = async (user?: string) => {
-      const response = await fetch(`${base}/v1/widget/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: PAGE }, body: JSON.stringify({ key: keys['widget'], ...(user ? { user } : {}) }) });
+      const response = await fetch(`${base}/v1/widget/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: PAGE },
+        body: JSON.stringify({ key: keys['widget'], ...(user ? { user } : {}) }),
+      });
       return ((await response.json()) as { token: string }).token;
     };
     const outsider = await session();
@@ -112,7 +149,9 @@ describe('document metadata and reader groups', () => {
   });
 
   it('shows metadata, groups and URL on the document', async () => {
-    const listed = (await (await fetch(`${base}/v1/collections/default/documents`, { headers: { authorization: `Bearer ${keys['admin']}` } })).json()) as { documents: { title: string; metadata?: unknown; groups?: string[]; url?: string }[] };
+    const listed = (await (await fetch(`${base}/v1/collections/default/documents`, { headers: { authorization: `Bearer ${keys['admin']}` } })).json()) as {
+      documents: { title: string; metadata?: unknown; groups?: string[]; url?: string }[];
+    };
     const salary = listed.documents.find((document) => document.title === 'Salary bands 2026')!;
     assert.deepEqual(salary.metadata, { tags: ['pay'], department: 'HR' });
     assert.deepEqual(salary.groups, ['hr']);
@@ -146,13 +185,20 @@ describe('store format migration', () => {
     const dataDir = temporaryDirectory();
     const knowledgeBase = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: dataDir }), silentLogger);
     await knowledgeBase.ingest(['docs-corpus/it', 'docs-corpus/hr']);
-    const query = new Map([['vpn', 1], ['password', 1], ['年假', 1], ['年', 1]]);
+    const query = new Map([
+      ['vpn', 1],
+      ['password', 1],
+      ['年假', 1],
+      ['年', 1],
+    ]);
     const parameters = { k1: 0.9, b: 0.4 };
     const before = await knowledgeBase.storage.keywords.search(query, { read: READ_EVERYTHING }, 20, parameters);
     const frequencies = await knowledgeBase.storage.keywords.documentFrequencies(['vpn', '年假']);
     await knowledgeBase.close();
     const database = new Database(path.join(dataDir, 'kb.sqlite'));
-    database.exec('CREATE TABLE postings (term TEXT NOT NULL, chunk_id INTEGER NOT NULL, term_frequency INTEGER NOT NULL, PRIMARY KEY (term, chunk_id)) WITHOUT ROWID; INSERT INTO postings VALUES (\'vpn\', 1, 1);');
+    database.exec(
+      "CREATE TABLE postings (term TEXT NOT NULL, chunk_id INTEGER NOT NULL, term_frequency INTEGER NOT NULL, PRIMARY KEY (term, chunk_id)) WITHOUT ROWID; INSERT INTO postings VALUES ('vpn', 1, 1);",
+    );
     database.close();
     rmSync(path.join(dataDir, 'keywords.bin'));
     const manifestFile = path.join(dataDir, 'manifest.json');

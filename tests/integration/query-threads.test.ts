@@ -84,7 +84,11 @@ describe('query threads', () => {
       const form = new FormData();
       form.append('metadata', JSON.stringify({ groups: ['finance'] }));
       form.append('file', new Blob(['# Travel budget\n\nThe quarterly travel budget code is TB-7781 for every department.\n']), 'travel-budget.md');
-      const response = await fetch(`${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/collections/default/documents`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form });
+      const response = await fetch(`${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/collections/default/documents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}` },
+        body: form,
+      });
       assert.equal(response.status, 202);
       const { job } = (await response.json()) as { job: Job };
       for (let attempt = 0; attempt < 400; attempt++) {

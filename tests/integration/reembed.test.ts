@@ -42,7 +42,10 @@ describe('switching a collection’s embedding model', () => {
     return fetch(base + url, { method, headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   }
   const jobsIdle = () => (app as unknown as { jobs: { idle(): Promise<void> } }).jobs.idle();
-  const collection = async () => ((await (await call('GET', '/v1/collections')).json()) as { collections: { name: string; embedder?: string; documents?: number; settings: Record<string, unknown> }[] }).collections.find((item) => item.name === 'manuals')!;
+  const collection = async () =>
+    ((await (await call('GET', '/v1/collections')).json()) as { collections: { name: string; embedder?: string; documents?: number; settings: Record<string, unknown> }[] }).collections.find(
+      (item) => item.name === 'manuals',
+    )!;
   const search = async () => ((await (await call('POST', '/v1/search', { query: 'VPN session', collection: 'manuals' })).json()) as { results: { source: string }[] }).results;
 
   it('rebuilds the vectors with the new model in the background and swaps them in', async () => {
@@ -114,7 +117,10 @@ describe('re-embedding after a crash', () => {
     assert.ok(!existsSync(path.join(dataDir, 'reembed-swap.json')));
     assert.ok(!existsSync(staging));
     const swapped = LocalStore.open(dataDir, embedder, hnsw);
-    assert.deepEqual(swapped.listDocuments().map((document) => document.source), ['only.md']);
+    assert.deepEqual(
+      swapped.listDocuments().map((document) => document.source),
+      ['only.md'],
+    );
     swapped.close();
 
     // A staging folder without a marker is a build that died: removed, the index untouched.
@@ -138,7 +144,10 @@ describe('killing the server during a model switch', () => {
     mkdirSync(corpus);
     const files = 300;
     for (let index = 0; index < files; index++) {
-      const paragraphs = Array.from({ length: 8 }, (_, paragraph) => `Step ${paragraph} for pump P-${index}: check seal ${index + paragraph}, torque ${paragraph * 5 + 20} N·m, log the reading in the maintenance book.`);
+      const paragraphs = Array.from(
+        { length: 8 },
+        (_, paragraph) => `Step ${paragraph} for pump P-${index}: check seal ${index + paragraph}, torque ${paragraph * 5 + 20} N·m, log the reading in the maintenance book.`,
+      );
       writeFileSync(path.join(corpus, `pump-${String(index).padStart(3, '0')}.md`), `# Pump ${index}\n\n${paragraphs.join('\n\n')}\n`);
     }
     const config = testConfig({ KB_DATA_DIR: dataDir, KB_MODELS_DIR: modelsDir, KB_CHUNK_TOKENS: '60', KB_CHUNK_OVERLAP: '0' });
@@ -151,10 +160,15 @@ describe('killing the server during a model switch', () => {
     const environment = { KB_DATA_DIR: dataDir, KB_MODELS_DIR: modelsDir };
 
     const request = async (server: ServerProcess, method: string, url: string, body?: unknown) => {
-      const response = await fetch(server.url + url, { method, headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const response = await fetch(server.url + url, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
       return { status: response.status, body: (await response.json()) as Record<string, unknown> };
     };
-    const manuals = async (server: ServerProcess) => ((await request(server, 'GET', '/v1/collections')).body['collections'] as { name: string; embedder: string; documents: number }[]).find((item) => item.name === 'manuals')!;
+    const manuals = async (server: ServerProcess) =>
+      ((await request(server, 'GET', '/v1/collections')).body['collections'] as { name: string; embedder: string; documents: number }[]).find((item) => item.name === 'manuals')!;
     const assertConsistent = (embedder: { id: string; dimensions: number }) => {
       const store = LocalStore.open(collectionDir, embedder, { m: 16, efConstruction: 100, efSearch: 50 });
       const report = store.checkConsistency();
@@ -187,7 +201,11 @@ describe('killing the server during a model switch', () => {
         assert.equal(collection.documents, files);
         const search = await request(restarted, 'POST', '/v1/search', { query: 'torque for pump P-42 step 3', collection: 'manuals' });
         assert.equal((search.body['results'] as { source: string }[])[0]?.source, 'pump-042.md');
-        assert.deepEqual(readdirSync(collectionDir).filter((name) => name.startsWith('.reembed-')), [], 'the dead build is removed');
+        assert.deepEqual(
+          readdirSync(collectionDir).filter((name) => name.startsWith('.reembed-')),
+          [],
+          'the dead build is removed',
+        );
       } finally {
         restarted.child.kill('SIGTERM');
         await restarted.exited;

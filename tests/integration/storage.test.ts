@@ -29,7 +29,10 @@ describe('a full data directory', () => {
   it('stops ingestion with a clear error, keeps every written document whole, and a rerun with room completes', async () => {
     const dataDir = temporaryDirectory();
     const full = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: dataDir, KB_MAX_INDEX_MB: '1' }), silentLogger);
-    await assert.rejects(full.ingest([corpus]), (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_STORAGE_FULL' && /is full/.test(error.message) && /raise KB_MAX_INDEX_MB/.test(error.message));
+    await assert.rejects(
+      full.ingest([corpus]),
+      (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_STORAGE_FULL' && /is full/.test(error.message) && /raise KB_MAX_INDEX_MB/.test(error.message),
+    );
     full.close();
 
     const store = LocalStore.open(dataDir, new BuiltinEmbedder(), { m: 16, efConstruction: 200, efSearch: 100 });

@@ -14,7 +14,13 @@ describe('chunkSections', () => {
       options,
     );
     assert.equal(chunks.length, 2);
-    assert.deepEqual(chunks.map((chunk) => [chunk.headings, chunk.page]), [[['A'], 1], [['A', 'B'], 2]]);
+    assert.deepEqual(
+      chunks.map((chunk) => [chunk.headings, chunk.page]),
+      [
+        [['A'], 1],
+        [['A', 'B'], 2],
+      ],
+    );
   });
 
   it('splits long Chinese text at sentence ends within the budget, with overlap', () => {

@@ -72,7 +72,11 @@ function assertSameRanking(index: MemoryKeywordIndex, chunks: ReadonlyMap<number
     for (const term of query.keys()) assert.equal(index.documentFrequency(term), [...chunks.values()].filter((terms) => terms.has(term)).length, `${label}: df of ${term}`);
   }
   const sample = [...chunks.keys()].filter((id) => id % 7 === 0);
-  assert.deepEqual(index.chunkTerms([...sample, 999999]), new Map([...sample.map((id): [number, Map<string, number>] => [id, new Map([...chunks.get(id)!].sort())]), [999999, new Map()]]).set(999999, new Map()), `${label}: chunk terms`);
+  assert.deepEqual(
+    index.chunkTerms([...sample, 999999]),
+    new Map([...sample.map((id): [number, Map<string, number>] => [id, new Map([...chunks.get(id)!].sort())]), [999999, new Map()]]).set(999999, new Map()),
+    `${label}: chunk terms`,
+  );
 }
 
 describe('keyword index', () => {
@@ -103,7 +107,10 @@ describe('keyword index', () => {
     assert.ok(loaded);
     assert.deepEqual(loaded.header, { version: 1, generation: 42, tokenizer: 'bigram' });
     assertSameRanking(loaded.index, chunks, 'loaded');
-    assert.deepEqual(loaded.index.chunkIds(), [...chunks.keys()].sort((left, right) => left - right));
+    assert.deepEqual(
+      loaded.index.chunkIds(),
+      [...chunks.keys()].sort((left, right) => left - right),
+    );
   });
 
   it('compacts chunks added with ids below those already indexed (writes of another process picked up late)', () => {

@@ -18,10 +18,26 @@ describe('BM25', () => {
 
   it('ranks by summed term scores and weights query terms', () => {
     const postings = new Map([
-      ['a', [{ chunkId: 1, termFrequency: 1, chunkLength: 10 }, { chunkId: 2, termFrequency: 3, chunkLength: 10 }]],
+      [
+        'a',
+        [
+          { chunkId: 1, termFrequency: 1, chunkLength: 10 },
+          { chunkId: 2, termFrequency: 3, chunkLength: 10 },
+        ],
+      ],
       ['b', [{ chunkId: 1, termFrequency: 1, chunkLength: 10 }]],
     ]);
-    const ranked = rankBm25(new Map([['a', 1], ['b', 1]]), postings, 10, 10, { k1: 1.2, b: 0.75 }, 10);
+    const ranked = rankBm25(
+      new Map([
+        ['a', 1],
+        ['b', 1],
+      ]),
+      postings,
+      10,
+      10,
+      { k1: 1.2, b: 0.75 },
+      10,
+    );
     assert.equal(ranked[0]![0], 1);
     const onlyA = rankBm25(new Map([['a', 1]]), postings, 10, 10, { k1: 1.2, b: 0.75 }, 10);
     assert.equal(onlyA[0]![0], 2);
@@ -30,19 +46,42 @@ describe('BM25', () => {
 
 describe('reciprocal-rank fusion', () => {
   it('sums weight / (k + rank) over lists', () => {
-    const fused = reciprocalRankFusion([{ results: [[1, 9], [2, 8]] }, { results: [[2, 0.9], [3, 0.8]], weight: 2 }], 60);
+    const fused = reciprocalRankFusion(
+      [
+        {
+          results: [
+            [1, 9],
+            [2, 8],
+          ],
+        },
+        {
+          results: [
+            [2, 0.9],
+            [3, 0.8],
+          ],
+          weight: 2,
+        },
+      ],
+      60,
+    );
     const scores = new Map(fused);
     close(scores.get(1)!, 1 / 61);
     close(scores.get(2)!, 1 / 62 + 2 / 61);
     close(scores.get(3)!, 2 / 62);
-    assert.deepEqual(fused.map(([id]) => id), [2, 3, 1]);
+    assert.deepEqual(
+      fused.map(([id]) => id),
+      [2, 3, 1],
+    );
     close(maximumRrfScore([{ results: [] }, { results: [], weight: 2 }], 60), 3 / 61);
   });
 });
 
 describe('evaluation metrics', () => {
   it('nDCG@k uses graded gain 2^rel − 1 and a log2 discount', () => {
-    const judgments = new Map([['a', 2], ['b', 1]]);
+    const judgments = new Map([
+      ['a', 2],
+      ['b', 1],
+    ]);
     close(ndcgAtK(['a', 'b'], judgments, 10), 1);
     const expected = (1 / Math.log2(2) + 3 / Math.log2(3)) / (3 / Math.log2(2) + 1 / Math.log2(3));
     close(ndcgAtK(['b', 'a'], judgments, 10), expected);
@@ -50,7 +89,10 @@ describe('evaluation metrics', () => {
   });
 
   it('recall@k and MRR@k', () => {
-    const judgments = new Map([['a', 1], ['b', 1]]);
+    const judgments = new Map([
+      ['a', 1],
+      ['b', 1],
+    ]);
     close(recallAtK(['x', 'a', 'y'], judgments, 2), 0.5);
     close(reciprocalRankAtK(['x', 'y', 'b'], judgments, 10), 1 / 3);
     close(reciprocalRankAtK(['x', 'y', 'b'], judgments, 2), 0);
@@ -78,7 +120,14 @@ describe('answerability figures', () => {
   it('the threshold sweep gives the answered and refused shares at each threshold', () => {
     const outcome = (answerable: boolean, confidence: number) => ({ id: '', answerable, refused: false, citedGold: false, retrievedGold: false, contains: false, f1: 0, confidence });
     const sweep = thresholdSweep([outcome(true, 0.9), outcome(true, 0.45), outcome(false, 0.2), outcome(false, 0.6)], [0.4, 0.5, 0.7]);
-    assert.deepEqual(sweep.map((point) => [point.answered, point.refused]), [[1, 0.5], [0.5, 0.5], [0.5, 1]]);
+    assert.deepEqual(
+      sweep.map((point) => [point.answered, point.refused]),
+      [
+        [1, 0.5],
+        [0.5, 0.5],
+        [0.5, 1],
+      ],
+    );
   });
 });
 
@@ -91,9 +140,19 @@ describe('maximal marginal relevance', () => {
       [3, new Set(['x', 'y'])],
     ]);
     const similarity = (left: number, right: number) => jaccard(terms.get(left)!, terms.get(right)!);
-    const candidates = [{ id: 1, relevance: 1 }, { id: 2, relevance: 0.95 }, { id: 3, relevance: 0.8 }];
-    assert.deepEqual(maximalMarginalRelevance(candidates, similarity, 3, 1).map((item) => item.id), [1, 2, 3]);
-    assert.deepEqual(maximalMarginalRelevance(candidates, similarity, 3, 0.7).map((item) => item.id), [1, 3, 2]);
+    const candidates = [
+      { id: 1, relevance: 1 },
+      { id: 2, relevance: 0.95 },
+      { id: 3, relevance: 0.8 },
+    ];
+    assert.deepEqual(
+      maximalMarginalRelevance(candidates, similarity, 3, 1).map((item) => item.id),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      maximalMarginalRelevance(candidates, similarity, 3, 0.7).map((item) => item.id),
+      [1, 3, 2],
+    );
     close(jaccard(new Set(['a', 'b']), new Set(['b', 'c'])), 1 / 3);
   });
 });

@@ -32,14 +32,23 @@ describe('OpenAI-compatible provider against a local server', () => {
   it('streams text deltas and a finish part', async () => {
     server.enqueue({ kind: 'answer', text: '打印机卡纸时先关闭电源 [1]。', pieces: 4 });
     const parts = await collect(model().stream(messages, { maxTokens: 64 }));
-    assert.equal(parts.filter((part) => part.type === 'text-delta').map((part) => (part as { text: string }).text).join(''), '打印机卡纸时先关闭电源 [1]。');
+    assert.equal(
+      parts
+        .filter((part) => part.type === 'text-delta')
+        .map((part) => (part as { text: string }).text)
+        .join(''),
+      '打印机卡纸时先关闭电源 [1]。',
+    );
     assert.equal(parts.filter((part) => part.type === 'text-delta').length, 4);
     assert.deepEqual(parts.at(-1), { type: 'finish', reason: 'stop' });
   });
 
   it('turns HTTP errors into retryable or final KbErrors', async () => {
     server.enqueue({ kind: 'status', status: 500 }, { kind: 'status', status: 401 });
-    await assert.rejects(model().generate(messages, { maxTokens: 8 }), (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_LLM' && error.retryable && /HTTP 500/.test(error.message));
+    await assert.rejects(
+      model().generate(messages, { maxTokens: 8 }),
+      (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_LLM' && error.retryable && /HTTP 500/.test(error.message),
+    );
     await assert.rejects(model().generate(messages, { maxTokens: 8 }), (error: unknown) => error instanceof KbError && !error.retryable && /HTTP 401/.test(error.message));
   });
 

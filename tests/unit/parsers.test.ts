@@ -89,7 +89,8 @@ describe('HTML parser', () => {
 
   // Regression: only six entities were decoded, so &mdash;, &rsquo; and caf&eacute; reached answers raw.
   it('decodes every named and numeric entity', async () => {
-    const html = '<html><head><title>Caf&eacute; rules</title></head><body><h1>Caf&eacute; &amp; canteen</h1><p>Open 11:30&ndash;14:00 &mdash; it&rsquo;s free&nbsp;on Fridays &hellip; &#x4e2d;&#25991; &copy; &lt;b&gt;</p></body></html>';
+    const html =
+      '<html><head><title>Caf&eacute; rules</title></head><body><h1>Caf&eacute; &amp; canteen</h1><p>Open 11:30&ndash;14:00 &mdash; it&rsquo;s free&nbsp;on Fridays &hellip; &#x4e2d;&#25991; &copy; &lt;b&gt;</p></body></html>';
     const document = await parseFile({ path: 'cafe.html', bytes: Buffer.from(html) });
     assert.equal(document.title, 'Café rules');
     const text = document.sections.map((section) => section.text).join('\n');
@@ -107,7 +108,23 @@ describe('Markdown and text parsers', () => {
   // Regression: the Chinese Pinia docs title 112 sections "## 插件 %{#plugins}%"; citations showed the anchor.
   // Regression: the Pinia docs' ":::tip" containers reached answers as ":::tip If your app is using Vue <2.7 … :::".
   it('drops custom-container fences and keeps their content, their title and code blocks', async () => {
-    const markdown = ['# Install', '', ':::tip', 'If you use Nuxt, follow the Nuxt guide.', ':::', '', '::: warning 注意', '请先安装 composition api。', ':::', '', '```md', ':::tip', 'kept in code', '```', ''].join('\n');
+    const markdown = [
+      '# Install',
+      '',
+      ':::tip',
+      'If you use Nuxt, follow the Nuxt guide.',
+      ':::',
+      '',
+      '::: warning 注意',
+      '请先安装 composition api。',
+      ':::',
+      '',
+      '```md',
+      ':::tip',
+      'kept in code',
+      '```',
+      '',
+    ].join('\n');
     const document = await parseFile({ path: 'install.md', bytes: Buffer.from(markdown) });
     const text = document.sections.map((section) => section.text).join('\n');
     assert.match(text, /^If you use Nuxt, follow the Nuxt guide\.$/m);
@@ -117,10 +134,17 @@ describe('Markdown and text parsers', () => {
   });
 
   it('drops explicit heading anchors ({#id}, %{#id}%) from the heading path and the title', async () => {
-    const markdown = '# Getter %{#getters}%\n\n## 访问其他 getter %{#accessing-other-getters}%\n\n与计算属性一样，你也可以组合多个 getter。\n\n## Plugins {#plugins}\n\nPlugins are added with pinia.use().\n';
+    const markdown =
+      '# Getter %{#getters}%\n\n## 访问其他 getter %{#accessing-other-getters}%\n\n与计算属性一样，你也可以组合多个 getter。\n\n## Plugins {#plugins}\n\nPlugins are added with pinia.use().\n';
     const document = await parseFile({ path: 'getters.md', bytes: Buffer.from(markdown) });
     assert.equal(document.title, 'Getter');
-    assert.deepEqual(document.sections.map((section) => section.headings), [['Getter', '访问其他 getter'], ['Getter', 'Plugins']]);
+    assert.deepEqual(
+      document.sections.map((section) => section.headings),
+      [
+        ['Getter', '访问其他 getter'],
+        ['Getter', 'Plugins'],
+      ],
+    );
   });
 
   it('keeps the Markdown heading path', async () => {
@@ -141,13 +165,31 @@ describe('Markdown and text parsers', () => {
   // `href="https://vueschool.io/…" title="…"`), and hard-wrapped lines stayed separate lines.
   it('drops HTML comments, multi-line tags and components, keeps numbered steps, code and wrapped sentences whole', async () => {
     const markdown = [
-      '# Getters', '', '<!-- a comment that must not leak', 'over two lines -->', '',
+      '# Getters',
+      '',
+      '<!-- a comment that must not leak',
+      'over two lines -->',
+      '',
       'Getters are the equivalent of computed values. See the <a href="https://vueschool.io/lessons/getters"',
-      '  title="Learn about getters">free video</a> on caf&eacute; &mdash; it&rsquo;s short.', '',
-      '<VueSchoolLink', '  href="https://vueschool.io/lessons/getters"', '  title="Learn about getters in Pinia"', '/>', '',
-      '1. Open the client.', '2. Go to Settings.', '3. Switch to TCP.', '4. Connect again.', '',
-      '```sh', 'vpn-cli --reset --protocol tcp', '```', '',
-      '员工每年享有 15 个工作日', '带薪年假。', '',
+      '  title="Learn about getters">free video</a> on caf&eacute; &mdash; it&rsquo;s short.',
+      '',
+      '<VueSchoolLink',
+      '  href="https://vueschool.io/lessons/getters"',
+      '  title="Learn about getters in Pinia"',
+      '/>',
+      '',
+      '1. Open the client.',
+      '2. Go to Settings.',
+      '3. Switch to TCP.',
+      '4. Connect again.',
+      '',
+      '```sh',
+      'vpn-cli --reset --protocol tcp',
+      '```',
+      '',
+      '员工每年享有 15 个工作日',
+      '带薪年假。',
+      '',
     ].join('\n');
     const document = await parseFile({ path: 'getters.md', bytes: Buffer.from(markdown) });
     const text = document.sections.map((section) => section.text).join('\n');
@@ -162,14 +204,19 @@ describe('Markdown and text parsers', () => {
   // than" / "604800 seconds (7 days)." were two sentences; RFC page headers and footers were answered as text.
   it('joins hard-wrapped sentences and drops the running headers and footers of paginated text', async () => {
     const page = (number: number, body: string[]) =>
-      ['', 'RFC 8446                           TLS                       August 2018', '', ...body, '', '', `Rescorla                     Standards Track                  [Page ${number}]`].join('\n');
+      ['', 'RFC 8446                           TLS                       August 2018', '', ...body, '', '', `Rescorla                     Standards Track                  [Page ${number}]`].join(
+        '\n',
+      );
     const body = (section: string, topic: string) => [
-      `${section}.  ${topic}`, '',
+      `${section}.  ${topic}`,
+      '',
       `   For ${topic.toLowerCase()}, servers can use the "ticket_lifetime" value to state how`,
       `   long a ${topic.toLowerCase()} ticket may be kept.  Servers MUST NOT use any value greater than`,
       '   604800 seconds (7 days).  The value of zero indicates that the ticket',
-      '   should be discarded immediately.', '',
-      `   - ${topic} item one`, `   - another ${topic.toLowerCase()} item`,
+      '   should be discarded immediately.',
+      '',
+      `   - ${topic} item one`,
+      `   - another ${topic.toLowerCase()} item`,
     ];
     const pages = [page(41, ['Network Working Group', '', ...body('4.6.1', 'New Session Ticket Message')]), page(42, body('4.6.2', 'Lifetime Rules')), page(43, body('4.6.3', 'Resumption'))];
     const document = await parseFile({ path: 'rfc8446.txt', bytes: Buffer.from(pages.join('\f')) });
@@ -177,7 +224,10 @@ describe('Markdown and text parsers', () => {
     assert.doesNotMatch(all, /RFC 8446 {3,}TLS|Standards Track|\[Page \d+\]/);
     assert.equal(all.match(/Servers MUST NOT use any value greater than 604800 seconds \(7 days\)\./g)?.length, 3);
     assert.match(all, /^ *- Resumption item one\n *- another resumption item$/m, 'short lines are not joined');
-    assert.deepEqual(document.sections.map((section) => section.headings.at(-1)), ['4.6.1.  New Session Ticket Message', '4.6.2.  Lifetime Rules', '4.6.3.  Resumption']);
+    assert.deepEqual(
+      document.sections.map((section) => section.headings.at(-1)),
+      ['4.6.1.  New Session Ticket Message', '4.6.2.  Lifetime Rules', '4.6.3.  Resumption'],
+    );
   });
 
   // Regression: book-class PDFs (the Debian FAQ) print "CHAPTER 7. BASICS OF … 7.12. HOW DO I PUT A PACKAGE ON HOLD?"
@@ -201,8 +251,23 @@ describe('Markdown and text parsers', () => {
   // Regression: NIST SP 800-63B pages start with a seven-line header (title, page number, a notice whose URL pdf.js
   // breaks over four lines); only four lines were searched, so "s://doi.org/10.6028/ NIST.SP.800 -63b" began chunks.
   it('drops a running header of seven lines, and keeps a repeated body line below it', async () => {
-    const header = (page: number) => ['NIST SP 800-63B DIGITAL IDENTITY GUIDELINES:', 'AUTHENTICATION & LIFECYCLE MANAGEMENT', String(page), 'This publication is available free of charge from: http', 's://doi.org/10.6028/', 'NIST.SP.800', '-63b'];
-    const pages = [1, 2, 3].map((page) => [...header(page + 9), `Section ${page} states its own requirement.`.replace(String(page), ['one', 'two', 'three'][page - 1]!), 'Verifiers SHALL NOT impose other composition rules.', ...['alpha', 'beta', 'gamma'].map((word) => `The ${word} rule of part ${['one', 'two', 'three'][page - 1]} applies.`)].join('\n'));
+    const header = (page: number) => [
+      'NIST SP 800-63B DIGITAL IDENTITY GUIDELINES:',
+      'AUTHENTICATION & LIFECYCLE MANAGEMENT',
+      String(page),
+      'This publication is available free of charge from: http',
+      's://doi.org/10.6028/',
+      'NIST.SP.800',
+      '-63b',
+    ];
+    const pages = [1, 2, 3].map((page) =>
+      [
+        ...header(page + 9),
+        `Section ${page} states its own requirement.`.replace(String(page), ['one', 'two', 'three'][page - 1]!),
+        'Verifiers SHALL NOT impose other composition rules.',
+        ...['alpha', 'beta', 'gamma'].map((word) => `The ${word} rule of part ${['one', 'two', 'three'][page - 1]} applies.`),
+      ].join('\n'),
+    );
     const document = await parseFile({ path: 'sp800-63b.txt', bytes: Buffer.from(pages.join('\f')) });
     const all = document.sections.map((section) => section.text).join('\n');
     assert.doesNotMatch(all, /doi\.org|NIST\.SP\.800|-63b|free of charge|LIFECYCLE/);
@@ -216,7 +281,11 @@ describe('Markdown and text parsers', () => {
   });
 
   it('reads a UTF-8 file with stray invalid bytes, and a file that mixes UTF-8 and GBK lines', async () => {
-    const broken = Buffer.concat([Buffer.from('# 主轴维护\n\n每月检查主轴'), Buffer.from([0xff, 0xc3]), Buffer.from('润滑油位。油位低于刻度线时，按照保养手册第三章加注指定型号的润滑油，并记录在设备保养记录表中。\n')]);
+    const broken = Buffer.concat([
+      Buffer.from('# 主轴维护\n\n每月检查主轴'),
+      Buffer.from([0xff, 0xc3]),
+      Buffer.from('润滑油位。油位低于刻度线时，按照保养手册第三章加注指定型号的润滑油，并记录在设备保养记录表中。\n'),
+    ]);
     const brokenDocument = await parseFile({ path: 'broken.md', bytes: broken });
     assert.equal(brokenDocument.title, '主轴维护');
     assert.match(brokenDocument.sections[0]!.text, /^每月检查主轴\uFFFD+润滑油位。油位低于刻度线时，.*记录表中。$/);

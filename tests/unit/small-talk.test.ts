@@ -6,13 +6,29 @@ describe('small talk', () => {
   // Regression: "thanks!" was answered with a NIST acknowledgements section, "hi there" with a Pinia code line.
   it('recognizes greetings, thanks, goodbyes, identity and test messages, acknowledgements and bare emoji, in both languages', () => {
     const cases: [string, string][] = [
-      ['thanks!', 'thanks'], ['Thank you so much.', 'thanks'], ['谢谢！', 'thanks'], ['ok thanks 🙏', 'thanks'], ['Thank you, bye!', 'thanks'], ['hi, thanks a lot', 'greeting'], ['好的，谢谢，再见', 'acknowledgement'],
-      ['hi there', 'greeting'], ['Hello!', 'greeting'], ['Good morning team', 'greeting'], ['你好', 'greeting'], ['在吗？', 'greeting'],
-      ['bye', 'goodbye'], ['再见', 'goodbye'],
-      ['Who are you?', 'identity'], ['你能做什么？', 'identity'],
-      ['test', 'test'], ['测试一下', 'test'],
-      ['ok', 'acknowledgement'], ['好的', 'acknowledgement'],
-      ['👍', 'empty'], ['???', 'empty'], ['   ', 'empty'],
+      ['thanks!', 'thanks'],
+      ['Thank you so much.', 'thanks'],
+      ['谢谢！', 'thanks'],
+      ['ok thanks 🙏', 'thanks'],
+      ['Thank you, bye!', 'thanks'],
+      ['hi, thanks a lot', 'greeting'],
+      ['好的，谢谢，再见', 'acknowledgement'],
+      ['hi there', 'greeting'],
+      ['Hello!', 'greeting'],
+      ['Good morning team', 'greeting'],
+      ['你好', 'greeting'],
+      ['在吗？', 'greeting'],
+      ['bye', 'goodbye'],
+      ['再见', 'goodbye'],
+      ['Who are you?', 'identity'],
+      ['你能做什么？', 'identity'],
+      ['test', 'test'],
+      ['测试一下', 'test'],
+      ['ok', 'acknowledgement'],
+      ['好的', 'acknowledgement'],
+      ['👍', 'empty'],
+      ['???', 'empty'],
+      ['   ', 'empty'],
     ];
     for (const [message, kind] of cases) assert.equal(smallTalkKind(message), kind, message);
   });
@@ -26,7 +42,15 @@ describe('small talk', () => {
   });
 
   it('leaves questions alone, including a question after a greeting and a bare code', () => {
-    for (const message of ['hi, how do I fix VPN error 809?', 'How do I reset my password?', '年假有多少天？', 'E-104', 'What is the capital of France?', 'thanks to the new policy, how many days off do I get?', 'test procedure for the hydraulic press']) {
+    for (const message of [
+      'hi, how do I fix VPN error 809?',
+      'How do I reset my password?',
+      '年假有多少天？',
+      'E-104',
+      'What is the capital of France?',
+      'thanks to the new policy, how many days off do I get?',
+      'test procedure for the hydraulic press',
+    ]) {
       assert.equal(smallTalkKind(message), undefined, message);
     }
   });

@@ -49,8 +49,14 @@ for (const backend of backends) {
         await documents.upsertDocument(documentInput('hr/leave.txt', { language: 'zh' }), await chunksOf(['员工每年享有十天带薪年假。'], 'zh'));
         assert.equal(first.chunkCount, 2);
         assert.equal(await documents.documentCount(), 3);
-        assert.deepEqual((await documents.listDocuments()).map((document) => document.source), ['hr/leave.txt', 'it/vpn.txt', 'manuals/lathe.txt']);
-        assert.deepEqual((await documents.listDocuments({ offset: 1, limit: 1 })).map((document) => document.source), ['it/vpn.txt']);
+        assert.deepEqual(
+          (await documents.listDocuments()).map((document) => document.source),
+          ['hr/leave.txt', 'it/vpn.txt', 'manuals/lathe.txt'],
+        );
+        assert.deepEqual(
+          (await documents.listDocuments({ offset: 1, limit: 1 })).map((document) => document.source),
+          ['it/vpn.txt'],
+        );
         assert.equal((await documents.getDocumentByKey(first.key))?.source, 'manuals/lathe.txt');
         assert.equal((await documents.getDocumentsByContentHash('hash-it/vpn.txt')).length, 1);
 
@@ -83,7 +89,10 @@ for (const backend of backends) {
       const { documents, keywords, vectors } = storage;
       try {
         await documents.upsertDocument(documentInput('public.txt'), await chunksOf(['Badge office hours are nine to five.']));
-        await documents.upsertDocument(documentInput('payroll.txt', { groups: ['finance'], metadata: { tags: ['pay'], department: 'Finance' } }), await chunksOf(['Badge reimbursement goes through payroll.']));
+        await documents.upsertDocument(
+          documentInput('payroll.txt', { groups: ['finance'], metadata: { tags: ['pay'], department: 'Finance' } }),
+          await chunksOf(['Badge reimbursement goes through payroll.']),
+        );
         const query = indexTerms('badge');
         const sourcesOf = async (results: [number, number][]) => [...(await documents.getChunks(results.map(([id]) => id))).values()].map((chunk) => chunk.source).sort();
         assert.deepEqual(await sourcesOf(await keywords.search(query, { read: READ_EVERYTHING }, 10, bm25)), ['payroll.txt', 'public.txt']);

@@ -68,7 +68,10 @@ describe('LocalStore', () => {
     const dataDir = temporaryDirectory();
     const first = LocalStore.open(dataDir, embedder, hnsw);
     first.upsertDocument(document('manuals/a.txt'), await chunks(['spindle motor overheat']));
-    first.upsertDocument({ ...document('it/b.txt'), language: 'zh' }, (await chunks(['打印机卡纸'])).map((chunk) => ({ ...chunk, language: 'zh' as const })));
+    first.upsertDocument(
+      { ...document('it/b.txt'), language: 'zh' },
+      (await chunks(['打印机卡纸'])).map((chunk) => ({ ...chunk, language: 'zh' as const })),
+    );
     first.flush();
     first.close();
     const store = LocalStore.open(dataDir, embedder, hnsw);
@@ -106,9 +109,15 @@ describe('LocalStore', () => {
       (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_INDEX_MISMATCH' && /npm run ingest/.test(error.message),
     );
     writeFileSync(path.join(dataDir, 'manifest.json'), JSON.stringify({ formatVersion: 99, embedderId: embedder.id, dimensions: embedder.dimensions }));
-    assert.throws(() => LocalStore.open(dataDir, embedder, hnsw), (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_INDEX_VERSION');
+    assert.throws(
+      () => LocalStore.open(dataDir, embedder, hnsw),
+      (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_INDEX_VERSION',
+    );
     writeFileSync(path.join(dataDir, 'manifest.json'), '{broken');
-    assert.throws(() => LocalStore.open(dataDir, embedder, hnsw), (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_INDEX_CORRUPT');
+    assert.throws(
+      () => LocalStore.open(dataDir, embedder, hnsw),
+      (error: unknown) => error instanceof KbError && error.code === 'KB_ERR_INDEX_CORRUPT',
+    );
   });
 
   it('rejects vectors of the wrong size without writing anything', async () => {
@@ -126,7 +135,10 @@ describe('vectors that ranking does not search', () => {
   it('keeps none for an embedder that computes them at once, and computes them when an index is opened to search them', async () => {
     const dataDir = temporaryDirectory();
     const lean = LocalStore.open(dataDir, embedder, { ...hnsw, vectors: 'none' });
-    lean.upsertDocument(document('a.txt'), (await chunks(['spindle motor overheat', 'coolant level low'])).map((chunk) => ({ ...chunk, vector: new Float32Array(0) })));
+    lean.upsertDocument(
+      document('a.txt'),
+      (await chunks(['spindle motor overheat', 'coolant level low'])).map((chunk) => ({ ...chunk, vector: new Float32Array(0) })),
+    );
     assert.deepEqual(lean.denseSearch(await embedder.embedQuery('spindle motor overheat'), 5), []);
     assert.equal(lean.checkConsistency().chunksWithoutVector, 0);
     lean.flush();
@@ -158,7 +170,14 @@ describe('the keyword file', () => {
     writeFileSync(path.join(dataDir, 'keywords.bin'), saved);
 
     const reopened = LocalStore.open(dataDir, embedder, hnsw);
-    assert.deepEqual(reopened.documentFrequencies(['vpn', 'spindl', 'hydraul']), new Map([['vpn', 1], ['spindl', 0], ['hydraul', 1]]));
+    assert.deepEqual(
+      reopened.documentFrequencies(['vpn', 'spindl', 'hydraul']),
+      new Map([
+        ['vpn', 1],
+        ['spindl', 0],
+        ['hydraul', 1],
+      ]),
+    );
     assert.equal(reopened.keywordStatistics().chunkCount, 2);
     assert.equal(reopened.checkConsistency().orphanPostings, 0);
     reopened.close();

@@ -47,7 +47,9 @@ describe('contentWords', () => {
 
   it('drops Chinese question words', () => {
     assert.deepEqual(
-      contentWords('年假有多少天？').map((word) => word.word).filter((word) => ['多少', '什么'].includes(word)),
+      contentWords('年假有多少天？')
+        .map((word) => word.word)
+        .filter((word) => ['多少', '什么'].includes(word)),
       [],
     );
   });
@@ -57,12 +59,18 @@ describe('splitSentences', () => {
   it('splits on Latin and CJK sentence ends and on line breaks, with offsets', () => {
     const text = 'First one. Second! 第一句。第二句；third\nfourth';
     const sentences = splitSentences(text);
-    assert.deepEqual(sentences.map((sentence) => sentence.text), ['First one.', 'Second!', '第一句。', '第二句；', 'third', 'fourth']);
+    assert.deepEqual(
+      sentences.map((sentence) => sentence.text),
+      ['First one.', 'Second!', '第一句。', '第二句；', 'third', 'fourth'],
+    );
     for (const sentence of sentences) assert.equal(text.slice(sentence.start, sentence.end), sentence.text);
   });
 
   it('does not split after a list number or an abbreviation', () => {
-    assert.deepEqual(splitSentences('7. Verify zero energy. Use e.g. a tester.').map((sentence) => sentence.text), ['7. Verify zero energy.', 'Use e.g. a tester.']);
+    assert.deepEqual(
+      splitSentences('7. Verify zero energy. Use e.g. a tester.').map((sentence) => sentence.text),
+      ['7. Verify zero energy.', 'Use e.g. a tester.'],
+    );
   });
 });
 

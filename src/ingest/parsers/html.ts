@@ -9,7 +9,31 @@ import { decodeHTML } from 'entities';
 import { decodeText, tidyText } from './encoding.ts';
 
 const dropped = new Set(['script', 'style', 'noscript', 'template', 'nav', 'header', 'footer', 'aside', 'form', 'svg', 'iframe', 'button', 'select', 'canvas', 'object', 'head']);
-const blocks = new Set(['p', 'div', 'section', 'article', 'main', 'li', 'dd', 'dt', 'blockquote', 'pre', 'figure', 'figcaption', 'tr', 'br', 'hr', 'ul', 'ol', 'dl', 'table', 'caption', 'address', 'details', 'summary']);
+const blocks = new Set([
+  'p',
+  'div',
+  'section',
+  'article',
+  'main',
+  'li',
+  'dd',
+  'dt',
+  'blockquote',
+  'pre',
+  'figure',
+  'figcaption',
+  'tr',
+  'br',
+  'hr',
+  'ul',
+  'ol',
+  'dl',
+  'table',
+  'caption',
+  'address',
+  'details',
+  'summary',
+]);
 /** The text under an element, gathered without recursion (node-html-parser's textContent recurses). */
 function textOf(element: HTMLElement): string {
   const parts: string[] = [];

@@ -18,6 +18,7 @@ const markdown = new MarkdownIt({ html: true, linkify: false, typographer: false
 
 const cjk = /[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]/u;
 const SOFT_BREAK = '\u0000';
+// eslint-disable-next-line no-control-regex -- the soft-break marker is a NUL on purpose: no text contains one
 const softBreaks = /(.)\u0000(.)/gsu;
 
 /** Text of raw HTML: comments, scripts and styles dropped, tags removed, entities decoded. */
@@ -43,15 +44,24 @@ function inlineText(token: Token): string {
     else if (child.type === 'html_inline') text += /^<br\s*\/?>$/i.test(child.content) ? '\n' : '';
   }
   // A wrapped line is one sentence going on: a space between words, nothing between two CJK characters.
-  return text.replace(softBreaks, (_, before: string, after: string) => (cjk.test(before) && cjk.test(after) ? before + after : `${before} ${after}`)).replaceAll(SOFT_BREAK, ' ').trim();
+  return text
+    .replace(softBreaks, (_, before: string, after: string) => (cjk.test(before) && cjk.test(after) ? before + after : `${before} ${after}`))
+    .replaceAll(SOFT_BREAK, ' ')
+    .trim();
 }
 
 /** The front matter fields kept: the title, and as metadata a link, tags and a department. Others are ignored. */
 const frontMatterSchema = z
   .object({
     title: z.union([z.string(), z.number()]).transform(String).optional().catch(undefined),
-    url: z.url({ protocol: /^https?$/ }).optional().catch(undefined),
-    tags: z.union([z.array(z.union([z.string(), z.number()]).transform(String)), z.string().transform((value) => value.split(/\s*,\s*/))]).optional().catch(undefined),
+    url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .catch(undefined),
+    tags: z
+      .union([z.array(z.union([z.string(), z.number()]).transform(String)), z.string().transform((value) => value.split(/\s*,\s*/))])
+      .optional()
+      .catch(undefined),
     department: z.string().optional().catch(undefined),
   })
   .loose();

@@ -75,8 +75,7 @@ export function unwrapLines(lines: readonly string[]): string[] {
     const line = raw.trim();
     const previous = output[output.length - 1];
     const joinable =
-      previous !== undefined && line !== '' && previous !== '' && !endsStatement.test(previous) && !startsBlock.test(line) && !line.includes(' | ') &&
-      headingLevel(previous, '', '') === 0;
+      previous !== undefined && line !== '' && previous !== '' && !endsStatement.test(previous) && !startsBlock.test(line) && !line.includes(' | ') && headingLevel(previous, '', '') === 0;
     if (joinable) {
       const cjkJoin = /[\p{Script=Han}，、（）]$/u.test(previous) || /^[\p{Script=Han}，。、；：）]/u.test(line);
       output[output.length - 1] = previous + (cjkJoin ? '' : ' ') + line;

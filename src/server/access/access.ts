@@ -23,9 +23,7 @@ import { READ_EVERYTHING, readScopeForGroups, type ReadScope } from '../../retri
 
 export type RouteAccess = 'query' | 'admin';
 export type Principal =
-  | { kind: 'session'; claims: SessionClaims }
-  | { kind: 'api-key'; keyId: string; scope: Scope; collection?: string; groups?: string[]; rateLimitPerMinute?: number }
-  | { kind: 'local' };
+  { kind: 'session'; claims: SessionClaims } | { kind: 'api-key'; keyId: string; scope: Scope; collection?: string; groups?: string[]; rateLimitPerMinute?: number } | { kind: 'local' };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -93,7 +91,13 @@ export class Access {
     if (index >= 0) return { keyId: `env-${index + 1}`, scope: 'admin' };
     const stored = this.keys.match(candidate);
     return stored
-      ? { keyId: stored.id, scope: stored.scope, ...(stored.collection ? { collection: stored.collection } : {}), ...(stored.groups ? { groups: stored.groups } : {}), ...(stored.rateLimitPerMinute ? { rateLimitPerMinute: stored.rateLimitPerMinute } : {}) }
+      ? {
+          keyId: stored.id,
+          scope: stored.scope,
+          ...(stored.collection ? { collection: stored.collection } : {}),
+          ...(stored.groups ? { groups: stored.groups } : {}),
+          ...(stored.rateLimitPerMinute ? { rateLimitPerMinute: stored.rateLimitPerMinute } : {}),
+        }
       : undefined;
   }
 
@@ -181,7 +185,13 @@ export const accessPlugin = fp(async (app: FastifyInstance, options: { access: A
       // should be able to say so rather than report a network error.
       const readable = (request.url ?? '').split('?')[0] === '/v1/widget/session';
       const allowed = origin !== undefined && (readable || access.isAllowedOrigin(origin, request as FastifyRequest));
-      callback(null, { origin: allowed ? origin : false, methods: ['GET', 'POST'], allowedHeaders: ['content-type', 'authorization', 'accept'], exposedHeaders: ['retry-after', 'x-request-id'], maxAge: 600 });
+      callback(null, {
+        origin: allowed ? origin : false,
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['content-type', 'authorization', 'accept'],
+        exposedHeaders: ['retry-after', 'x-request-id'],
+        maxAge: 600,
+      });
     },
   });
   const addressLimit = new AddressLimit(config.access.rateLimitPerIpPerMinute);

@@ -11,7 +11,9 @@ export class FileLinks {
 
   constructor(secret: string | undefined) {
     // Separate from the session secret's use: the same configured secret, a distinct derived key.
-    this.secret = createHmac('sha256', secret ? Buffer.from(secret, 'utf8') : randomBytes(32)).update('file-links').digest();
+    this.secret = createHmac('sha256', secret ? Buffer.from(secret, 'utf8') : randomBytes(32))
+      .update('file-links')
+      .digest();
   }
 
   /** The path (with its signature) to download a document's original. */

@@ -18,7 +18,10 @@ const PREFIX = 'kbs1';
 export class SessionTokens {
   private readonly secret: Buffer;
 
-  constructor(secret: string | undefined, private readonly ttlSeconds: number) {
+  constructor(
+    secret: string | undefined,
+    private readonly ttlSeconds: number,
+  ) {
     this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
   }
 

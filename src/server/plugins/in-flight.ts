@@ -33,7 +33,11 @@ export const inFlightPlugin = fp(
       if (uncounted.has(path)) return;
       if (state.current >= maxInFlight) {
         state.refused++;
-        throw new KbError('KB_ERR_BUSY', { details: `The server is working on ${state.current} requests.`, retryAfter: BUSY_RETRY_SECONDS }, { extra: { retryAfter: BUSY_RETRY_SECONDS }, retryable: true });
+        throw new KbError(
+          'KB_ERR_BUSY',
+          { details: `The server is working on ${state.current} requests.`, retryAfter: BUSY_RETRY_SECONDS },
+          { extra: { retryAfter: BUSY_RETRY_SECONDS }, retryable: true },
+        );
       }
       state.current++;
       (request as FastifyRequest & { [counted]?: boolean })[counted] = true;

@@ -15,11 +15,13 @@ export function originalFileOf(knowledgeBase: KnowledgeBase, document: DocumentR
 
 /** The citations with a signed fileUrl on each whose original is here; the collections are those the request asked. */
 export async function withFileLinks(citations: readonly Citation[], collections: readonly { name: string; knowledgeBase: KnowledgeBase }[], links: FileLinks): Promise<Citation[]> {
-  return Promise.all(citations.map(async (citation) => {
-    for (const { name, knowledgeBase } of collections) {
-      const document = await knowledgeBase.storage.documents.getDocumentByKey(citation.documentId);
-      if (document) return originalFileOf(knowledgeBase, document) ? { ...citation, fileUrl: links.path(name, citation.documentId) } : citation;
-    }
-    return citation;
-  }));
+  return Promise.all(
+    citations.map(async (citation) => {
+      for (const { name, knowledgeBase } of collections) {
+        const document = await knowledgeBase.storage.documents.getDocumentByKey(citation.documentId);
+        if (document) return originalFileOf(knowledgeBase, document) ? { ...citation, fileUrl: links.path(name, citation.documentId) } : citation;
+      }
+      return citation;
+    }),
+  );
 }

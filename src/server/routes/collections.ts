@@ -26,7 +26,9 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
       name: info.name,
       settings: info.settings,
       ...(info.createdAt ? { createdAt: info.createdAt } : {}),
-      ...(knowledgeBase ? { documents: await knowledgeBase.storage.documents.documentCount(), chunks: (await knowledgeBase.storage.keywords.statistics()).chunkCount, embedder: knowledgeBase.embedder.id } : {}),
+      ...(knowledgeBase
+        ? { documents: await knowledgeBase.storage.documents.documentCount(), chunks: (await knowledgeBase.storage.keywords.statistics()).chunkCount, embedder: knowledgeBase.embedder.id }
+        : {}),
     };
   };
 
@@ -49,7 +51,14 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
 
   app.get(
     '/v1/collections',
-    { config: { access: 'admin' as const }, schema: { tags: ['collections'], summary: 'List collections with their sizes', response: { 200: z.object({ collections: z.array(collectionSchema) }), 401: errorResponseSchema, 403: errorResponseSchema } } },
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['collections'],
+        summary: 'List collections with their sizes',
+        response: { 200: z.object({ collections: z.array(collectionSchema) }), 401: errorResponseSchema, 403: errorResponseSchema },
+      },
+    },
     async () => ({ collections: await Promise.all(registry.list().map((info) => describe(info.name))) }),
   );
 
@@ -62,19 +71,30 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
         summary: 'Switch the embedding model: vectors are rebuilt in the background and swapped in when done (a job)',
         params: z.object({ collection: z.string().min(1).max(64) }),
         body: z.strictObject({ embedder: z.enum(['auto', 'builtin', 'transformers']), embeddingModel: z.string().min(1).max(200).optional() }),
-        response: { 202: z.object({ job: z.object({ id: z.string(), state: z.string() }) }), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 409: errorResponseSchema, 503: errorResponseSchema },
+        response: {
+          202: z.object({ job: z.object({ id: z.string(), state: z.string() }) }),
+          400: errorResponseSchema,
+          401: errorResponseSchema,
+          403: errorResponseSchema,
+          404: errorResponseSchema,
+          409: errorResponseSchema,
+          503: errorResponseSchema,
+        },
       },
     },
     async (request, reply) => {
       const { collection } = request.params;
       if (!registry.find(collection)) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection });
-      if (collection === 'default') throw new KbError('KB_ERR_CONFLICT', { details: 'the default collection follows KB_EMBEDDER and KB_EMBEDDING_MODEL: change them and rebuild, or use a named collection' });
+      if (collection === 'default')
+        throw new KbError('KB_ERR_CONFLICT', { details: 'the default collection follows KB_EMBEDDER and KB_EMBEDDING_MODEL: change them and rebuild, or use a named collection' });
       // A model that is not installed is refused now, not by a background job that fails a minute later.
       const { embedder, embeddingModel } = request.body;
       const model = embeddingModel ?? config.embeddingModel;
       const needsModel = embedder === 'transformers' || (embedder === 'auto' && embeddingModel !== undefined);
       if (needsModel && !config.allowRemoteModels && !isModelInstalled(config.modelsDir, model)) {
-        throw new KbError('KB_ERR_VALIDATION', { details: `body.embeddingModel: the model ${model} is not installed in ${config.modelsDir} (see the README, "Installing a real embedding model"); installed models are sub-folders there` });
+        throw new KbError('KB_ERR_VALIDATION', {
+          details: `body.embeddingModel: the model ${model} is not installed in ${config.modelsDir} (see the README, "Installing a real embedding model"); installed models are sub-folders there`,
+        });
       }
       jobs.assertAvailable();
       const change = { embedder: request.body.embedder, ...(request.body.embeddingModel ? { embeddingModel: request.body.embeddingModel } : {}) };
@@ -84,7 +104,10 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
           update();
         });
       });
-      return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job: { id: job.id, state: job.state } });
+      return reply
+        .status(202)
+        .header('location', `/v1/jobs/${job.id}`)
+        .send({ job: { id: job.id, state: job.state } });
     },
   );
 
@@ -92,7 +115,12 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
     '/v1/collections/:collection',
     {
       config: { access: 'admin' as const },
-      schema: { tags: ['collections'], summary: 'Delete a collection with its index and files', params: z.object({ collection: z.string().min(1).max(64) }), response: { 204: z.null(), 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema } },
+      schema: {
+        tags: ['collections'],
+        summary: 'Delete a collection with its index and files',
+        params: z.object({ collection: z.string().min(1).max(64) }),
+        response: { 204: z.null(), 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema },
+      },
     },
     async (request, reply) => {
       if (!(await registry.delete(request.params.collection))) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: request.params.collection });

@@ -23,7 +23,6 @@ import { originalFileOf } from './citation-links.ts';
 /** Worker threads of an ingestion job (unless KB_INGEST_THREADS says otherwise): one keeps the event loop free. */
 const SERVER_INGEST_THREADS = 1;
 
-
 const collectionParams = z.object({ collection: z.string().min(1).max(64) });
 const documentParams = collectionParams.extend({ documentId: z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters') });
 const metadataSchema = z.strictObject({
@@ -35,7 +34,10 @@ const metadataSchema = z.strictObject({
 const textBodySchema = z.strictObject({
   metadata: metadataSchema.optional(),
   title: z.string().trim().min(1).max(300),
-  text: z.string().refine((value) => value.trim().length > 0, 'must not be empty').pipe(z.string().max(5_000_000)),
+  text: z
+    .string()
+    .refine((value) => value.trim().length > 0, 'must not be empty')
+    .pipe(z.string().max(5_000_000)),
 });
 const documentSchema = z.object({
   id: z.string(),
@@ -57,7 +59,9 @@ const jobSchema = z.object({
   collection: z.string(),
   state: z.enum(['queued', 'running', 'succeeded', 'failed']),
   progress: z.object({ done: z.number().int(), total: z.number().int() }),
-  files: z.array(z.object({ name: z.string(), status: z.string(), error: z.string().optional(), duplicateOf: z.string().optional().describe('for status duplicate: the document that already has this content') })),
+  files: z.array(
+    z.object({ name: z.string(), status: z.string(), error: z.string().optional(), duplicateOf: z.string().optional().describe('for status duplicate: the document that already has this content') }),
+  ),
   error: z.string().optional(),
   createdAt: z.string(),
   startedAt: z.string().optional(),
@@ -83,7 +87,9 @@ function toDocumentResponse(document: DocumentRecord): z.infer<typeof documentSc
 
 /** A stored file name: the upload's base name, without path parts or control characters. */
 export function safeFileName(name: string): string {
-  const base = path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f<>:"|?*]/g, '_').trim();
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what a file name must not keep
+  const unsafe = /[\u0000-\u001f<>:"|?*]/g;
+  const base = path.basename(name.replace(/\\/g, '/')).replace(unsafe, '_').trim();
   if (!base || base === '.' || base === '..' || base.startsWith('.')) throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: `"${name}" is not a usable file name` });
   return base.slice(0, 200);
 }
@@ -146,7 +152,16 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         tags: ['documents'],
         summary: 'Add or replace documents: multipart files, or JSON { title, text }. Returns a job.',
         params: collectionParams,
-        response: { 202: z.object({ job: jobSchema }), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 413: errorResponseSchema, 415: errorResponseSchema, 503: errorResponseSchema },
+        response: {
+          202: z.object({ job: jobSchema }),
+          400: errorResponseSchema,
+          401: errorResponseSchema,
+          403: errorResponseSchema,
+          404: errorResponseSchema,
+          413: errorResponseSchema,
+          415: errorResponseSchema,
+          503: errorResponseSchema,
+        },
       },
     },
     async (request, reply) => {
@@ -175,7 +190,8 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
             }
             const name = safeFileName(part.filename);
             const extension = path.extname(name).toLowerCase();
-            if (!(extension in formatByExtension)) throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: `${name}: the extension "${extension || '(none)'}" is not one of ${Object.keys(formatByExtension).join(', ')}` });
+            if (!(extension in formatByExtension))
+              throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: `${name}: the extension "${extension || '(none)'}" is not one of ${Object.keys(formatByExtension).join(', ')}` });
             const temporary = path.join(filesDir, `.${name}.${request.id}.partial`);
             saved.push(temporary);
             await pipeline(part.file, createWriteStream(temporary));
@@ -192,8 +208,10 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
           // rather than leave a half-read request on it.
           reply.header('connection', 'close');
           if (isKbError(error) && (error.code === 'KB_ERR_UNSUPPORTED_FORMAT' || error.code === 'KB_ERR_PARSE')) throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: error.message });
-          if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new KbError('KB_ERR_BODY_TOO_LARGE', { limit: config.uploads.maxBytes });
-          if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_FILES_LIMIT') throw new KbError('KB_ERR_VALIDATION', { details: `at most ${config.uploads.maxFiles} files per request` });
+          if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_REQ_FILE_TOO_LARGE')
+            throw new KbError('KB_ERR_BODY_TOO_LARGE', { limit: config.uploads.maxBytes });
+          if (error instanceof Error && 'code' in error && (error as { code: string }).code === 'FST_FILES_LIMIT')
+            throw new KbError('KB_ERR_VALIDATION', { details: `at most ${config.uploads.maxFiles} files per request` });
           throw error;
         }
       } else {
@@ -242,7 +260,10 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
 
   app.get(
     '/v1/collections/:collection/documents/:documentId',
-    { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'One document', params: documentParams, response: { 200: documentSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
+    {
+      config: { access: 'admin' as const },
+      schema: { tags: ['documents'], summary: 'One document', params: documentParams, response: { 200: documentSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } },
+    },
     async (request) => {
       const { document } = await findDocument(request, request.params.collection, request.params.documentId);
       return toDocumentResponse(document);
@@ -277,21 +298,31 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       const file = originalFileOf(knowledgeBase, document);
       if (!file) throw new KbError('KB_ERR_FILE_UNAVAILABLE', { documentId, details: `it was given as text, or ${document.source} was moved since it was indexed` });
       const { type, inline } = originalContentTypes[document.format];
-      return reply
-        .header('content-type', type)
-        .header('content-disposition', `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(path.basename(document.source))}`)
-        .header('cache-control', 'private, max-age=300')
-        .header('x-content-type-options', 'nosniff')
-        // An HTML original opens as a document of no origin, without scripts: it cannot act as this server's page.
-        .header('content-security-policy', 'sandbox')
-        // A stream is sent as it is (Fastify serializes no stream); the error schemas above are what the type knows.
-        .send(createReadStream(file) as never);
+      return (
+        reply
+          .header('content-type', type)
+          .header('content-disposition', `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(path.basename(document.source))}`)
+          .header('cache-control', 'private, max-age=300')
+          .header('x-content-type-options', 'nosniff')
+          // An HTML original opens as a document of no origin, without scripts: it cannot act as this server's page.
+          .header('content-security-policy', 'sandbox')
+          // A stream is sent as it is (Fastify serializes no stream); the error schemas above are what the type knows.
+          .send(createReadStream(file) as never)
+      );
     },
   );
 
   app.delete(
     '/v1/collections/:collection/documents/:documentId',
-    { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'Delete a document, its chunks and vectors', params: documentParams, response: { 204: z.null().describe('deleted'), 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['documents'],
+        summary: 'Delete a document, its chunks and vectors',
+        params: documentParams,
+        response: { 204: z.null().describe('deleted'), 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema },
+      },
+    },
     async (request, reply) => {
       const { knowledgeBase, document } = await findDocument(request, request.params.collection, request.params.documentId);
       await knowledgeBase.storage.documents.deleteDocument(document.source);
@@ -306,14 +337,20 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
 
   app.post(
     '/v1/collections/:collection/reindex',
-    { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'Parse and embed every uploaded document again (a job)', params: collectionParams, response: { 202: z.object({ job: jobSchema }), 401: errorResponseSchema, 404: errorResponseSchema, 503: errorResponseSchema } } },
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['documents'],
+        summary: 'Parse and embed every uploaded document again (a job)',
+        params: collectionParams,
+        response: { 202: z.object({ job: jobSchema }), 401: errorResponseSchema, 404: errorResponseSchema, 503: errorResponseSchema },
+      },
+    },
     async (request, reply) => {
       const knowledgeBase = await knowledgeBaseFor(request, request.params.collection);
       const filesDir = filesDirOf(knowledgeBase);
       jobs.assertAvailable();
-      const names = (await knowledgeBase.storage.documents.listDocuments())
-        .map((document) => document.source)
-        .filter((source) => !source.includes('/') && existsSync(path.join(filesDir, source)));
+      const names = (await knowledgeBase.storage.documents.listDocuments()).map((document) => document.source).filter((source) => !source.includes('/') && existsSync(path.join(filesDir, source)));
       const job = jobs.submit({ kind: 'reindex', collection: request.params.collection, files: names }, ingestFiles(knowledgeBase, names, true));
       return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
     },
@@ -321,7 +358,15 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
 
   app.get(
     '/v1/jobs/:jobId',
-    { config: { access: 'admin' as const }, schema: { tags: ['documents'], summary: 'An ingestion job: state, progress, per-file outcome', params: z.object({ jobId: z.uuid() }), response: { 200: jobSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema } } },
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['documents'],
+        summary: 'An ingestion job: state, progress, per-file outcome',
+        params: z.object({ jobId: z.uuid() }),
+        response: { 200: jobSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema },
+      },
+    },
     async (request) => {
       const job = jobs.get(request.params.jobId);
       if (!job) throw new KbError('KB_ERR_UNKNOWN_JOB', { jobId: request.params.jobId });

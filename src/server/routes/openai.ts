@@ -52,11 +52,19 @@ function textOf(content: z.infer<typeof contentSchema> | null | undefined): stri
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
 }
 
-export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: AnswerLog; registry: CollectionRegistry; access: Access }> = async (app, { holder, feedback, registry, access }) => {
+export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: AnswerLog; registry: CollectionRegistry; access: Access }> = async (
+  app,
+  { holder, feedback, registry, access },
+) => {
   app.get(
     '/v1/models',
     { config: { access: 'query' as const }, schema: { tags: ['openai'], summary: 'Knowledge bases available as OpenAI models', response: { 200: modelsResponseSchema, 401: errorResponseSchema } } },
-    async () => ({ object: 'list' as const, data: registry.list().map((collection) => ({ id: `kb-${collection.name}`, object: 'model' as const, created: collection.createdAt ? Math.floor(Date.parse(collection.createdAt) / 1000) : 0, owned_by: 'kb-qa' })) }),
+    async () => ({
+      object: 'list' as const,
+      data: registry
+        .list()
+        .map((collection) => ({ id: `kb-${collection.name}`, object: 'model' as const, created: collection.createdAt ? Math.floor(Date.parse(collection.createdAt) / 1000) : 0, owned_by: 'kb-qa' })),
+    }),
   );
 
   app.post(
@@ -75,11 +83,17 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
       const collection = body.model.startsWith('kb-') ? body.model.slice(3) : '';
       if (!registry.find(collection)) throw new KbError('KB_ERR_UNKNOWN_MODEL', { model: body.model });
       const scope = readScopeOf(request, [collection]);
-      const turns = body.messages.filter((message) => message.role === 'user' || message.role === 'assistant').map((message) => ({ role: message.role as 'user' | 'assistant', content: textOf(message.content) }));
+      const turns = body.messages
+        .filter((message) => message.role === 'user' || message.role === 'assistant')
+        .map((message) => ({ role: message.role as 'user' | 'assistant', content: textOf(message.content) }));
       const last = turns.at(-1);
       if (!last || last.role !== 'user' || !last.content.trim()) throw new KbError('KB_ERR_VALIDATION', { details: 'messages: the last message must be a non-empty user message' });
       const question = last.content.slice(0, 4000);
-      const history = turns.slice(0, -1).filter((turn) => turn.content.trim()).slice(-20).map((turn) => ({ ...turn, content: turn.content.slice(0, 8000) }));
+      const history = turns
+        .slice(0, -1)
+        .filter((turn) => turn.content.trim())
+        .slice(-20)
+        .map((turn) => ({ ...turn, content: turn.content.slice(0, 8000) }));
       const knowledgeBase = await holder.forCollection(collection);
       const id = `chatcmpl-${randomUUID()}`;
       const answerId = randomUUID();
@@ -119,7 +133,12 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           if (part.type === 'delta') reply.raw.write(chunk({ content: part.text }, null));
           else if (part.type === 'done') {
             await feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
-            reply.raw.write(chunk({}, 'stop', { citations: await withFileLinks(part.result.citations, [{ name: collection, knowledgeBase }], access.fileLinks), kb: { answerId, answerable: part.result.answerable, kind: part.result.kind, confidence: part.result.confidence } }));
+            reply.raw.write(
+              chunk({}, 'stop', {
+                citations: await withFileLinks(part.result.citations, [{ name: collection, knowledgeBase }], access.fileLinks),
+                kb: { answerId, answerable: part.result.answerable, kind: part.result.kind, confidence: part.result.confidence },
+              }),
+            );
             if (includeUsage) reply.raw.write(frame({ choices: [], usage: usageOf(part.result.answer) }));
           }
         }
