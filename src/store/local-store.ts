@@ -12,19 +12,19 @@
 // terms are a function of its title, headings and text and of the tokenizer the manifest records, so a missing or
 // stale file is rebuilt by tokenizing the chunks again. (Format 2 kept every posting in a SQLite table as well: 33×
 // write amplification at ingest, and most of the 12.8 KB per chunk the index took.)
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KbError, describeError, storageError } from '../errors.ts';
 import type { Language } from '../text/language.ts';
 import { currentCjkTokenizer, indexTerms } from '../text/tokenize.ts';
-import { indexableText } from '../ingest/chunker.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
 import { MemoryKeywordIndex } from './keyword-index.ts';
 import { VECTOR_FILE, VECTOR_STATE_FILE, HnswVectorIndex, type HnswParameters } from './vector-index.ts';
-import type { ChunkFilters, ChunkInput, ChunkRecord, DocumentInput, DocumentRecord, DocumentMetadata, ConsistencyReport, KeywordStatistics, ScoredChunk, SearchScope } from './types.ts';
+import type { ChunkFilters, ChunkInput, ChunkRecord, DocumentInput, DocumentRecord, ConsistencyReport, KeywordStatistics, ScoredChunk, SearchScope } from './types.ts';
 import { ChunkBitset, type ChunkPredicate } from './chunk-bitset.ts';
+import { EMPTY_VECTOR, blobToVector, createSchema, documentKeyOf, indexedTextOf, prepareStatements, toDocumentRecord, vectorToBlob, writeFileAtomic, type ChunkTextRow } from './local-schema.ts';
+
 
 /** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
 export const STORE_FORMAT_VERSION = 3;
@@ -74,76 +74,6 @@ const MANIFEST = 'manifest.json';
 const DATABASE = 'kb.sqlite';
 const KEYWORDS = 'keywords.bin';
 
-/** The vector column of a chunk stored without its vector (VectorMode "none"). */
-const EMPTY_VECTOR = Buffer.alloc(0);
-
-interface ChunkTextRow {
-  id: number;
-  text: string;
-  headings: string;
-  title: string;
-}
-
-/** The text a stored chunk was indexed and embedded from (title, headings, text), as the ingest made it. */
-function indexedTextOf(row: ChunkTextRow): string {
-  return indexableText(row.title, { headings: JSON.parse(row.headings) as string[], text: row.text });
-}
-
-/** A document's public id: stable across re-ingestion and rebuilds because it derives from the source path. */
-export function documentKeyOf(source: string): string {
-  return createHash('sha256').update(source).digest('hex').slice(0, 16);
-}
-
-function writeFileAtomic(file: string, content: string | Buffer): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, content);
-  renameSync(temporary, file);
-}
-
-function vectorToBlob(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-}
-
-function blobToVector(blob: Buffer): Float32Array {
-  const copy = new Uint8Array(blob.byteLength);
-  copy.set(blob);
-  return new Float32Array(copy.buffer);
-}
-
-interface DocumentRow {
-  id: number;
-  source: string;
-  document_key: string;
-  title: string;
-  language: Language;
-  format: DocumentInput['format'];
-  content_hash: string;
-  page_count: number | null;
-  url: string | null;
-  chunk_count: number;
-  updated_at: string;
-  metadata: string | null;
-  groups: string | null;
-}
-
-function toDocumentRecord(row: DocumentRow): DocumentRecord {
-  return {
-    id: row.id,
-    key: row.document_key,
-    source: row.source,
-    title: row.title,
-    language: row.language,
-    format: row.format,
-    contentHash: row.content_hash,
-    ...(row.page_count !== null ? { pageCount: row.page_count } : {}),
-    ...(row.url !== null ? { url: row.url } : {}),
-    chunkCount: row.chunk_count,
-    updatedAt: row.updated_at,
-    ...(row.metadata ? { metadata: JSON.parse(row.metadata) as DocumentMetadata } : {}),
-    ...(row.groups ? { groups: JSON.parse(row.groups) as string[] } : {}),
-  };
-}
-
 /** Resolved scopes kept per index generation (1..1000): a key's reader groups recur on every one of its requests. */
 const SCOPE_CACHE_ENTRIES = 64;
 
@@ -182,7 +112,7 @@ export class LocalStore {
       this.database.pragma('synchronous = NORMAL');
       this.database.pragma('foreign_keys = ON');
       this.database.pragma('busy_timeout = 5000');
-      this.createSchema();
+      createSchema(this.database);
       if (hnsw.maxDatabaseMegabytes) {
         const pageSize = Number(this.database.pragma('page_size', { simple: true }));
         this.database.pragma(`max_page_count = ${Math.floor((hnsw.maxDatabaseMegabytes * 1024 * 1024) / pageSize)}`);
@@ -190,7 +120,7 @@ export class LocalStore {
     } catch (error) {
       throw storageError(error, dataDir) ?? new KbError('KB_ERR_INDEX_CORRUPT', { dataDir, details: describeError(error) }, { cause: error });
     }
-    this.statements = this.prepare();
+    this.statements = prepareStatements(this.database);
   }
 
   /**
@@ -240,88 +170,6 @@ export class LocalStore {
     else store.loadedGeneration = store.currentGeneration();
     store.loadKeywords();
     return store;
-  }
-
-  private createSchema(): void {
-    this.database.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', '0');
-      CREATE TABLE IF NOT EXISTS documents (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        source TEXT NOT NULL UNIQUE,
-        document_key TEXT NOT NULL UNIQUE,
-        title TEXT NOT NULL,
-        language TEXT NOT NULL,
-        format TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        page_count INTEGER,
-        url TEXT,
-        chunk_count INTEGER NOT NULL,
-        updated_at TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS chunks (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
-        ordinal INTEGER NOT NULL,
-        text TEXT NOT NULL,
-        headings TEXT NOT NULL,
-        page INTEGER,
-        start_offset INTEGER NOT NULL,
-        end_offset INTEGER NOT NULL,
-        language TEXT NOT NULL,
-        token_count INTEGER NOT NULL,
-        term_count INTEGER NOT NULL,
-        content_hash TEXT NOT NULL,
-        vector BLOB NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
-    `);
-    // Duplicate detection at ingest looks documents up by content (an index only: the format is unchanged).
-    this.database.exec(`CREATE INDEX IF NOT EXISTS documents_by_content ON documents(content_hash)`);
-    // Format 1 → 2: document metadata and reader groups.
-    const columns = new Set(
-      this.database
-        .prepare<[], { name: string }>(`PRAGMA table_info(documents)`)
-        .all()
-        .map((column) => column.name),
-    );
-    if (!columns.has('metadata')) this.database.exec(`ALTER TABLE documents ADD COLUMN metadata TEXT`);
-    if (!columns.has('groups')) this.database.exec(`ALTER TABLE documents ADD COLUMN groups TEXT`);
-    // Format 2 → 3: the postings live in keywords.bin only.
-    const hasPostings = this.database.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'postings'`).get();
-    if (hasPostings) {
-      this.database.exec(`DROP INDEX IF EXISTS postings_by_chunk; DROP TABLE postings`);
-      this.database.exec('VACUUM');
-    }
-  }
-
-  private prepare() {
-    const database = this.database;
-    return {
-      generation: database.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'generation'`),
-      bumpGeneration: database.prepare(`UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'`),
-      documentBySource: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE source = ?`),
-      documentById: database.prepare<[number], DocumentRow>(`SELECT * FROM documents WHERE id = ?`),
-      documentByKey: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE document_key = ?`),
-      documentsByContent: database.prepare<[string], DocumentRow>(`SELECT * FROM documents WHERE content_hash = ? ORDER BY id`),
-      documentCount: database.prepare<[], { count: number }>(`SELECT COUNT(*) AS count FROM documents`),
-      allDocuments: database.prepare<[], DocumentRow>(`SELECT * FROM documents ORDER BY source`),
-      documentPage: database.prepare<[number, number], DocumentRow>(`SELECT * FROM documents ORDER BY source LIMIT ? OFFSET ?`),
-      chunkIdsOfDocument: database.prepare<[number], { id: number }>(`SELECT id FROM chunks WHERE document_id = ?`),
-      deleteDocument: database.prepare(`DELETE FROM documents WHERE id = ?`),
-      insertDocument: database.prepare(
-        `INSERT INTO documents (source, document_key, title, language, format, content_hash, page_count, url, chunk_count, updated_at, metadata, groups)
-         VALUES (@source, @documentKey, @title, @language, @format, @contentHash, @pageCount, @url, @chunkCount, @updatedAt, @metadata, @groups)`,
-      ),
-      insertChunk: database.prepare(
-        `INSERT INTO chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash, vector)
-         VALUES (@documentId, @ordinal, @text, @headings, @page, @startOffset, @endOffset, @language, @tokenCount, @termCount, @contentHash, @vector)`,
-      ),
-      allChunkIds: database.prepare<[], { id: number }>(`SELECT id FROM chunks`),
-      vectorOf: database.prepare<[number], { vector: Buffer }>(`SELECT vector FROM chunks WHERE id = ?`),
-      allVectors: database.prepare<[], { id: number; vector: Buffer }>(`SELECT id, vector FROM chunks`),
-      allChunkTexts: database.prepare<[], ChunkTextRow>(`SELECT c.id, c.text, c.headings, d.title FROM chunks c JOIN documents d ON d.id = c.document_id`),
-    };
   }
 
   private currentGeneration(): number {
