@@ -25,7 +25,6 @@ import type { ChunkFilters, ChunkInput, ChunkRecord, DocumentInput, DocumentReco
 import { ChunkBitset, type ChunkPredicate } from './chunk-bitset.ts';
 import { EMPTY_VECTOR, blobToVector, createSchema, documentKeyOf, indexedTextOf, prepareStatements, toDocumentRecord, vectorToBlob, writeFileAtomic, type ChunkTextRow } from './local-schema.ts';
 
-
 /** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
 export const STORE_FORMAT_VERSION = 3;
 /**
@@ -156,6 +155,8 @@ export class LocalStore {
         migrateManifest = () => writeFileAtomic(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
       }
     } else {
+      // A reader never creates an index: the writing process does, and the reader opens it after.
+      if (hnsw.readOnly) throw new KbError('KB_ERR_NOT_READY', { details: `no index in ${dataDir} yet` });
       if (existsSync(path.join(dataDir, DATABASE))) {
         throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir, details: `${MANIFEST} is missing` });
       }
