@@ -20,6 +20,7 @@ describe('query threads', () => {
   let admin: string;
   let reader: string;
   let finance: string;
+  let base: string;
 
   before(async () => {
     const dataDir = temporaryDirectory();
@@ -31,6 +32,7 @@ describe('query threads', () => {
     const knowledgeBase = await KnowledgeBase.open(config, silentLogger);
     await knowledgeBase.ingest(['docs-corpus']);
     app = await buildApp({ config, knowledgeBase, keys });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
     threads = new QueryThreads(2);
   });
   after(async () => {
@@ -84,7 +86,7 @@ describe('query threads', () => {
       const form = new FormData();
       form.append('metadata', JSON.stringify({ groups: ['finance'] }));
       form.append('file', new Blob(['# Travel budget\n\nThe quarterly travel budget code is TB-7781 for every department.\n']), 'travel-budget.md');
-      const response = await fetch(`${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/collections/default/documents`, {
+      const response = await fetch(`${base}/v1/collections/default/documents`, {
         method: 'POST',
         headers: { authorization: `Bearer ${admin}` },
         body: form,
@@ -105,6 +107,37 @@ describe('query threads', () => {
         const outside = await post(route, route === '/v1/ask' ? question : { query: question.question }, reader);
         assert.doesNotMatch(outside.body, /TB-7781/, `${route} with a key outside the group`);
       }
+    } finally {
+      useQueryThreads(undefined);
+    }
+  });
+
+  it('serves a collection created and filled by the main thread, with its languages setting, and several at once', async () => {
+    useQueryThreads(threads);
+    try {
+      const asAdmin = { authorization: `Bearer ${admin}` };
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/collections',
+        headers: { ...asAdmin, 'content-type': 'application/json' },
+        payload: JSON.stringify({ name: 'hr', settings: { languages: ['zh'] } }),
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const form = new FormData();
+      form.append('file', new Blob(['# 班车\n\n园区班车每天早上七点半从东门发车。\n']), '班车.md');
+      form.append('file', new Blob(['# Shuttle\n\nThe campus shuttle leaves the east gate at 7:30 every morning.\n']), 'shuttle.md');
+      assert.equal((await fetch(`${base}/v1/collections/hr/documents`, { method: 'POST', headers: asAdmin, body: form })).status, 202);
+      await (app as unknown as { jobs: { idle(): Promise<void> } }).jobs.idle();
+      const answered = threads.answered;
+      const search = JSON.parse((await post('/v1/search', { query: '班车 shuttle', collection: 'hr' })).body) as { results: { source: string }[] };
+      // The collection searches Chinese only: its languages setting travels with it to the thread.
+      assert.deepEqual(
+        search.results.map((result) => result.source),
+        ['班车.md'],
+      );
+      const both = JSON.parse((await post('/v1/ask', { question: '班车几点发车？', collections: ['hr', 'default'] })).body) as { answer: string; citations: { source: string }[] };
+      assert.match(both.answer, /七点半/);
+      assert.ok(threads.answered > answered, 'the thread answered');
     } finally {
       useQueryThreads(undefined);
     }
