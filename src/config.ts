@@ -108,7 +108,7 @@ const configSchema = z
     KB_CJK_TOKENIZER: z.enum(['bigram', 'jieba', 'segmenter', 'jieba+bigram']).default('bigram'),
     KB_RM3: z
       .string()
-      .default('5,10,0.6')
+      .default('5,20,0.6')
       .transform((value, context) => {
         if (value === 'off' || value === '') return undefined;
         const [documents, terms, originalWeight] = value.split(',').map(Number);

@@ -4,10 +4,11 @@
 // It adds terms that co-occur with the query in the best chunks: it helps recall on collections whose relevant
 // documents use other words than the question, and costs a second BM25 pass.
 //
-// Bounded (session 5): expansion terms are single words (never the index's word pairs), at most 10, none found in
-// more than MAX_DOCUMENT_SHARE of the chunks, and the second pass is pruned like any query (MaxScore). With 30 terms
-// and pairs, the second pass cost 40% of an answer at 11k chunks; bounded, an answer costs 24% less, for nDCG@10
-// cranfield 0.3969 → 0.3895, clapnq 0.9481 → 0.9423 and cacm 0.4792 → 0.4825 (docs/EVALUATION.md).
+// Bounded (session 5): expansion terms are single words (never the index's word pairs), at most 20 (KB_RM3), none
+// found in more than MAX_DOCUMENT_SHARE of the chunks, and the second pass is pruned like any query (MaxScore). With
+// 30 terms and pairs the second pass cost 40% of an answer at 11k chunks. nDCG@10 cranfield 0.3969 → 0.3896, clapnq
+// 0.9481 → 0.9496, cacm 0.4792 → 0.4796 (docs/EVALUATION.md). Fewer terms weigh more each: with 10 at λ 0.6 an
+// expansion word outweighed a query word and the demo's "What does fault code E-104 mean…" was refused.
 import type { ScoredChunk } from '../store/types.ts';
 
 export interface FeedbackParameters {
