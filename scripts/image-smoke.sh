@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs what the Dockerfile builds, without a Docker engine (our build machines have only the client): the build
-# context as git has it, `npm ci --omit=dev` as in the build stage, then the runtime stage's environment and command
+# context as git has it, `npm ci`, `npm run build` and `npm prune --omit=dev` as in the build stage (the image uses
+# Node 22; this runs on the machine's Node), then the runtime stage's environment and compiled command
 # as an unprivileged user with empty data and models folders, polled with the HEALTHCHECK command itself.
 # It checks what an image build would: production dependencies suffice, the service runs as non-root on empty
 # volumes, refuses 0.0.0.0 without an admin key, starts with one, answers, and stops cleanly on SIGTERM.
@@ -12,9 +13,10 @@ trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 chmod 755 "$work"
 mkdir -p "$work/app" "$work/data" "$work/models"
 
-echo "== build stage: context from git HEAD, npm ci --omit=dev"
+echo "== build stage: context from git HEAD, npm ci, npm run build, npm prune --omit=dev"
 git -C "$repository" archive HEAD | tar -x -C "$work/app"
-(cd "$work/app" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+(cd "$work/app" && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent && npm prune --omit=dev --no-audit --no-fund --loglevel=error)
+grep -q '^CMD \["node", "dist/cli.js", "serve"\]' "$repository/Dockerfile" || { echo "FAIL: the Dockerfile's CMD is not the compiled server"; exit 1; }
 
 # The runtime user: the image's `node` user where it exists, else nobody.
 if [ "$(id -u)" = 0 ]; then
@@ -31,17 +33,17 @@ healthcheck=$(sed -n 's/^ *CMD \(node -e .*\)$/\1/p' "$repository/Dockerfile")
 cd "$work/app"
 
 echo "== runtime stage without an admin key: must refuse to listen on 0.0.0.0"
-if "${as_user[@]}" "${environment[@]}" node --import tsx src/cli.ts serve 2>"$work/refused.log" >/dev/null; then
+if "${as_user[@]}" "${environment[@]}" node dist/cli.js serve 2>"$work/refused.log" >/dev/null; then
   echo "FAIL: started on 0.0.0.0 without an admin key"; exit 1
 fi
 grep -q "refusing to listen on 0.0.0.0 without an admin key" "$work/refused.log" || { cat "$work/refused.log"; exit 1; }
 echo "refused, as it should: $(tail -n 1 "$work/refused.log")"
 
 echo "== create an admin key in the data volume, start, wait for the health check"
-key=$("${as_user[@]}" "${environment[@]}" node --import tsx src/cli.ts keys create --scope admin --label smoke | grep -o 'kb_[A-Za-z0-9_-]*' | head -n 1)
+key=$("${as_user[@]}" "${environment[@]}" node dist/cli.js keys create --scope admin --label smoke | grep -o 'kb_[A-Za-z0-9_-]*' | head -n 1)
 [ -n "$key" ] || { echo "FAIL: no key printed"; exit 1; }
 # The image's CMD: it serves the data volume as it is (no demo documents unless asked for with `demo`).
-"${as_user[@]}" "${environment[@]}" node --import tsx src/cli.ts serve >"$work/server.log" 2>&1 &
+"${as_user[@]}" "${environment[@]}" node dist/cli.js serve >"$work/server.log" 2>&1 &
 server=$!
 for attempt in $(seq 1 120); do
   if "${environment[@]}" bash -c "$healthcheck"; then healthy=1; break; fi

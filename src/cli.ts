@@ -240,7 +240,7 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
         await threads.open([opened.target()]);
         if (closing) return;
         useQueryThreads(threads);
-        logger.info(`queries run in ${threadCount} worker threads`);
+        logger.info(`queries run in ${threadCount} worker thread${threadCount === 1 ? '' : 's'}`);
       })
       .catch((error: unknown) => logger.warn(`query threads unavailable, queries run in the main thread: ${describeError(error)}`));
   }

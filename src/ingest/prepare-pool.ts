@@ -4,6 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { KbError, type ErrorCode } from '../errors.ts';
 import { currentCjkTokenizer } from '../text/tokenize.ts';
+import { siblingModule } from '../module-file.ts';
 import { decodeTerms, prepareDocument, type EncodedTerms, type PrepareInput, type PreparedDocument } from './prepare.ts';
 
 type Reply =
@@ -33,7 +34,7 @@ export class PreparePool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(new URL('../worker-entry.mjs', import.meta.url), { workerData: { entry: new URL('./prepare-worker.ts', import.meta.url).href, tokenizer: currentCjkTokenizer() } });
+    const worker = new Worker(new URL('../worker-entry.mjs', import.meta.url), { workerData: { entry: siblingModule('./prepare-worker', import.meta.url).href, tokenizer: currentCjkTokenizer() } });
     const slot: Slot = { worker, task: undefined };
     worker.on('message', (reply: Reply) => {
       const task = slot.task;

@@ -10,6 +10,7 @@ import type { AskInput, AskPart, AskTimings } from '../knowledge-base.ts';
 import type { RetrievalResult, RetrieveOptions, SearchFilters } from '../retrieve/retriever.ts';
 import type { ReadScope } from '../retrieve/read-scope.ts';
 import { currentCjkTokenizer } from '../text/tokenize.ts';
+import { siblingModule } from '../module-file.ts';
 
 /** A knowledge base as a thread opens it: its configuration, and the identity of the instance the main thread holds. */
 export interface KnowledgeBaseTarget {
@@ -65,7 +66,7 @@ export class QueryThreads {
 
   private spawn(): Thread {
     const worker = new Worker(new URL('../worker-entry.mjs', import.meta.url), {
-      workerData: { entry: new URL('./query-worker.ts', import.meta.url).href, tokenizer: currentCjkTokenizer() },
+      workerData: { entry: siblingModule('./query-worker', import.meta.url).href, tokenizer: currentCjkTokenizer() },
     });
     const thread: Thread = { worker, pending: new Map() };
     worker.on('message', (reply: QueryReply) => {

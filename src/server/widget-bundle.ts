@@ -3,9 +3,9 @@
 // the hash is of the content, so the URL never serves anything else and pages can pin it with integrity=).
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { siblingModule } from '../module-file.ts';
 
 export interface WidgetBundle {
   code: string;
@@ -16,7 +16,7 @@ export interface WidgetBundle {
   gzipBytes: number;
 }
 
-const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'widget', 'widget.ts');
+const entry = fileURLToPath(siblingModule('../widget/widget', import.meta.url));
 
 export async function buildWidget(): Promise<WidgetBundle> {
   const result = await build({
