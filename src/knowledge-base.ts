@@ -49,6 +49,11 @@ export function useQueryThreads(threads: QueryThreads | undefined): void {
   queryThreads = threads;
 }
 
+/** Closes the query threads' views of a knowledge base whose folder is going away (a deleted collection). */
+export async function forgetInQueryThreads(dataDir: string): Promise<void> {
+  await queryThreads?.forget(dataDir);
+}
+
 export interface AskTimings {
   retrieveMs: number;
   generateMs: number;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Logger } from '../embed/index.ts';
 import { KbError } from '../errors.ts';
-import { KnowledgeBase } from '../knowledge-base.ts';
+import { forgetInQueryThreads, KnowledgeBase } from '../knowledge-base.ts';
 import { recoverReembed, reembedCollection, type EmbedderChange } from './reembed.ts';
 
 export const COLLECTIONS_FORMAT_VERSION = 1;
@@ -124,6 +124,7 @@ export class CollectionRegistry {
     const opening = this.open.get(name);
     this.open.delete(name);
     if (opening) await (await opening.catch(() => undefined))?.close();
+    await forgetInQueryThreads(this.dataDirOf(name));
     this.write(this.read().filter((collection) => collection.name !== name));
     rmSync(this.dataDirOf(name), { recursive: true, force: true });
     return true;

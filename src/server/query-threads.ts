@@ -27,7 +27,8 @@ export type QueryRequest =
   | { kind: 'open'; targets: KnowledgeBaseTarget[] }
   | { kind: 'search'; targets: KnowledgeBaseTarget[]; query: string; topK: number; scope: ReadScope; filters: SearchFilters | undefined; options: RetrieveOptions }
   | { kind: 'ask'; targets: KnowledgeBaseTarget[]; input: ThreadAskInput }
-  | { kind: 'cancel'; of: number; targets: [] };
+  | { kind: 'cancel'; of: number; targets: [] }
+  | { kind: 'forget'; dataDir: string; targets: [] };
 
 export type SerializedError = { code: ErrorCode; details: Record<string, unknown> } | { message: string };
 
@@ -106,6 +107,11 @@ export class QueryThreads {
     let best = this.threads[0]!;
     for (const thread of this.threads) if (thread.pending.size < best.pending.size) best = thread;
     return best;
+  }
+
+  /** Closes every thread's view of a knowledge base whose folder is going away (a deleted collection). */
+  async forget(dataDir: string): Promise<void> {
+    await Promise.all(this.threads.map((thread) => this.send({ kind: 'forget', dataDir, targets: [] }, undefined, thread)));
   }
 
   /** Opens the knowledge bases in every thread now, so that the first queries do not wait for it. */

@@ -30,6 +30,12 @@ function serialize(error: unknown): SerializedError {
 async function handle(id: number, request: QueryRequest): Promise<void> {
   const post = (reply: QueryReply) => parentPort!.postMessage(reply);
   if (request.kind === 'cancel') return running.get(request.of)?.abort();
+  if (request.kind === 'forget') {
+    const current = opened.get(request.dataDir);
+    opened.delete(request.dataDir);
+    await current?.knowledgeBase.then((knowledgeBase) => knowledgeBase.close()).catch(() => undefined);
+    return post({ id, type: 'result', value: null });
+  }
   try {
     const knowledgeBases = await Promise.all(request.targets.map(open));
     request.targets.forEach((target, index) => (knowledgeBases[index]!.defaultFilters = target.defaultFilters));

@@ -138,6 +138,14 @@ describe('query threads', () => {
       const both = JSON.parse((await post('/v1/ask', { question: '班车几点发车？', collections: ['hr', 'default'] })).body) as { answer: string; citations: { source: string }[] };
       assert.match(both.answer, /七点半/);
       assert.ok(threads.answered > answered, 'the thread answered');
+      // Deleted and created again under the same name, empty: the threads read the new folder, not their old view.
+      assert.equal((await app.inject({ method: 'DELETE', url: '/v1/collections/hr', headers: asAdmin })).statusCode, 204);
+      assert.equal(
+        (await app.inject({ method: 'POST', url: '/v1/collections', headers: { ...asAdmin, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'hr' }) })).statusCode,
+        201,
+      );
+      const emptied = JSON.parse((await post('/v1/search', { query: '班车 shuttle', collection: 'hr' })).body) as { results: unknown[] };
+      assert.deepEqual(emptied.results, []);
     } finally {
       useQueryThreads(undefined);
     }
