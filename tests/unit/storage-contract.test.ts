@@ -1,7 +1,15 @@
 // The storage seams' contract (store/types.ts), written against the interfaces only, so that every backend runs the
-// same suite: today the embedded one (SQLite + index files), in both of its vector modes.
+// same suite: the embedded one (SQLite + index files) and PostgreSQL, each with and without vectors. PostgreSQL is a
+// real wire-protocol server with the real pgvector extension: PGlite served over a socket by pglite-socket, started
+// by this test and reached through `pg` as a production server would be (one server, a fresh schema per storage).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import pg from 'pg';
+import { PostgresStorage } from '../../src/store/postgres-storage.ts';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
 import { READ_EVERYTHING, readScopeForGroups } from '../../src/retrieve/read-scope.ts';
 import { LocalStorage } from '../../src/store/local-storage.ts';
@@ -12,9 +20,44 @@ import { temporaryDirectory } from '../helpers/temp.ts';
 const embedder = new BuiltinEmbedder();
 const bm25 = { k1: 0.9, b: 0.4 };
 
-const backends: { name: string; open(dataDir: string): Promise<Storage> }[] = [
-  { name: 'embedded, vectors indexed', open: async (dataDir) => LocalStorage.open(dataDir, embedder, { m: 16, efConstruction: 100, efSearch: 50, vectors: 'indexed' }) },
-  { name: 'embedded, no vectors kept', open: async (dataDir) => LocalStorage.open(dataDir, embedder, { m: 16, efConstruction: 100, efSearch: 50, vectors: 'none' }) },
+let postgres: Promise<{ pool: pg.Pool; stop(): Promise<void> }> | undefined;
+/** One PGlite server for the file, started on first use. */
+function postgresServer() {
+  postgres ??= (async () => {
+    const database = await PGlite.create({ extensions: { vector } });
+    const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port: 0, maxConnections: 8 });
+    await server.start();
+    const pool = new pg.Pool({ connectionString: `postgres://postgres:postgres@${server.getServerConn()}/postgres`, max: 4 });
+    return {
+      pool,
+      async stop() {
+        await pool.end();
+        await server.stop();
+        await database.close();
+      },
+    };
+  })();
+  return postgres;
+}
+after(async () => postgres && (await (await postgres).stop()));
+
+/** A fresh schema per data folder: the same folder opens the same schema (two instances over one knowledge base). */
+const schemas = new Map<string, string>();
+const schemaFor = (dataDir: string) => schemas.get(dataDir) ?? (schemas.set(dataDir, `kb_${randomBytes(6).toString('hex')}`), schemas.get(dataDir)!);
+
+const backends: { name: string; vectorsSearched: boolean; open(dataDir: string): Promise<Storage> }[] = [
+  { name: 'embedded, vectors indexed', vectorsSearched: true, open: async (dataDir) => LocalStorage.open(dataDir, embedder, { m: 16, efConstruction: 100, efSearch: 50, vectors: 'indexed' }) },
+  { name: 'embedded, no vectors kept', vectorsSearched: false, open: async (dataDir) => LocalStorage.open(dataDir, embedder, { m: 16, efConstruction: 100, efSearch: 50, vectors: 'none' }) },
+  {
+    name: 'PostgreSQL (PGlite + pgvector over a socket), vectors indexed',
+    vectorsSearched: true,
+    open: async (dataDir) => PostgresStorage.open({ pool: (await postgresServer()).pool, schema: schemaFor(dataDir), embedder, vectors: 'indexed' }),
+  },
+  {
+    name: 'PostgreSQL (PGlite over a socket), no vectors kept',
+    vectorsSearched: false,
+    open: async (dataDir) => PostgresStorage.open({ pool: (await postgresServer()).pool, schema: schemaFor(dataDir), embedder, vectors: 'none' }),
+  },
 ];
 
 async function chunksOf(texts: string[], language: 'en' | 'zh' = 'en'): Promise<ChunkInput[]> {
@@ -102,8 +145,9 @@ for (const backend of backends) {
         assert.deepEqual(await sourcesOf(await keywords.search(query, { read: readScopeForGroups(['sales']), filters: { department: 'Finance' } }, 10, bm25)), []);
         const vector = await embedder.embedQuery('badge');
         const dense = await vectors.search(vector, { read: readScopeForGroups([]) }, 10);
-        // The vector index answers only when vectors are indexed; what it answers respects the scope.
-        if (dense.length > 0) assert.deepEqual(await sourcesOf(dense), ['public.txt']);
+        // The vector index answers only where vectors are searched, and then within the scope.
+        if (backend.vectorsSearched) assert.deepEqual(await sourcesOf(dense), ['public.txt']);
+        else assert.deepEqual(dense, []);
         // A scope resolved before a write is not reused after it.
         await documents.upsertDocument(documentInput('lobby.txt'), await chunksOf(['Lost badge? Ask the lobby desk.']));
         assert.deepEqual(await sourcesOf(await keywords.search(query, { read: readScopeForGroups([]) }, 10, bm25)), ['lobby.txt', 'public.txt']);

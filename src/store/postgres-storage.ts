@@ -1,0 +1,541 @@
+// The PostgreSQL backend behind the storage seams (issue 11, first part): documents, chunks, keyword postings and
+// vectors in one database that several API processes share, reached with `pg`. One knowledge base is one schema.
+//
+// Keyword search is BM25 computed in SQL over a postings table (term, chunk, tf) with the collection statistics kept
+// in the same transaction as every write, so that ranking follows the embedded index's formula and needs no server
+// extension (Chinese works: the terms are made by our tokenizer, bigrams included, before they reach the database).
+// Vectors live in a pgvector column with an HNSW (cosine) index, used only when ranking searches vectors; a server
+// without the extension serves a knowledge base that keeps no vectors (the built-in embedder) and refuses, with the
+// reason, one that needs them.
+//
+// Reads go to the database every time, so another node's writes are seen at once: refresh() has nothing to do.
+import pg from 'pg';
+import { KbError, describeError } from '../errors.ts';
+import type { Bm25Parameters } from '../retrieve/bm25.ts';
+import { inverseDocumentFrequency } from '../retrieve/bm25.ts';
+import type { Language } from '../text/language.ts';
+import { currentCjkTokenizer } from '../text/tokenize.ts';
+import { documentKeyOf } from './local-schema.ts';
+import type { StoreEmbedder, VectorMode } from './local-store.ts';
+import type {
+  ChunkInput,
+  ChunkRecord,
+  ConsistencyReport,
+  DocumentInput,
+  DocumentMetadata,
+  DocumentRecord,
+  DocumentStore,
+  KeywordIndex,
+  KeywordStatistics,
+  ScoredChunk,
+  SearchScope,
+  Storage,
+  VectorIndex,
+} from './types.ts';
+
+/** Version of this backend's layout; each entry of MIGRATIONS brings a schema to the next one. */
+export const POSTGRES_SCHEMA_VERSION = 1;
+
+const MIGRATIONS: readonly ((schema: string, dimensions: number, vectors: boolean) => string)[] = [
+  (schema, dimensions, vectors) => `
+    CREATE TABLE ${schema}.meta (key text PRIMARY KEY, value text NOT NULL);
+    CREATE TABLE ${schema}.documents (
+      id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      source text NOT NULL UNIQUE,
+      document_key text NOT NULL UNIQUE,
+      title text NOT NULL,
+      language text NOT NULL,
+      format text NOT NULL,
+      content_hash text NOT NULL,
+      page_count integer,
+      url text,
+      chunk_count integer NOT NULL,
+      updated_at text NOT NULL,
+      metadata jsonb,
+      groups text[]
+    );
+    CREATE INDEX ON ${schema}.documents (content_hash);
+    CREATE TABLE ${schema}.chunks (
+      id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      document_id integer NOT NULL REFERENCES ${schema}.documents(id) ON DELETE CASCADE,
+      ordinal integer NOT NULL,
+      text text NOT NULL,
+      headings jsonb NOT NULL,
+      page integer,
+      start_offset integer NOT NULL,
+      end_offset integer NOT NULL,
+      language text NOT NULL,
+      token_count integer NOT NULL,
+      term_count integer NOT NULL,
+      content_hash text NOT NULL
+      ${vectors ? `, embedding vector(${dimensions})` : ''}
+    );
+    CREATE INDEX ON ${schema}.chunks (document_id);
+    ${vectors ? `CREATE INDEX ON ${schema}.chunks USING hnsw (embedding vector_cosine_ops);` : ''}
+    CREATE TABLE ${schema}.postings (
+      term text NOT NULL,
+      chunk_id integer NOT NULL REFERENCES ${schema}.chunks(id) ON DELETE CASCADE,
+      tf integer NOT NULL,
+      PRIMARY KEY (term, chunk_id)
+    );
+    CREATE INDEX ON ${schema}.postings (chunk_id);
+    CREATE TABLE ${schema}.statistics (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row), chunk_count bigint NOT NULL, total_length bigint NOT NULL, generation bigint NOT NULL);
+    INSERT INTO ${schema}.statistics VALUES (true, 0, 0, 0);
+  `,
+];
+
+export interface PostgresStorageOptions {
+  /** A pool of the deployment's database (KB_DATABASE_URL); shared by every knowledge base of the process. */
+  pool: pg.Pool;
+  /** The knowledge base's schema: lower-case letters, digits and _, at most 40. */
+  schema: string;
+  embedder: StoreEmbedder;
+  vectors: VectorMode;
+}
+
+interface DocumentRow {
+  id: number;
+  source: string;
+  document_key: string;
+  title: string;
+  language: Language;
+  format: DocumentInput['format'];
+  content_hash: string;
+  page_count: number | null;
+  url: string | null;
+  chunk_count: number;
+  updated_at: string;
+  metadata: DocumentMetadata | null;
+  groups: string[] | null;
+}
+
+function toDocumentRecord(row: DocumentRow): DocumentRecord {
+  return {
+    id: row.id,
+    key: row.document_key,
+    source: row.source,
+    title: row.title,
+    language: row.language,
+    format: row.format,
+    contentHash: row.content_hash,
+    ...(row.page_count !== null ? { pageCount: row.page_count } : {}),
+    ...(row.url !== null ? { url: row.url } : {}),
+    chunkCount: row.chunk_count,
+    updatedAt: row.updated_at,
+    ...(row.metadata ? { metadata: row.metadata } : {}),
+    ...(row.groups && row.groups.length > 0 ? { groups: row.groups } : {}),
+  };
+}
+
+function vectorLiteral(vector: Float32Array): string {
+  return `[${Array.from(vector).join(',')}]`;
+}
+
+/** The WHERE clause of a scope over `c` (chunks) and `d` (documents), with its parameters from `$first` on. */
+function scopeClause(scope: SearchScope, first: number): { sql: string; values: unknown[] } {
+  const clauses: string[] = [];
+  const values: unknown[] = [];
+  const parameter = (value: unknown) => {
+    values.push(value);
+    return `$${first + values.length - 1}`;
+  };
+  if (scope.read.readerGroups !== 'all') clauses.push(`(d.groups IS NULL OR d.groups && ${parameter([...scope.read.readerGroups])}::text[])`);
+  const filters = scope.filters ?? {};
+  if (filters.documentKeys && filters.documentKeys.length > 0) clauses.push(`d.document_key = ANY(${parameter(filters.documentKeys)}::text[])`);
+  if (filters.sourcePrefix) clauses.push(`starts_with(d.source, ${parameter(filters.sourcePrefix)})`);
+  if (filters.language) clauses.push(`c.language = ${parameter(filters.language)}`);
+  if (filters.tags && filters.tags.length > 0) clauses.push(`(d.metadata -> 'tags') ?| ${parameter(filters.tags)}::text[]`);
+  if (filters.department) clauses.push(`d.metadata ->> 'department' = ${parameter(filters.department)}`);
+  return { sql: clauses.length > 0 ? clauses.join(' AND ') : 'true', values };
+}
+
+export class PostgresStorage implements Storage {
+  readonly documents: DocumentStore;
+  readonly keywords: KeywordIndex;
+  readonly vectors: VectorIndex;
+  private readonly schema: string;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    schema: string,
+    private readonly embedder: StoreEmbedder,
+    private readonly vectorMode: VectorMode,
+  ) {
+    this.schema = schema;
+    const chunkTerms = (ids: readonly number[]) => this.chunkTerms(ids);
+    this.documents = {
+      embedderId: embedder.id,
+      dimensions: embedder.dimensions,
+      vectorMode,
+      upsertDocument: (document, chunks) => this.upsertDocument(document, chunks),
+      deleteDocument: (source) => this.deleteDocument(source),
+      async getDocumentBySource(source) {
+        const { rows } = await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents WHERE source = $1`, [source]);
+        return rows[0] ? toDocumentRecord(rows[0]) : undefined;
+      },
+      async getDocumentsByContentHash(hash) {
+        const { rows } = await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents WHERE content_hash = $1 ORDER BY id`, [hash]);
+        return rows.map(toDocumentRecord);
+      },
+      async getDocumentByKey(key) {
+        const { rows } = await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents WHERE document_key = $1`, [key]);
+        return rows[0] ? toDocumentRecord(rows[0]) : undefined;
+      },
+      async documentCount() {
+        const { rows } = await pool.query<{ count: number }>(`SELECT count(*)::integer AS count FROM ${schema}.documents`);
+        return rows[0]!.count;
+      },
+      async listDocuments(page) {
+        const { rows } = page
+          ? await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents ORDER BY source COLLATE "C" LIMIT $1 OFFSET $2`, [page.limit, page.offset])
+          : await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents ORDER BY source COLLATE "C"`);
+        return rows.map(toDocumentRecord);
+      },
+      async documentChunks(source) {
+        const { rows } = await pool.query<{
+          id: number;
+          ordinal: number;
+          text: string;
+          headings: string[];
+          page: number | null;
+          start_offset: number;
+          end_offset: number;
+          language: Language;
+          token_count: number;
+          content_hash: string;
+        }>(
+          `SELECT c.id, c.ordinal, c.text, c.headings, c.page, c.start_offset, c.end_offset, c.language, c.token_count, c.content_hash
+           FROM ${schema}.chunks c JOIN ${schema}.documents d ON d.id = c.document_id WHERE d.source = $1 ORDER BY c.ordinal`,
+          [source],
+        );
+        const terms = await chunkTerms(rows.map((row) => row.id));
+        return rows.map((row) => ({
+          ordinal: row.ordinal,
+          text: row.text,
+          headings: row.headings,
+          page: row.page ?? undefined,
+          startOffset: row.start_offset,
+          endOffset: row.end_offset,
+          language: row.language,
+          tokenCount: row.token_count,
+          contentHash: row.content_hash,
+          terms: terms.get(row.id) ?? new Map(),
+        }));
+      },
+      async getChunks(ids) {
+        const result = new Map<number, ChunkRecord>();
+        if (ids.length === 0) return result;
+        const { rows } = await pool.query<{
+          id: number;
+          document_key: string;
+          ordinal: number;
+          text: string;
+          headings: string[];
+          page: number | null;
+          language: Language;
+          title: string;
+          source: string;
+          url: string | null;
+        }>(
+          `SELECT c.id, d.document_key, c.ordinal, c.text, c.headings, c.page, c.language, d.title, d.source, d.url
+           FROM ${schema}.chunks c JOIN ${schema}.documents d ON d.id = c.document_id WHERE c.id = ANY($1::integer[])`,
+          [[...ids]],
+        );
+        for (const row of rows) {
+          result.set(row.id, {
+            id: row.id,
+            documentKey: row.document_key,
+            ordinal: row.ordinal,
+            text: row.text,
+            headings: row.headings,
+            page: row.page ?? undefined,
+            language: row.language,
+            title: row.title,
+            source: row.source,
+            url: row.url ?? undefined,
+          });
+        }
+        return result;
+      },
+    };
+    this.keywords = {
+      tokenizer: currentCjkTokenizer(),
+      search: (queryTerms, scope, limit, parameters) => this.keywordSearch(queryTerms, scope, limit, parameters),
+      documentFrequencies: (terms) => this.documentFrequencies(terms),
+      chunkTerms: (ids) => this.chunkTerms(ids),
+      statistics: () => this.statistics(),
+    };
+    this.vectors = {
+      search: async (vector, scope, limit) => {
+        if (this.vectorMode !== 'indexed' || limit <= 0) return [];
+        const where = scopeClause(scope, 3);
+        const { rows } = await pool.query<{ id: number; similarity: number }>(
+          `SELECT c.id, 1 - (c.embedding <=> $1::vector) AS similarity FROM ${schema}.chunks c JOIN ${schema}.documents d ON d.id = c.document_id
+           WHERE c.embedding IS NOT NULL AND ${where.sql} ORDER BY c.embedding <=> $1::vector LIMIT $2`,
+          [vectorLiteral(vector), limit, ...where.values],
+        );
+        return rows.map((row): ScoredChunk => [row.id, Number(row.similarity)]);
+      },
+    };
+  }
+
+  /**
+   * Opens a knowledge base's schema, creating or migrating it under an advisory lock (two nodes starting at once
+   * migrate once). A schema made for another embedder or tokenizer is refused with the way to rebuild.
+   */
+  static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
+    const { pool, schema, embedder, vectors } = options;
+    if (!/^[a-z0-9_]{1,40}$/.test(schema)) throw new Error(`"${schema}" is not a usable schema name (lower-case letters, digits and _, at most 40)`);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`kb-schema:${schema}`]);
+      const keepsVectors = vectors !== 'none';
+      if (keepsVectors) {
+        try {
+          await client.query('SAVEPOINT vector_extension');
+          await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+        } catch (error) {
+          await client.query('ROLLBACK TO SAVEPOINT vector_extension');
+          throw new KbError('KB_ERR_INDEX_MISMATCH', {
+            dataDir: `PostgreSQL schema ${schema}`,
+            found: `a server without the pgvector extension (${describeError(error)})`,
+            expected: `pgvector for the vectors of ${embedder.id}: install it, or use the built-in embedder, which keeps no vectors`,
+          });
+        }
+      }
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${schema}.schema_migrations`);
+      const current = rows[0]?.version ?? 0;
+      if (current > POSTGRES_SCHEMA_VERSION) throw new KbError('KB_ERR_INDEX_VERSION', { dataDir: `PostgreSQL schema ${schema}`, found: current, expected: POSTGRES_SCHEMA_VERSION });
+      for (let version = current + 1; version <= POSTGRES_SCHEMA_VERSION; version++) {
+        await client.query(MIGRATIONS[version - 1]!(schema, embedder.dimensions, keepsVectors));
+        await client.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ($1)`, [version]);
+      }
+      if (current === 0) {
+        await client.query(`INSERT INTO ${schema}.meta VALUES ('embedder_id', $1), ('dimensions', $2), ('cjk_tokenizer', $3), ('vectors', $4)`, [
+          embedder.id,
+          String(embedder.dimensions),
+          currentCjkTokenizer(),
+          keepsVectors ? 'kept' : 'none',
+        ]);
+      }
+      const meta = new Map((await client.query<{ key: string; value: string }>(`SELECT key, value FROM ${schema}.meta`)).rows.map((row) => [row.key, row.value]));
+      if (meta.get('embedder_id') !== embedder.id || meta.get('dimensions') !== String(embedder.dimensions)) {
+        throw new KbError('KB_ERR_INDEX_MISMATCH', { dataDir: `PostgreSQL schema ${schema}`, found: meta.get('embedder_id') ?? '?', expected: embedder.id });
+      }
+      if (meta.get('cjk_tokenizer') !== currentCjkTokenizer())
+        throw new KbError('KB_ERR_INDEX_TOKENIZER', { dataDir: `PostgreSQL schema ${schema}`, found: meta.get('cjk_tokenizer') ?? '?', expected: currentCjkTokenizer() });
+      if (keepsVectors && meta.get('vectors') !== 'kept') {
+        throw new KbError('KB_ERR_INDEX_MISMATCH', { dataDir: `PostgreSQL schema ${schema}`, found: 'a schema made without vectors', expected: `vectors of ${embedder.id}` });
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    return new PostgresStorage(pool, schema, embedder, vectors);
+  }
+
+  private async upsertDocument(document: DocumentInput, chunks: ChunkInput[]): Promise<DocumentRecord> {
+    const schema = this.schema;
+    const keepsVectors = this.vectorMode !== 'none';
+    for (const chunk of chunks) {
+      if (keepsVectors && chunk.vector.length !== this.embedder.dimensions)
+        throw new KbError('KB_ERR_EMBEDDER', { details: `a vector has ${chunk.vector.length} dimensions, the index ${this.embedder.dimensions}` });
+    }
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const removed = await this.removeDocument(client, document.source);
+      const { rows } = await client.query<DocumentRow>(
+        `INSERT INTO ${schema}.documents (source, document_key, title, language, format, content_hash, page_count, url, chunk_count, updated_at, metadata, groups)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+        [
+          document.source,
+          documentKeyOf(document.source),
+          document.title,
+          document.language,
+          document.format,
+          document.contentHash,
+          document.pageCount ?? null,
+          document.url ?? null,
+          chunks.length,
+          new Date().toISOString(),
+          document.metadata ? JSON.stringify(document.metadata) : null,
+          document.groups && document.groups.length > 0 ? document.groups : null,
+        ],
+      );
+      const documentRow = rows[0]!;
+      let totalLength = 0;
+      const terms: string[] = [];
+      const chunkIds: number[] = [];
+      const frequencies: number[] = [];
+      for (const chunk of chunks) {
+        let termCount = 0;
+        for (const frequency of chunk.terms.values()) termCount += frequency;
+        totalLength += termCount;
+        const values = [
+          documentRow.id,
+          chunk.ordinal,
+          chunk.text,
+          JSON.stringify(chunk.headings),
+          chunk.page ?? null,
+          chunk.startOffset,
+          chunk.endOffset,
+          chunk.language,
+          chunk.tokenCount,
+          termCount,
+          chunk.contentHash,
+        ];
+        const inserted = await client.query<{ id: number }>(
+          keepsVectors
+            ? `INSERT INTO ${schema}.chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::vector) RETURNING id`
+            : `INSERT INTO ${schema}.chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+          keepsVectors ? [...values, vectorLiteral(chunk.vector)] : values,
+        );
+        const chunkId = inserted.rows[0]!.id;
+        for (const [term, frequency] of chunk.terms) {
+          terms.push(term);
+          chunkIds.push(chunkId);
+          frequencies.push(frequency);
+        }
+      }
+      if (terms.length > 0) await client.query(`INSERT INTO ${schema}.postings (term, chunk_id, tf) SELECT * FROM unnest($1::text[], $2::integer[], $3::integer[])`, [terms, chunkIds, frequencies]);
+      await client.query(`UPDATE ${schema}.statistics SET chunk_count = chunk_count + $1, total_length = total_length + $2, generation = generation + 1`, [
+        chunks.length - removed.chunks,
+        totalLength - removed.length,
+      ]);
+      await client.query('COMMIT');
+      return toDocumentRecord(documentRow);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Deletes a document inside the caller's transaction; returns what left the statistics. */
+  private async removeDocument(client: pg.PoolClient, source: string): Promise<{ chunks: number; length: number; found: boolean }> {
+    const { rows } = await client.query<{ chunks: number; length: number }>(
+      `SELECT count(c.id)::integer AS chunks, coalesce(sum(c.term_count), 0)::integer AS length FROM ${this.schema}.documents d LEFT JOIN ${this.schema}.chunks c ON c.document_id = d.id WHERE d.source = $1 GROUP BY d.id`,
+      [source],
+    );
+    if (rows.length === 0) return { chunks: 0, length: 0, found: false };
+    await client.query(`DELETE FROM ${this.schema}.documents WHERE source = $1`, [source]);
+    return { ...rows[0]!, found: true };
+  }
+
+  private async deleteDocument(source: string): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const removed = await this.removeDocument(client, source);
+      if (removed.found)
+        await client.query(`UPDATE ${this.schema}.statistics SET chunk_count = chunk_count - $1, total_length = total_length - $2, generation = generation + 1`, [removed.chunks, removed.length]);
+      await client.query('COMMIT');
+      return removed.found;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async statistics(): Promise<KeywordStatistics> {
+    const { rows } = await this.pool.query<{ chunk_count: string; total_length: string }>(`SELECT chunk_count, total_length FROM ${this.schema}.statistics`);
+    const chunkCount = Number(rows[0]!.chunk_count);
+    return { chunkCount, averageChunkLength: chunkCount > 0 ? Number(rows[0]!.total_length) / chunkCount : 0 };
+  }
+
+  private async documentFrequencies(terms: readonly string[]): Promise<Map<string, number>> {
+    const result = new Map<string, number>(terms.map((term) => [term, 0]));
+    if (terms.length === 0) return result;
+    const { rows } = await this.pool.query<{ term: string; frequency: number }>(`SELECT term, count(*)::integer AS frequency FROM ${this.schema}.postings WHERE term = ANY($1::text[]) GROUP BY term`, [
+      [...new Set(terms)],
+    ]);
+    for (const row of rows) result.set(row.term, row.frequency);
+    return result;
+  }
+
+  private async chunkTerms(chunkIds: readonly number[]): Promise<Map<number, Map<string, number>>> {
+    const result = new Map<number, Map<string, number>>(chunkIds.map((id) => [id, new Map()]));
+    if (chunkIds.length === 0) return result;
+    const { rows } = await this.pool.query<{ chunk_id: number; term: string; tf: number }>(`SELECT chunk_id, term, tf FROM ${this.schema}.postings WHERE chunk_id = ANY($1::integer[])`, [
+      [...chunkIds],
+    ]);
+    for (const row of rows) result.get(row.chunk_id)?.set(row.term, row.tf);
+    return result;
+  }
+
+  /** BM25 in SQL with the embedded index's formula; IDF over the whole knowledge base, the scope narrowing the candidates. */
+  private async keywordSearch(queryTerms: ReadonlyMap<string, number>, scope: SearchScope, limit: number, parameters: Bm25Parameters): Promise<ScoredChunk[]> {
+    if (limit <= 0 || queryTerms.size === 0) return [];
+    const [{ chunkCount, averageChunkLength }, frequencies] = await Promise.all([this.statistics(), this.documentFrequencies([...queryTerms.keys()])]);
+    const terms: string[] = [];
+    const weights: number[] = [];
+    for (const [term, weight] of queryTerms) {
+      const frequency = frequencies.get(term) ?? 0;
+      if (frequency === 0) continue;
+      terms.push(term);
+      weights.push(weight * inverseDocumentFrequency(frequency, chunkCount));
+    }
+    if (terms.length === 0 || averageChunkLength === 0) return [];
+    const where = scopeClause(scope, 7);
+    const { rows } = await this.pool.query<{ id: number; score: number }>(
+      `SELECT p.chunk_id AS id, sum(q.weight * p.tf * ($3::float8 + 1) / (p.tf + $3::float8 * (1 - $4::float8 + $4::float8 * c.term_count / $5::float8))) AS score
+       FROM unnest($1::text[], $2::float8[]) AS q(term, weight)
+       JOIN ${this.schema}.postings p ON p.term = q.term
+       JOIN ${this.schema}.chunks c ON c.id = p.chunk_id
+       JOIN ${this.schema}.documents d ON d.id = c.document_id
+       WHERE ${where.sql}
+       GROUP BY p.chunk_id ORDER BY score DESC, p.chunk_id LIMIT $6`,
+      [terms, weights, parameters.k1, parameters.b, averageChunkLength, limit, ...where.values],
+    );
+    return rows.map((row): ScoredChunk => [row.id, Number(row.score)]);
+  }
+
+  async refresh(): Promise<void> {
+    // Every read goes to the database: another node's writes are already visible.
+  }
+
+  async generation(): Promise<number> {
+    const { rows } = await this.pool.query<{ generation: string }>(`SELECT generation FROM ${this.schema}.statistics`);
+    return Number(rows[0]!.generation);
+  }
+
+  async flush(): Promise<void> {
+    // Durable at each commit; nothing is kept beside the database.
+  }
+
+  async checkConsistency(): Promise<ConsistencyReport> {
+    const schema = this.schema;
+    const { rows } = await this.pool.query<{ documents: number; chunks: number; wrong: number; orphans: number; without_vector: number; statistics_off: boolean }>(
+      `SELECT (SELECT count(*) FROM ${schema}.documents)::integer AS documents,
+              (SELECT count(*) FROM ${schema}.chunks)::integer AS chunks,
+              (SELECT count(*) FROM ${schema}.documents d WHERE d.chunk_count != (SELECT count(*) FROM ${schema}.chunks c WHERE c.document_id = d.id))::integer AS wrong,
+              (SELECT count(*) FROM ${schema}.postings p WHERE NOT EXISTS (SELECT 1 FROM ${schema}.chunks c WHERE c.id = p.chunk_id))::integer AS orphans,
+              ${this.vectorMode !== 'none' ? `(SELECT count(*) FROM ${schema}.chunks WHERE embedding IS NULL)::integer` : '0'} AS without_vector,
+              (SELECT st.chunk_count != (SELECT count(*) FROM ${schema}.chunks) OR st.total_length != (SELECT coalesce(sum(term_count), 0) FROM ${schema}.chunks) FROM ${schema}.statistics st) AS statistics_off`,
+    );
+    const row = rows[0]!;
+    // Statistics that disagree with the chunks would skew every BM25 score: reported like a wrong chunk count.
+    return {
+      documents: row.documents,
+      chunks: row.chunks,
+      chunksWithoutVector: row.without_vector,
+      vectorsWithoutChunk: 0,
+      documentsWithWrongChunkCount: row.wrong + (row.statistics_off ? 1 : 0),
+      orphanPostings: row.orphans,
+    };
+  }
+
+  async close(): Promise<void> {
+    // The pool belongs to the deployment (shared by its knowledge bases): closed by whoever made it.
+  }
+}
