@@ -20,6 +20,8 @@ const optionalText = z
 /** Each entry: environment variable → schema. The description is shown by `--help` and in the README table. */
 export const settingDescriptions: Record<string, string> = {
   KB_DATA_DIR: 'where the index lives (SQLite database, vector index, manifest)',
+  KB_DATABASE_URL:
+    'postgres://user:password@host:5432/database: documents, chunks, keyword postings and vectors in PostgreSQL (one schema per collection; pgvector when vectors are searched) instead of the data directory; unset: the embedded store',
   HOST: 'interface the HTTP server binds to',
   PORT: 'HTTP port',
   KB_MODELS_DIR: 'folder with local ONNX models for transformers.js (one sub-folder per model id)',
@@ -77,6 +79,13 @@ export const settingDescriptions: Record<string, string> = {
 const configSchema = z
   .object({
     KB_DATA_DIR: z.string().min(1).default('./data'),
+    KB_DATABASE_URL: z.preprocess(
+      (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// or postgresql:// connection URL')
+        .optional(),
+    ),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: integer(0, 65535, 3000),
     KB_MODELS_DIR: z.string().min(1).default('./models'),
@@ -179,6 +188,10 @@ type RawConfig = z.infer<typeof configSchema>;
 
 export interface Config {
   dataDir: string;
+  /** PostgreSQL for the indexes (KB_DATABASE_URL); undefined: the embedded store in dataDir. */
+  databaseUrl: string | undefined;
+  /** The collection this configuration opens ("default", or a named one: collections/registry.ts configOf). */
+  collection: string;
   host: string;
   port: number;
   modelsDir: string;
@@ -248,6 +261,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   const raw = parsed.data;
   const config: Config = {
     dataDir: path.resolve(raw.KB_DATA_DIR),
+    databaseUrl: raw.KB_DATABASE_URL,
+    collection: 'default',
     host: raw.HOST,
     port: raw.PORT,
     modelsDir: path.resolve(raw.KB_MODELS_DIR),

@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
+import { KbError } from '../errors.ts';
 import { createEmbedder, documentVectors, type Logger } from '../embed/index.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import { LocalStore } from '../store/local-store.ts';
@@ -67,6 +68,12 @@ export async function reembedCollection(options: {
   swap: () => Promise<void>;
 }): Promise<void> {
   const { current, target } = options;
+  // The switch builds the new index beside the old one in a staging folder and swaps the files: a PostgreSQL schema
+  // has no folder to swap (a staging schema and a rename are the way; not built yet).
+  if (target.databaseUrl)
+    throw new KbError('KB_ERR_CONFLICT', {
+      details: 'switching the embedding model of a collection kept in PostgreSQL is not supported yet: create a new collection with the new model and ingest into it',
+    });
   const embedder = await createEmbedder(target, options.logger);
   const stagingName = `${STAGING_PREFIX}${options.jobId}`;
   const staging = path.join(target.dataDir, stagingName);

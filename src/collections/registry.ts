@@ -86,6 +86,7 @@ export class CollectionRegistry {
     return Object.freeze({
       ...this.config,
       dataDir: this.dataDirOf(info.name),
+      collection: info.name,
       chunking: { maxTokens: settings.chunkTokens ?? this.config.chunking.maxTokens, overlapTokens: settings.chunkOverlap ?? this.config.chunking.overlapTokens },
       embedder: settings.embedder ?? this.config.embedder,
       embeddingModel: settings.embeddingModel ?? this.config.embeddingModel,

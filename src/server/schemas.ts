@@ -132,6 +132,10 @@ export const readyResponseSchema = z.object({
   chunks: z.number().int().optional(),
   embedder: z.string().optional(),
   answerer: z.string().optional(),
+  /** The storage backend and its layout version (the embedded format, or the PostgreSQL schema's migration). */
+  storage: z
+    .union([z.object({ backend: z.literal('embedded'), formatVersion: z.number().int() }), z.object({ backend: z.literal('postgresql'), schema: z.string(), schemaVersion: z.number().int() })])
+    .optional(),
   message: z.string().optional(),
 });
 

@@ -30,6 +30,7 @@ import type {
   ScoredChunk,
   SearchScope,
   Storage,
+  StorageStatus,
   VectorIndex,
 } from './types.ts';
 
@@ -533,6 +534,11 @@ export class PostgresStorage implements Storage {
       documentsWithWrongChunkCount: row.wrong + (row.statistics_off ? 1 : 0),
       orphanPostings: row.orphans,
     };
+  }
+
+  async describe(): Promise<StorageStatus> {
+    const { rows } = await this.pool.query<{ version: number }>(`SELECT max(version) AS version FROM ${this.schema}.schema_migrations`);
+    return { backend: 'postgresql', schema: this.schema, schemaVersion: rows[0]!.version };
   }
 
   async close(): Promise<void> {

@@ -85,6 +85,8 @@ export interface SearchScope {
 
 export type ScoredChunk = [chunkId: number, score: number];
 
+export type StorageStatus = { backend: 'embedded'; formatVersion: number } | { backend: 'postgresql'; schema: string; schemaVersion: number };
+
 export interface ConsistencyReport {
   documents: number;
   chunks: number;
@@ -152,5 +154,7 @@ export interface Storage {
   flush(options?: { complete?: boolean }): Promise<void>;
   /** Checks the invariants a crash must not break (every chunk indexed once, every document whole). */
   checkConsistency(): Promise<ConsistencyReport>;
+  /** Which backend this is and the state of its layout, for /readyz. */
+  describe(): Promise<StorageStatus>;
   close(): Promise<void>;
 }

@@ -5,9 +5,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { PGlite } from '@electric-sql/pglite';
-import { vector } from '@electric-sql/pglite-pgvector';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { PostgresStorage } from '../../src/store/postgres-storage.ts';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
@@ -15,6 +12,7 @@ import { READ_EVERYTHING, readScopeForGroups } from '../../src/retrieve/read-sco
 import { LocalStorage } from '../../src/store/local-storage.ts';
 import type { ChunkInput, DocumentInput, Storage } from '../../src/store/types.ts';
 import { indexTerms } from '../../src/text/tokenize.ts';
+import { startPostgres } from '../helpers/postgres.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
 
 const embedder = new BuiltinEmbedder();
@@ -24,16 +22,13 @@ let postgres: Promise<{ pool: pg.Pool; stop(): Promise<void> }> | undefined;
 /** One PGlite server for the file, started on first use. */
 function postgresServer() {
   postgres ??= (async () => {
-    const database = await PGlite.create({ extensions: { vector } });
-    const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port: 0, maxConnections: 8 });
-    await server.start();
-    const pool = new pg.Pool({ connectionString: `postgres://postgres:postgres@${server.getServerConn()}/postgres`, max: 4 });
+    const server = await startPostgres();
+    const pool = new pg.Pool({ connectionString: server.url, max: 4 });
     return {
       pool,
       async stop() {
         await pool.end();
         await server.stop();
-        await database.close();
       },
     };
   })();

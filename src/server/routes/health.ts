@@ -22,6 +22,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
         chunks: statistics.chunkCount,
         embedder: knowledgeBase.embedder.id,
         answerer: knowledgeBase.model?.id ?? 'extractive',
+        storage: await knowledgeBase.storage.describe(),
       };
     },
   );

@@ -1,0 +1,109 @@
+// KB_DATABASE_URL: the knowledge base's indexes in PostgreSQL (PGlite + pgvector over a socket, tests/helpers).
+// Documents indexed by one node are answered by another node with its own, empty data directory; collections get
+// their own schema; /readyz says which backend and which migration; the answers match the embedded store's.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { KnowledgeBase } from '../../src/knowledge-base.ts';
+import { READ_EVERYTHING } from '../../src/retrieve/read-scope.ts';
+import { buildApp } from '../../src/server/app.ts';
+import { closeDatabasePools } from '../../src/store/open-storage.ts';
+import { testConfig } from '../helpers/knowledge-base.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
+
+const questions = ['What does fault code E-104 mean on the HL-400 lathe?', 'How do I fix VPN error 809?', '员工每年有几天带薪年假？', '注塑机报警 M-05 是什么意思？', 'What is the capital of France?'];
+
+describe('PostgreSQL storage (KB_DATABASE_URL)', () => {
+  let postgres: TestPostgres;
+  let writer: KnowledgeBase;
+  let embedded: KnowledgeBase;
+
+  before(async () => {
+    postgres = await startPostgres();
+    writer = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_DATABASE_URL: postgres.url }), silentLogger);
+    await writer.ingest(['docs-corpus']);
+    embedded = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: temporaryDirectory() }), silentLogger);
+    await embedded.ingest(['docs-corpus']);
+  });
+  after(async () => {
+    await writer.close();
+    await embedded.close();
+    await closeDatabasePools();
+    await postgres.stop();
+  });
+
+  it('answers like the embedded store, from another node that shares only the database', async () => {
+    // A second node: its own (empty) data directory, the same database.
+    const otherNode = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_DATABASE_URL: postgres.url }), silentLogger);
+    try {
+      assert.equal(await otherNode.storage.documents.documentCount(), 33);
+      for (const question of questions) {
+        const fromDatabase = await otherNode.ask({ question, scope: READ_EVERYTHING });
+        const fromFiles = await embedded.ask({ question, scope: READ_EVERYTHING });
+        assert.equal(fromDatabase.answerable, fromFiles.answerable, question);
+        assert.equal(fromDatabase.answer, fromFiles.answer, question);
+        assert.deepEqual(
+          fromDatabase.citations.map((citation) => [citation.source, citation.page]),
+          fromFiles.citations.map((citation) => [citation.source, citation.page]),
+          question,
+        );
+      }
+      const report = await otherNode.storage.checkConsistency();
+      assert.deepEqual([report.documents, report.documentsWithWrongChunkCount, report.orphanPostings, report.chunksWithoutVector], [33, 0, 0, 0]);
+    } finally {
+      await otherNode.close();
+    }
+  });
+
+  it('serves over HTTP with /readyz naming the backend, keeps collections in their own schema, and sees writes of the other node at once', async () => {
+    const dataDir = temporaryDirectory();
+    const config = testConfig({ KB_DATA_DIR: dataDir, KB_DATABASE_URL: postgres.url });
+    const app: FastifyInstance = await buildApp({ config, knowledgeBase: KnowledgeBase.open(config, silentLogger) });
+    try {
+      const ready = JSON.parse((await app.inject({ method: 'GET', url: '/readyz' })).body) as {
+        status: string;
+        documents: number;
+        storage: { backend: string; schema: string; schemaVersion: number };
+      };
+      assert.deepEqual([ready.status, ready.documents, ready.storage], ['ready', 33, { backend: 'postgresql', schema: 'kb_default', schemaVersion: 1 }]);
+
+      // The writer node indexes a new document; this node answers from it at the next request.
+      await writer.ingestDocuments([{ source: 'notes/parking.txt', title: 'Parking', text: 'The staff car park gate code is 4711 and changes every March.' }]);
+      const answer = JSON.parse(
+        (await app.inject({ method: 'POST', url: '/v1/ask', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ question: 'What is the car park gate code?' }) })).body,
+      ) as { answer: string };
+      assert.match(answer.answer, /4711/);
+
+      const created = await app.inject({ method: 'POST', url: '/v1/collections', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'field-service' }) });
+      assert.equal(created.statusCode, 201, created.body);
+      const form = new FormData();
+      form.append('file', new Blob(['# Van keys\n\nService van keys hang in the cabinet behind the dispatch desk.\n']), 'vans.md');
+      const base = await app.listen({ host: '127.0.0.1', port: 0 });
+      assert.equal((await fetch(`${base}/v1/collections/field-service/documents`, { method: 'POST', body: form })).status, 202);
+      await (app as unknown as { jobs: { idle(): Promise<void> } }).jobs.idle();
+      const search = JSON.parse(
+        (await app.inject({ method: 'POST', url: '/v1/search', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ query: 'van keys', collection: 'field-service' }) })).body,
+      ) as { results: { source: string }[] };
+      assert.deepEqual(
+        search.results.map((result) => result.source),
+        ['vans.md'],
+      );
+      const other = JSON.parse((await app.inject({ method: 'POST', url: '/v1/search', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ query: 'van keys' }) })).body) as {
+        results: { source: string }[];
+      };
+      assert.ok(!other.results.some((result) => result.source === 'vans.md'), 'the default collection does not hold it');
+      const client = new pg.Client({ connectionString: postgres.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ documents: number }>('SELECT count(*)::integer AS documents FROM kb_field_service.documents');
+        assert.deepEqual(rows, [{ documents: 1 }], 'the collection has its own schema');
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
