@@ -1,6 +1,9 @@
 // The command line: ingest | serve | start (ingest, then serve) | ask. Thin over the modules; `--help` lists every
 // setting. Settings come from the environment and a .env file; a few have flags for convenience.
 import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { openStorage, closeDatabasePools } from './store/open-storage.ts';
+import { copyStorage } from './store/copy-storage.ts';
 import cliProgress from 'cli-progress';
 import pino from 'pino';
 import { describeSettings, loadConfig, loadDotEnv, type Config } from './config.ts';
@@ -37,6 +40,10 @@ Commands:
                      its own requests per minute
   keys list          list keys (id, scope, state, collection, groups, origins, rate limit, created)
   keys revoke ID     revoke a key at once (running servers stop accepting it)
+  migrate-store --to postgres://…|DIR [--collection NAME]
+                     copy a collection's documents, chunks and vectors from where it is now (KB_DATABASE_URL, or the
+                     data directory) into PostgreSQL or into the embedded store in DIR; verified by document and
+                     chunk counts
 
 Options:
   --data-dir DIR     same as KB_DATA_DIR
@@ -255,6 +262,7 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
     app.close().then(
       async () => {
         await threads?.close();
+        await closeDatabasePools();
         process.exit(0);
       },
       () => process.exit(1),
@@ -273,6 +281,37 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
     },
     (error: unknown) => logger.error(`the index could not be loaded: ${describeError(error)}`),
   );
+}
+
+async function runMigrateStore(config: Readonly<Config>, to: string | undefined, collection: string | undefined, json: boolean): Promise<number> {
+  if (!to) throw new Error('migrate-store needs --to postgres://… (into PostgreSQL) or --to DIR (into the embedded store in DIR)');
+  const toDatabase = /^postgres(ql)?:\/\//.test(to);
+  const knowledgeBase = await openCollection(config, collection, consoleLogger(true), false);
+  const targetConfig: Readonly<Config> = { ...knowledgeBase.config, databaseUrl: toDatabase ? to : undefined, dataDir: toDatabase ? knowledgeBase.config.dataDir : path.resolve(to) };
+  if (targetConfig.databaseUrl === knowledgeBase.config.databaseUrl && targetConfig.dataDir === knowledgeBase.config.dataDir)
+    throw new Error('migrate-store: the target is where the collection is now');
+  const target = await openStorage(targetConfig, knowledgeBase.embedder);
+  try {
+    if ((await target.documents.documentCount()) > 0) throw new Error(`migrate-store: the target already holds documents; copy into an empty ${toDatabase ? 'database schema' : 'folder'}`);
+    const bar = json ? undefined : new cliProgress.SingleBar({ format: 'copying [{bar}] {value}/{total} documents', hideCursor: true }, cliProgress.Presets.shades_classic);
+    bar?.start(1, 0);
+    const report = await copyStorage(knowledgeBase.storage, target, knowledgeBase.embedder, (done, total) => {
+      bar?.setTotal(total);
+      bar?.update(done);
+    });
+    bar?.stop();
+    const verified = report.targetDocuments === report.documents && report.targetChunks === report.chunks;
+    if (json) process.stdout.write(JSON.stringify({ ...report, verified }) + '\n');
+    else
+      process.stdout.write(
+        `copied ${report.documents} documents, ${report.chunks} chunks; the target holds ${report.targetDocuments} documents, ${report.targetChunks} chunks${verified ? '' : ' (MISMATCH)'}\n`,
+      );
+    return verified ? 0 : 1;
+  } finally {
+    await target.close();
+    await knowledgeBase.close();
+    await closeDatabasePools();
+  }
 }
 
 async function runAsk(config: Readonly<Config>, question: string, json: boolean, collection?: string): Promise<void> {
@@ -314,6 +353,7 @@ export async function main(argv: string[]): Promise<number> {
       'rate-limit': { type: 'string' },
       'url-base': { type: 'string' },
       metadata: { type: 'string' },
+      to: { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -355,6 +395,8 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     case 'keys':
       return runKeys(config, rest, { scope: values.scope, origins: values.origins, collection: values.collection, label: values.label, groups: values.groups, rateLimit: values['rate-limit'], json });
+    case 'migrate-store':
+      return runMigrateStore(config, values.to, values.collection, json);
     case 'ask':
       if (rest.length === 0) throw new Error('ask needs a question: kb ask "How do I reset my VPN password?"');
       await runAsk(config, rest.join(' '), json, values.collection);
@@ -368,7 +410,9 @@ export async function main(argv: string[]): Promise<number> {
 /** Runs the command line and sets the exit code (used by `tsx src/cli.ts` and by the `kb` bin). */
 export function run(argv: string[]): void {
   main(argv).then(
-    (code) => {
+    async (code) => {
+      // A command that ends (not a server) closes its database connections, or their sockets would keep it alive.
+      if (code >= 0) await closeDatabasePools();
       if (code >= 0) process.exitCode = code;
     },
     (error: unknown) => {

@@ -2,13 +2,15 @@
 // Documents indexed by one node are answered by another node with its own, empty data directory; collections get
 // their own schema; /readyz says which backend and which migration; the answers match the embedded store's.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { READ_EVERYTHING } from '../../src/retrieve/read-scope.ts';
 import { buildApp } from '../../src/server/app.ts';
-import { closeDatabasePools } from '../../src/store/open-storage.ts';
+import { closeDatabasePools, openStorage } from '../../src/store/open-storage.ts';
+import { copyStorage } from '../../src/store/copy-storage.ts';
 import { testConfig } from '../helpers/knowledge-base.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
@@ -104,6 +106,40 @@ describe('PostgreSQL storage (KB_DATABASE_URL)', () => {
       }
     } finally {
       await app.close();
+    }
+  });
+
+  it('moves a knowledge base from the embedded store to PostgreSQL and back with identical top-10 results on 50 questions', async () => {
+    const questionsFile = readFileSync('docs-corpus/eval/questions.jsonl', 'utf8');
+    const sample = questionsFile
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => (JSON.parse(line) as { question: string }).question)
+      .slice(0, 50);
+    assert.equal(sample.length, 50);
+    const topTen = async (knowledgeBase: KnowledgeBase, question: string) => (await knowledgeBase.search(question, 10, READ_EVERYTHING)).chunks.map((chunk) => `${chunk.source}#${chunk.ordinal}`);
+
+    const intoDatabase = { ...embedded.config, databaseUrl: postgres.url, collection: 'moved' };
+    const databaseStorage = await openStorage(intoDatabase, embedded.embedder);
+    const there = await copyStorage(embedded.storage, databaseStorage, embedded.embedder);
+    assert.deepEqual([there.documents, there.targetDocuments, there.targetChunks], [33, 33, there.chunks]);
+    const moved = await KnowledgeBase.open(intoDatabase, silentLogger);
+
+    const backDir = temporaryDirectory();
+    const back = await openStorage({ ...embedded.config, dataDir: backDir }, embedded.embedder);
+    const returned = await copyStorage(moved.storage, back, embedded.embedder);
+    await back.close();
+    assert.deepEqual([returned.targetDocuments, returned.targetChunks], [33, there.chunks]);
+    const movedBack = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: backDir }), silentLogger);
+    try {
+      for (const question of sample) {
+        const expected = await topTen(embedded, question);
+        assert.deepEqual(await topTen(moved, question), expected, `PostgreSQL: ${question}`);
+        assert.deepEqual(await topTen(movedBack, question), expected, `back in the embedded store: ${question}`);
+      }
+    } finally {
+      await moved.close();
+      await movedBack.close();
     }
   });
 });
