@@ -62,7 +62,8 @@ describe('PostgreSQL storage (KB_DATABASE_URL)', () => {
   it('serves over HTTP with /readyz naming the backend, keeps collections in their own schema, and sees writes of the other node at once', async () => {
     const dataDir = temporaryDirectory();
     const config = testConfig({ KB_DATA_DIR: dataDir, KB_DATABASE_URL: postgres.url });
-    const app: FastifyInstance = await buildApp({ config, knowledgeBase: KnowledgeBase.open(config, silentLogger) });
+    // Opened before the app is built, so that /readyz answers for a loaded index (a loading one answers 503 "loading").
+    const app: FastifyInstance = await buildApp({ config, knowledgeBase: await KnowledgeBase.open(config, silentLogger) });
     try {
       const ready = JSON.parse((await app.inject({ method: 'GET', url: '/readyz' })).body) as {
         status: string;
