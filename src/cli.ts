@@ -2,7 +2,8 @@
 // setting. Settings come from the environment and a .env file; a few have flags for convenience.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { openStorage, closeDatabasePools } from './store/open-storage.ts';
+import { openStorage } from './store/open-storage.ts';
+import { closeDatabasePools } from './store/postgres-storage.ts';
 import { copyStorage } from './store/copy-storage.ts';
 import cliProgress from 'cli-progress';
 import pino from 'pino';

@@ -38,7 +38,7 @@ export function denseWeightFor(config: Pick<Config, 'retrieval'>, embedder: Pick
 }
 
 /**
- * What an index keeps of vectors (store/local-store.ts VectorMode): searched when ranking gives them weight; else
+ * What an index keeps of vectors (store/types.ts VectorMode): searched when ranking gives them weight; else
  * none for an embedder that computes them again at once, stored for a model whose vectors are costly.
  */
 export function vectorModeFor(config: Pick<Config, 'retrieval'>, embedder: Embedder): 'indexed' | 'stored' | 'none' {

@@ -187,11 +187,29 @@ export class Retriever {
     return weighWords(words, (term) => frequencies.get(term) ?? 0, chunkCount);
   }
 
-  /** The best chunks for a query among those the scope may read (and the filters select). */
   /**
-   * `expand` (default true) allows RM3 feedback for English queries: a second keyword pass of 30 more, mostly frequent
-   * terms, half the cost of a search at 100k chunks. Answers use it (it lifts cranfield above its reference); the
-   * search route only when asked.
+   * The RM3 query (feedback.ts) from the first keyword pass: the best relevance-model terms that are the query's own or
+   * words under the document-frequency cut, frequencies fetched a batch at a time in model order (a word over the cut
+   * is rare: one batch nearly always suffices, so a remote index is asked once).
+   */
+  private async expandedQuery(queryTerms: ReadonlyMap<string, number>, firstPass: readonly ScoredChunk[], feedback: FeedbackParameters): Promise<Map<string, number>> {
+    const { keywords } = this.storage;
+    const feedbackChunks = firstPass.slice(0, feedback.documents).map(([id]) => id);
+    const model = relevanceModel(firstPass, await keywords.chunkTerms(feedbackChunks), feedback.documents).filter(([term]) => queryTerms.has(term) || isExpansionWord(term));
+    const { chunkCount } = await keywords.statistics();
+    const top: [string, number][] = [];
+    for (let start = 0; start < model.length && top.length < feedback.terms; start += feedback.terms * 2) {
+      const batch = model.slice(start, start + feedback.terms * 2);
+      const frequencies = await keywords.documentFrequencies(batch.filter(([term]) => !queryTerms.has(term)).map(([term]) => term));
+      for (const entry of batch) if (top.length < feedback.terms && (queryTerms.has(entry[0]) || (frequencies.get(entry[0]) ?? 0) <= MAX_DOCUMENT_SHARE * chunkCount)) top.push(entry);
+    }
+    return expandQuery(queryTerms, top, feedback.originalWeight);
+  }
+
+  /**
+   * The best chunks for a query among those the scope may read (and the filters select). `expand` (default true)
+   * allows RM3 feedback for English queries: a second keyword pass with up to 20 more terms. Answers use it (it lifts
+   * cranfield above its reference); the search route only when asked.
    */
   async retrieve(query: string, topK: number, scope: ReadScope, filters: SearchFilters = {}, options: RetrieveOptions = {}): Promise<RetrievalResult> {
     const started = performance.now();
@@ -215,20 +233,7 @@ export class Retriever {
     let keyword = await keywords.search(queryTerms, searchScope, this.parameters.candidates, this.parameters.bm25);
     // RM3 only for English: expansion terms drawn from Chinese bigrams drift (measured on cmrc2018, docs/EVALUATION.md).
     if (this.parameters.feedback && options.expand !== false && keyword.length > 0 && language === 'en') {
-      const feedbackChunks = keyword.slice(0, this.parameters.feedback.documents).map(([id]) => id);
-      const feedback = this.parameters.feedback;
-      const model = relevanceModel(keyword, await keywords.chunkTerms(feedbackChunks), feedback.documents).filter(([term]) => queryTerms.has(term) || isExpansionWord(term));
-      // The best model terms, the query's own and words under the document-frequency cut, frequencies fetched a batch
-      // at a time in model order (a word over the cut is rare: one batch nearly always suffices).
-      const { chunkCount } = await keywords.statistics();
-      const top: [string, number][] = [];
-      for (let start = 0; start < model.length && top.length < feedback.terms; start += feedback.terms * 2) {
-        const batch = model.slice(start, start + feedback.terms * 2);
-        const frequencies = await keywords.documentFrequencies(batch.filter(([term]) => !queryTerms.has(term)).map(([term]) => term));
-        for (const entry of batch) if (top.length < feedback.terms && (queryTerms.has(entry[0]) || (frequencies.get(entry[0]) ?? 0) <= MAX_DOCUMENT_SHARE * chunkCount)) top.push(entry);
-      }
-      const expanded = expandQuery(queryTerms, top, feedback.originalWeight);
-      keyword = await keywords.search(expanded, searchScope, this.parameters.candidates, this.parameters.bm25);
+      keyword = await keywords.search(await this.expandedQuery(queryTerms, keyword, this.parameters.feedback), searchScope, this.parameters.candidates, this.parameters.bm25);
     }
     const keywordMs = performance.now() - keywordStarted;
 

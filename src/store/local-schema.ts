@@ -1,11 +1,10 @@
 // The embedded store's SQLite layout: tables, the in-place migrations from formats 1 and 2, the prepared statements,
 // and the row ↔ record conversions. store/local-store.ts orchestrates it with the keyword and vector index files.
-import { createHash } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import type { Language } from '../text/language.ts';
 import { indexableText } from '../ingest/chunker.ts';
-import type { DocumentInput, DocumentMetadata, DocumentRecord } from './types.ts';
+import type { DocumentMetadata, DocumentRecord } from './types.ts';
+import { toDocumentRecord as documentRecordOf, type DocumentColumns } from './records.ts';
 
 /** The vector column of a chunk stored without its vector (VectorMode "none"). */
 export const EMPTY_VECTOR = Buffer.alloc(0);
@@ -20,11 +19,6 @@ export interface ChunkTextRow {
 /** The text a stored chunk was indexed and embedded from (title, headings, text), as the ingest made it. */
 export function indexedTextOf(row: ChunkTextRow): string {
   return indexableText(row.title, { headings: JSON.parse(row.headings) as string[], text: row.text });
-}
-
-/** A document's public id: stable across re-ingestion and rebuilds because it derives from the source path. */
-export function documentKeyOf(source: string): string {
-  return createHash('sha256').update(source).digest('hex').slice(0, 16);
 }
 
 export function writeFileAtomic(file: string, content: string | Buffer): void {
@@ -43,38 +37,11 @@ export function blobToVector(blob: Buffer): Float32Array {
   return new Float32Array(copy.buffer);
 }
 
-export interface DocumentRow {
-  id: number;
-  source: string;
-  document_key: string;
-  title: string;
-  language: Language;
-  format: DocumentInput['format'];
-  content_hash: string;
-  page_count: number | null;
-  url: string | null;
-  chunk_count: number;
-  updated_at: string;
-  metadata: string | null;
-  groups: string | null;
-}
+/** A documents row as SQLite returns it: metadata and groups are JSON text. */
+export type DocumentRow = Omit<DocumentColumns, 'metadata' | 'groups'> & { metadata: string | null; groups: string | null };
 
 export function toDocumentRecord(row: DocumentRow): DocumentRecord {
-  return {
-    id: row.id,
-    key: row.document_key,
-    source: row.source,
-    title: row.title,
-    language: row.language,
-    format: row.format,
-    contentHash: row.content_hash,
-    ...(row.page_count !== null ? { pageCount: row.page_count } : {}),
-    ...(row.url !== null ? { url: row.url } : {}),
-    chunkCount: row.chunk_count,
-    updatedAt: row.updated_at,
-    ...(row.metadata ? { metadata: JSON.parse(row.metadata) as DocumentMetadata } : {}),
-    ...(row.groups ? { groups: JSON.parse(row.groups) as string[] } : {}),
-  };
+  return documentRecordOf({ ...row, metadata: row.metadata ? (JSON.parse(row.metadata) as DocumentMetadata) : null, groups: row.groups ? (JSON.parse(row.groups) as string[]) : null });
 }
 
 export function createSchema(database: Database.Database): void {

@@ -3,8 +3,21 @@
 // are asynchronous so that a backend reached over the network (PostgreSQL) fits the same interfaces.
 import { currentCjkTokenizer } from '../text/tokenize.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
-import { LocalStore, STORE_FORMAT_VERSION, type HnswSettings, type StoreEmbedder } from './local-store.ts';
-import type { ChunkInput, ConsistencyReport, DocumentInput, DocumentRecord, DocumentStore, KeywordIndex, ScoredChunk, SearchScope, Storage, StorageStatus, VectorIndex } from './types.ts';
+import { LocalStore, STORE_FORMAT_VERSION, type HnswSettings } from './local-store.ts';
+import type {
+  ChunkInput,
+  ConsistencyReport,
+  DocumentInput,
+  DocumentRecord,
+  DocumentStore,
+  KeywordIndex,
+  ScoredChunk,
+  SearchScope,
+  Storage,
+  StorageStatus,
+  StoreEmbedder,
+  VectorIndex,
+} from './types.ts';
 
 export class LocalStorage implements Storage {
   readonly documents: DocumentStore;

@@ -21,9 +21,10 @@ import { currentCjkTokenizer, indexTerms } from '../text/tokenize.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
 import { MemoryKeywordIndex } from './keyword-index.ts';
 import { VECTOR_FILE, VECTOR_STATE_FILE, HnswVectorIndex, type HnswParameters } from './vector-index.ts';
-import type { ChunkFilters, ChunkInput, ChunkRecord, DocumentInput, DocumentRecord, ConsistencyReport, KeywordStatistics, ScoredChunk, SearchScope } from './types.ts';
+import type { ChunkFilters, ChunkInput, ChunkRecord, DocumentInput, DocumentRecord, ConsistencyReport, KeywordStatistics, ScoredChunk, SearchScope, StoreEmbedder, VectorMode } from './types.ts';
 import { ChunkBitset, type ChunkPredicate } from './chunk-bitset.ts';
-import { EMPTY_VECTOR, blobToVector, createSchema, documentKeyOf, indexedTextOf, prepareStatements, toDocumentRecord, vectorToBlob, writeFileAtomic, type ChunkTextRow } from './local-schema.ts';
+import { documentKeyOf, toChunkRecord, toStoredChunk } from './records.ts';
+import { EMPTY_VECTOR, blobToVector, createSchema, indexedTextOf, prepareStatements, toDocumentRecord, vectorToBlob, writeFileAtomic, type ChunkTextRow } from './local-schema.ts';
 
 /** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
 export const STORE_FORMAT_VERSION = 3;
@@ -43,21 +44,6 @@ export interface HnswSettings extends HnswParameters {
    * refresh(), and never writes a file (the manifest, keywords.bin, the vector file are the writer's).
    */
   readOnly?: boolean;
-}
-
-/**
- * "indexed": vectors stored and searched (an HNSW index in memory and in vectors.hnsw); "stored": stored but not
- * indexed (ranking gives them no weight now; a real model's vectors are too costly to compute again); "none": neither,
- * for an embedder that computes a vector again at once (the built-in one): 2 KB and an HNSW insertion saved per chunk.
- * An index opened "indexed" later computes the vectors it lacks.
- */
-export type VectorMode = 'indexed' | 'stored' | 'none';
-
-/** What the store knows of the embedder. */
-export interface StoreEmbedder {
-  id: string;
-  dimensions: number;
-  embedDocumentNow?(text: string): Float32Array;
 }
 
 interface Manifest {
@@ -545,20 +531,7 @@ export class LocalStore {
          FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${ids.map(() => '?').join(',')})`,
       )
       .all(...ids);
-    for (const row of rows) {
-      result.set(row.id, {
-        id: row.id,
-        documentKey: row.document_key,
-        ordinal: row.ordinal,
-        text: row.text,
-        headings: JSON.parse(row.headings) as string[],
-        page: row.page ?? undefined,
-        language: row.language,
-        title: row.title,
-        source: row.source,
-        url: row.url ?? undefined,
-      });
-    }
+    for (const row of rows) result.set(row.id, toChunkRecord({ ...row, headings: JSON.parse(row.headings) as string[] }));
     return result;
   }
 
@@ -623,18 +596,7 @@ export class LocalStore {
       >(`SELECT id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, content_hash FROM chunks WHERE document_id = ? ORDER BY ordinal`)
       .all(document.id);
     const terms = this.chunkTerms(rows.map((row) => row.id));
-    return rows.map((row) => ({
-      ordinal: row.ordinal,
-      text: row.text,
-      headings: JSON.parse(row.headings) as string[],
-      page: row.page ?? undefined,
-      startOffset: row.start_offset,
-      endOffset: row.end_offset,
-      language: row.language,
-      tokenCount: row.token_count,
-      contentHash: row.content_hash,
-      terms: terms.get(row.id) ?? new Map(),
-    }));
+    return rows.map((row) => toStoredChunk({ ...row, headings: JSON.parse(row.headings) as string[] }, terms.get(row.id)));
   }
 
   /** The files that make an index, in its folder. */

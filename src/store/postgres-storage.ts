@@ -9,20 +9,18 @@
 // reason, one that needs them.
 //
 // Reads go to the database every time, so another node's writes are seen at once: refresh() has nothing to do.
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { KbError, describeError } from '../errors.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
 import { inverseDocumentFrequency } from '../retrieve/bm25.ts';
-import type { Language } from '../text/language.ts';
 import { currentCjkTokenizer } from '../text/tokenize.ts';
-import { documentKeyOf } from './local-schema.ts';
-import type { StoreEmbedder, VectorMode } from './local-store.ts';
+import { documentKeyOf, toChunkRecord, toDocumentRecord, toStoredChunk, type ChunkColumns, type DocumentColumns, type StoredChunkColumns } from './records.ts';
 import type {
   ChunkInput,
   ChunkRecord,
   ConsistencyReport,
   DocumentInput,
-  DocumentMetadata,
   DocumentRecord,
   DocumentStore,
   KeywordIndex,
@@ -31,6 +29,8 @@ import type {
   SearchScope,
   Storage,
   StorageStatus,
+  StoreEmbedder,
+  VectorMode,
   VectorIndex,
 } from './types.ts';
 
@@ -94,40 +94,6 @@ export interface PostgresStorageOptions {
   vectors: VectorMode;
 }
 
-interface DocumentRow {
-  id: number;
-  source: string;
-  document_key: string;
-  title: string;
-  language: Language;
-  format: DocumentInput['format'];
-  content_hash: string;
-  page_count: number | null;
-  url: string | null;
-  chunk_count: number;
-  updated_at: string;
-  metadata: DocumentMetadata | null;
-  groups: string[] | null;
-}
-
-function toDocumentRecord(row: DocumentRow): DocumentRecord {
-  return {
-    id: row.id,
-    key: row.document_key,
-    source: row.source,
-    title: row.title,
-    language: row.language,
-    format: row.format,
-    contentHash: row.content_hash,
-    ...(row.page_count !== null ? { pageCount: row.page_count } : {}),
-    ...(row.url !== null ? { url: row.url } : {}),
-    chunkCount: row.chunk_count,
-    updatedAt: row.updated_at,
-    ...(row.metadata ? { metadata: row.metadata } : {}),
-    ...(row.groups && row.groups.length > 0 ? { groups: row.groups } : {}),
-  };
-}
-
 function vectorLiteral(vector: Float32Array): string {
   return `[${Array.from(vector).join(',')}]`;
 }
@@ -171,15 +137,15 @@ export class PostgresStorage implements Storage {
       upsertDocument: (document, chunks) => this.upsertDocument(document, chunks),
       deleteDocument: (source) => this.deleteDocument(source),
       async getDocumentBySource(source) {
-        const { rows } = await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents WHERE source = $1`, [source]);
+        const { rows } = await pool.query<DocumentColumns>(`SELECT * FROM ${schema}.documents WHERE source = $1`, [source]);
         return rows[0] ? toDocumentRecord(rows[0]) : undefined;
       },
       async getDocumentsByContentHash(hash) {
-        const { rows } = await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents WHERE content_hash = $1 ORDER BY id`, [hash]);
+        const { rows } = await pool.query<DocumentColumns>(`SELECT * FROM ${schema}.documents WHERE content_hash = $1 ORDER BY id`, [hash]);
         return rows.map(toDocumentRecord);
       },
       async getDocumentByKey(key) {
-        const { rows } = await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents WHERE document_key = $1`, [key]);
+        const { rows } = await pool.query<DocumentColumns>(`SELECT * FROM ${schema}.documents WHERE document_key = $1`, [key]);
         return rows[0] ? toDocumentRecord(rows[0]) : undefined;
       },
       async documentCount() {
@@ -188,74 +154,28 @@ export class PostgresStorage implements Storage {
       },
       async listDocuments(page) {
         const { rows } = page
-          ? await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents ORDER BY source COLLATE "C" LIMIT $1 OFFSET $2`, [page.limit, page.offset])
-          : await pool.query<DocumentRow>(`SELECT * FROM ${schema}.documents ORDER BY source COLLATE "C"`);
+          ? await pool.query<DocumentColumns>(`SELECT * FROM ${schema}.documents ORDER BY source COLLATE "C" LIMIT $1 OFFSET $2`, [page.limit, page.offset])
+          : await pool.query<DocumentColumns>(`SELECT * FROM ${schema}.documents ORDER BY source COLLATE "C"`);
         return rows.map(toDocumentRecord);
       },
       async documentChunks(source) {
-        const { rows } = await pool.query<{
-          id: number;
-          ordinal: number;
-          text: string;
-          headings: string[];
-          page: number | null;
-          start_offset: number;
-          end_offset: number;
-          language: Language;
-          token_count: number;
-          content_hash: string;
-        }>(
+        const { rows } = await pool.query<StoredChunkColumns>(
           `SELECT c.id, c.ordinal, c.text, c.headings, c.page, c.start_offset, c.end_offset, c.language, c.token_count, c.content_hash
            FROM ${schema}.chunks c JOIN ${schema}.documents d ON d.id = c.document_id WHERE d.source = $1 ORDER BY c.ordinal`,
           [source],
         );
         const terms = await chunkTerms(rows.map((row) => row.id));
-        return rows.map((row) => ({
-          ordinal: row.ordinal,
-          text: row.text,
-          headings: row.headings,
-          page: row.page ?? undefined,
-          startOffset: row.start_offset,
-          endOffset: row.end_offset,
-          language: row.language,
-          tokenCount: row.token_count,
-          contentHash: row.content_hash,
-          terms: terms.get(row.id) ?? new Map(),
-        }));
+        return rows.map((row) => toStoredChunk(row, terms.get(row.id)));
       },
       async getChunks(ids) {
         const result = new Map<number, ChunkRecord>();
         if (ids.length === 0) return result;
-        const { rows } = await pool.query<{
-          id: number;
-          document_key: string;
-          ordinal: number;
-          text: string;
-          headings: string[];
-          page: number | null;
-          language: Language;
-          title: string;
-          source: string;
-          url: string | null;
-        }>(
+        const { rows } = await pool.query<ChunkColumns>(
           `SELECT c.id, d.document_key, c.ordinal, c.text, c.headings, c.page, c.language, d.title, d.source, d.url
            FROM ${schema}.chunks c JOIN ${schema}.documents d ON d.id = c.document_id WHERE c.id = ANY($1::integer[])`,
           [[...ids]],
         );
-        for (const row of rows) {
-          result.set(row.id, {
-            id: row.id,
-            documentKey: row.document_key,
-            ordinal: row.ordinal,
-            text: row.text,
-            headings: row.headings,
-            page: row.page ?? undefined,
-            language: row.language,
-            title: row.title,
-            source: row.source,
-            url: row.url ?? undefined,
-          });
-        }
+        for (const row of rows) result.set(row.id, toChunkRecord(row));
         return result;
       },
     };
@@ -352,7 +272,7 @@ export class PostgresStorage implements Storage {
     try {
       await client.query('BEGIN');
       const removed = await this.removeDocument(client, document.source);
-      const { rows } = await client.query<DocumentRow>(
+      const { rows } = await client.query<DocumentColumns>(
         `INSERT INTO ${schema}.documents (source, document_key, title, language, format, content_hash, page_count, url, chunk_count, updated_at, metadata, groups)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
         [
@@ -544,4 +464,33 @@ export class PostgresStorage implements Storage {
   async close(): Promise<void> {
     // The pool belongs to the deployment (shared by its knowledge bases): closed by whoever made it.
   }
+}
+
+/** Connection pools by URL, one per process (a query thread has its own), shared by its knowledge bases. */
+const pools = new Map<string, pg.Pool>();
+
+/** Connections per process (1..100): a query thread or the main thread rarely has more queries in flight. */
+const POOL_CONNECTIONS = 8;
+
+export function poolFor(url: string): pg.Pool {
+  let pool = pools.get(url);
+  if (!pool) {
+    pool = new pg.Pool({ connectionString: url, max: POOL_CONNECTIONS });
+    // An idle connection the server closed is dropped from the pool, never a crash.
+    pool.on('error', () => undefined);
+    pools.set(url, pool);
+  }
+  return pool;
+}
+
+/** Closes this process's pools (at shutdown). */
+export async function closeDatabasePools(): Promise<void> {
+  await Promise.all([...pools.values()].map((pool) => pool.end()));
+  pools.clear();
+}
+
+/** A collection's schema: `kb_` and its name ("-" as "_"), with a hash when that would pass PostgreSQL's 63 bytes. */
+export function schemaOf(collection: string): string {
+  const name = `kb_${collection.replace(/-/g, '_')}`;
+  return name.length <= 40 ? name : `${name.slice(0, 31)}_${createHash('sha256').update(collection).digest('hex').slice(0, 8)}`;
 }

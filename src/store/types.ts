@@ -97,6 +97,21 @@ export interface ConsistencyReport {
 }
 
 /**
+ * "indexed": vectors stored and searched (an HNSW index, in memory or in the database); "stored": stored but not
+ * indexed (ranking gives them no weight now; a real model's vectors are too costly to compute again); "none": neither,
+ * for an embedder that computes a vector again at once (the built-in one): 2 KB and an HNSW insertion saved per chunk.
+ * An embedded index opened "indexed" later computes the vectors it lacks.
+ */
+export type VectorMode = 'indexed' | 'stored' | 'none';
+
+/** What the store knows of the embedder. */
+export interface StoreEmbedder {
+  id: string;
+  dimensions: number;
+  embedDocumentNow?(text: string): Float32Array;
+}
+
+/**
  * Documents, chunks and their metadata. It is also the one writer: a document, its chunks and their keyword and
  * vector entries are written together (all or nothing), so the indexes below are read-only seams. Every call is
  * asynchronous: a backend may be a database reached over the network and shared by several API processes.
@@ -105,7 +120,7 @@ export interface DocumentStore {
   readonly embedderId: string;
   readonly dimensions: number;
   /** What the store keeps of chunk vectors: "none" means the ingest need not compute them. */
-  readonly vectorMode: 'indexed' | 'stored' | 'none';
+  readonly vectorMode: VectorMode;
   upsertDocument(document: DocumentInput, chunks: ChunkInput[]): Promise<DocumentRecord>;
   deleteDocument(source: string): Promise<boolean>;
   getDocumentBySource(source: string): Promise<DocumentRecord | undefined>;
