@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { openStorage } from './store/open-storage.ts';
-import { closeDatabasePools } from './store/postgres-storage.ts';
+import { closeDatabasePools, poolFor } from './store/postgres-storage.ts';
 import { copyStorage } from './store/copy-storage.ts';
 import cliProgress from 'cli-progress';
 import pino from 'pino';
@@ -18,6 +18,8 @@ import { buildApp } from './server/app.ts';
 import { Access, isLoopback } from './server/access/access.ts';
 import { KeyStore, scopes, type Scope } from './keys/key-store.ts';
 import { LocalKeyDirectory, type KeyDirectory } from './components.ts';
+import { databaseStatus, postgresComponents, sharedCollectionCatalog, sharedKeyDirectory } from './shared-state/postgres-components.ts';
+import { SHARED_SCHEMA, migrateSharedSchema } from './shared-state/postgres.ts';
 import { CollectionRegistry, DEFAULT_COLLECTION } from './collections/registry.ts';
 import { READ_EVERYTHING } from './retrieve/read-scope.ts';
 
@@ -37,7 +39,8 @@ Commands:
                      remove a document (by the id shown in the list or in citations, or by its source path)
   keys create --scope admin|query|widget [--origins "https://a https://b"] [--collection NAME] [--groups "hr,it"]
               [--rate-limit N] [--label TEXT]
-                     create an API key (printed once; stored hashed in KB_DATA_DIR/keys.json); --rate-limit sets
+                     create an API key (printed once; stored hashed in KB_DATA_DIR/keys.json, or in the database with
+                     KB_DATABASE_URL); --rate-limit sets
                      its own requests per minute
   keys list          list keys (id, scope, state, collection, groups, origins, rate limit, created)
   keys revoke ID     revoke a key at once (running servers stop accepting it)
@@ -45,6 +48,10 @@ Commands:
                      copy a collection's documents, chunks and vectors from where it is now (KB_DATABASE_URL, or the
                      data directory) into PostgreSQL or into the embedded store in DIR; verified by document and
                      chunk counts
+  migrate            with KB_DATABASE_URL: create or bring up to date the shared schema and every collection's schema
+                     (servers also do it at start-up, under a lock; this is for a deployment step before them)
+  status             where the knowledge bases are kept and their state: database reachable, schema versions,
+                     documents and chunks per collection, jobs waiting and running
 
 Options:
   --data-dir DIR     same as KB_DATA_DIR
@@ -75,7 +82,7 @@ function consoleLogger(quiet = false) {
 /** The knowledge base of a collection; ingesting into a collection that does not exist yet creates it. */
 async function openCollection(config: Readonly<Config>, collection: string | undefined, logger: ReturnType<typeof consoleLogger>, create: boolean): Promise<KnowledgeBase> {
   if (!collection || collection === DEFAULT_COLLECTION) return KnowledgeBase.open(config, logger);
-  const registry = new CollectionRegistry(config, logger);
+  const registry = new CollectionRegistry(config, logger, undefined, config.databaseUrl ? await sharedCollectionCatalog(config.databaseUrl) : undefined);
   if (!registry.find(collection)) {
     if (!create) throw new Error(`no collection "${collection}" (ingest into it to create it)`);
     await registry.create(collection, {});
@@ -120,9 +127,14 @@ async function runIngest(config: Readonly<Config>, paths: string[], json: boolea
 }
 
 /** A server reachable from other machines must have an admin key, unless started explicitly as a demo. */
-function refuseUnprotectedExposure(config: Readonly<Config>, demo: boolean): void {
+/** The deployment's API keys: the shared database's with KB_DATABASE_URL, else the data directory's. */
+async function keyDirectoryOf(config: Readonly<Config>): Promise<KeyDirectory> {
+  return config.databaseUrl ? sharedKeyDirectory(config.databaseUrl) : new LocalKeyDirectory(new KeyStore(config.dataDir));
+}
+
+async function refuseUnprotectedExposure(config: Readonly<Config>, demo: boolean): Promise<void> {
   if (isLoopback(config.host)) return;
-  if (new Access(config, new LocalKeyDirectory(new KeyStore(config.dataDir))).hasAdminKey) return;
+  if (new Access(config, await keyDirectoryOf(config)).hasAdminKey) return;
   if (demo) {
     process.stderr.write(`warning: demo mode: listening on ${config.host} without any admin key; query routes need a key once one exists\n`);
     return;
@@ -143,7 +155,7 @@ async function runKeys(
     json: boolean;
   },
 ): Promise<number> {
-  const keys: KeyDirectory = new LocalKeyDirectory(new KeyStore(config.dataDir));
+  const keys = await keyDirectoryOf(config);
   const [action, id] = args;
   if (action === 'create') {
     const scope = options.scope as Scope | undefined;
@@ -231,7 +243,7 @@ async function runDocuments(config: Readonly<Config>, args: string[], json: bool
 }
 
 async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
-  refuseUnprotectedExposure(config, demo);
+  await refuseUnprotectedExposure(config, demo);
   const logger = pino({ level: config.logLevel });
   // Searches and answers run in worker threads over the same index files, one per core: the main thread keeps HTTP,
   // access, jobs and writes (server/query-threads.ts).
@@ -252,7 +264,9 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
       })
       .catch((error: unknown) => logger.warn(`query threads unavailable, queries run in the main thread: ${describeError(error)}`));
   }
-  const app = await buildApp({ config, knowledgeBase, logger });
+  // Several nodes sharing one database keep keys, jobs, collections, originals and rate limits there too.
+  const components = config.databaseUrl ? await postgresComponents(config, logger, knowledgeBase) : undefined;
+  const app = await buildApp({ config, knowledgeBase, logger, ...(components ? { components } : {}) });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -313,6 +327,58 @@ async function runMigrateStore(config: Readonly<Config>, to: string | undefined,
     await knowledgeBase.close();
     await closeDatabasePools();
   }
+}
+
+/** Brings the shared schema and every collection's schema up to date (each knowledge base migrates when opened). */
+async function runMigrate(config: Readonly<Config>, json: boolean): Promise<number> {
+  if (!config.databaseUrl) {
+    process.stdout.write(json ? JSON.stringify({ backend: 'embedded', migrated: [] }) + '\n' : 'nothing to do: the embedded store (no KB_DATABASE_URL) checks its format when it is opened\n');
+    return 0;
+  }
+  const shared = await migrateSharedSchema(poolFor(config.databaseUrl));
+  const catalog = await sharedCollectionCatalog(config.databaseUrl);
+  const registry = new CollectionRegistry(config, consoleLogger(json), undefined, catalog);
+  const migrated: { schema: string; version: number }[] = [{ schema: SHARED_SCHEMA, version: shared.to }];
+  for (const { name } of registry.list()) {
+    const knowledgeBase = name === DEFAULT_COLLECTION ? await KnowledgeBase.open(config, consoleLogger(true)) : await registry.get(name);
+    const status = await knowledgeBase.storage.describe();
+    migrated.push({ schema: status.backend === 'postgresql' ? status.schema : name, version: status.backend === 'postgresql' ? status.schemaVersion : status.formatVersion });
+    await knowledgeBase.close();
+  }
+  if (json) process.stdout.write(JSON.stringify({ backend: 'postgresql', migrated }) + '\n');
+  else for (const entry of migrated) process.stdout.write(`${entry.schema}: version ${entry.version}\n`);
+  return 0;
+}
+
+/** Where the knowledge bases are kept and their state, without opening an embedder or serving anything. */
+async function runStatus(config: Readonly<Config>, json: boolean): Promise<number> {
+  if (!config.databaseUrl) {
+    const knowledgeBase = await KnowledgeBase.open(config, consoleLogger(true));
+    try {
+      const report = {
+        backend: 'embedded',
+        dataDir: config.dataDir,
+        storage: await knowledgeBase.storage.describe(),
+        documents: await knowledgeBase.storage.documents.documentCount(),
+        chunks: (await knowledgeBase.storage.keywords.statistics()).chunkCount,
+      };
+      process.stdout.write(json ? JSON.stringify(report) + '\n' : `embedded store in ${report.dataDir}: ${report.documents} documents, ${report.chunks} chunks\n`);
+      return 0;
+    } finally {
+      await knowledgeBase.close();
+    }
+  }
+  const report = await databaseStatus(config.databaseUrl);
+  if (json) process.stdout.write(JSON.stringify(report) + '\n');
+  else {
+    process.stdout.write(`database ${report.database}; shared schema version ${report.sharedSchemaVersion} (this build: ${report.expectedSharedSchemaVersion})\n`);
+    for (const collection of report.collections)
+      process.stdout.write(
+        `  ${collection.name} (${collection.schema}): ${collection.schemaVersion === 0 ? 'not created yet' : `schema version ${collection.schemaVersion}, ${collection.documents} documents, ${collection.chunks} chunks`}\n`,
+      );
+    process.stdout.write(`jobs: ${report.jobs.queued} waiting, ${report.jobs.running} running\n`);
+  }
+  return report.sharedSchemaVersion === report.expectedSharedSchemaVersion ? 0 : 1;
 }
 
 async function runAsk(config: Readonly<Config>, question: string, json: boolean, collection?: string): Promise<void> {
@@ -379,7 +445,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'start':
     case 'demo': {
-      refuseUnprotectedExposure(config, values.demo ?? false);
+      await refuseUnprotectedExposure(config, values.demo ?? false);
       // Demo documents only when asked: `start` without paths serves the index as it is.
       const paths = command === 'demo' ? [DEFAULT_CORPUS] : rest;
       if (paths.length > 0) {
@@ -396,6 +462,10 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     case 'keys':
       return runKeys(config, rest, { scope: values.scope, origins: values.origins, collection: values.collection, label: values.label, groups: values.groups, rateLimit: values['rate-limit'], json });
+    case 'migrate':
+      return runMigrate(config, json);
+    case 'status':
+      return runStatus(config, json);
     case 'migrate-store':
       return runMigrateStore(config, values.to, values.collection, json);
     case 'ask':

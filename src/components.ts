@@ -6,7 +6,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import { CollectionRegistry } from './collections/registry.ts';
 import { FeedbackStore, type AnswerRecord, type FeedbackRecord } from './feedback/feedback-store.ts';
-import { JobQueue } from './jobs/jobs.ts';
+import { LocalOriginalFiles, type OriginalFiles } from './files/original-files.ts';
+import { LocalJobQueue } from './jobs/jobs.ts';
+import type { JobQueue } from './jobs/types.ts';
 import { KeyStore, type Scope, type StoredKey } from './keys/key-store.ts';
 import type { KnowledgeBase } from './knowledge-base.ts';
 
@@ -78,6 +80,12 @@ export interface Components {
   answers: AnswerLog;
   jobs: JobQueue;
   collections: CollectionRegistry;
+  /** Uploaded originals. */
+  files: OriginalFiles;
+  /** The secret that signs widget sessions when KB_SESSION_SECRET is not set: shared by every node of a deployment. */
+  sessionSecret?: string;
+  /** For /readyz: where this state is kept and its schema's state. */
+  describe(): Promise<{ backend: 'embedded' | 'postgresql'; schemaVersion?: number; expectedSchemaVersion?: number; database?: 'reachable' }>;
   /**
    * Where the per-key rate-limit counters live: undefined keeps them in this process (@fastify/rate-limit's memory
    * store); a shared backend gives a store class of that plugin's interface so that every node counts together.
@@ -91,7 +99,7 @@ export function localComponents(
   config: Readonly<Config>,
   logger: Pick<FastifyBaseLogger, 'info' | 'warn'>,
   knowledgeBase: KnowledgeBase | Promise<KnowledgeBase>,
-  given: Partial<Pick<Components, 'keys' | 'answers' | 'jobs' | 'collections'>> = {},
+  given: Partial<Pick<Components, 'keys' | 'answers' | 'jobs' | 'collections' | 'files'>> = {},
 ): Components {
   const answers = given.answers ?? new LocalAnswerLog(new FeedbackStore(config.dataDir));
   const ownsAnswers = !given.answers;
@@ -99,8 +107,12 @@ export function localComponents(
   return {
     keys: given.keys ?? new LocalKeyDirectory(new KeyStore(config.dataDir)),
     answers,
-    jobs: given.jobs ?? new JobQueue(config.dataDir, config.uploads.maxQueuedJobs),
+    jobs: given.jobs ?? new LocalJobQueue(config.dataDir, config.uploads.maxQueuedJobs),
     collections,
+    files: given.files ?? new LocalOriginalFiles((name) => collections.dataDirOf(name)),
+    async describe() {
+      return { backend: 'embedded' };
+    },
     async close() {
       await collections.closeAll();
       if (ownsAnswers) await answers.close();

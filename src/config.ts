@@ -73,6 +73,8 @@ export const settingDescriptions: Record<string, string> = {
   KB_UPLOAD_MAX_BYTES: 'largest file accepted by POST /v1/collections/:c/documents, in bytes',
   KB_UPLOAD_MAX_FILES: 'most files in one upload request (1..100)',
   KB_JOB_QUEUE: 'ingestion jobs that may wait while one runs; more are refused with 503 (1..1000)',
+  KB_JOB_LEASE_SECONDS:
+    'with KB_DATABASE_URL: seconds a node holds a running job without renewing it (renewed every third of it); a job whose node stopped is taken over by another after this (5..3600)',
   KB_LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent',
 };
 
@@ -177,6 +179,7 @@ const configSchema = z
     KB_UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024, 50 * 1024 * 1024),
     KB_UPLOAD_MAX_FILES: integer(1, 100, 20),
     KB_JOB_QUEUE: integer(1, 1000, 10),
+    KB_JOB_LEASE_SECONDS: integer(5, 3600, 30),
     KB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((value) => value.KB_CHUNK_OVERLAP * 2 < value.KB_CHUNK_TOKENS, {
@@ -229,7 +232,7 @@ export interface Config {
   /** Query threads of a server (server/query-threads.ts); undefined: one per core when there are two or more. */
   queryThreads: number | undefined;
   bodyLimit: number;
-  uploads: { maxBytes: number; maxFiles: number; maxQueuedJobs: number };
+  uploads: { maxBytes: number; maxFiles: number; maxQueuedJobs: number; jobLeaseSeconds: number };
   access: {
     apiKeys: string[];
     /** Public widget key → origins it may be used from ("self": the server's own origin). */
@@ -301,7 +304,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     ingestThreads: raw.KB_INGEST_THREADS,
     queryThreads: raw.KB_QUERY_THREADS,
     bodyLimit: raw.KB_BODY_LIMIT,
-    uploads: { maxBytes: raw.KB_UPLOAD_MAX_BYTES, maxFiles: raw.KB_UPLOAD_MAX_FILES, maxQueuedJobs: raw.KB_JOB_QUEUE },
+    uploads: { maxBytes: raw.KB_UPLOAD_MAX_BYTES, maxFiles: raw.KB_UPLOAD_MAX_FILES, maxQueuedJobs: raw.KB_JOB_QUEUE, jobLeaseSeconds: raw.KB_JOB_LEASE_SECONDS },
     access: {
       apiKeys: raw.KB_API_KEYS,
       widgetKeys: raw.KB_WIDGET_KEYS,

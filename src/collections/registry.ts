@@ -9,6 +9,7 @@ import type { Config } from '../config.ts';
 import type { Logger } from '../embed/index.ts';
 import { KbError } from '../errors.ts';
 import { forgetInQueryThreads, KnowledgeBase } from '../knowledge-base.ts';
+import { dropCollectionSchema } from '../store/postgres-storage.ts';
 import { recoverReembed, reembedCollection, type EmbedderChange } from './reembed.ts';
 
 export const COLLECTIONS_FORMAT_VERSION = 1;
@@ -42,31 +43,84 @@ export interface CollectionInfo {
   createdAt: string | undefined;
 }
 
-export class CollectionRegistry {
+/**
+ * Where the list of named collections and their settings lives. Reads come from a snapshot (every request names a
+ * collection); a shared catalog refreshes it when another node changes the list and says so through onChange.
+ */
+export interface CollectionCatalog {
+  /** The named collections ("default" is implicit). */
+  read(): CollectionInfo[];
+  add(info: CollectionInfo): Promise<void>;
+  remove(name: string): Promise<void>;
+  updateSettings(name: string, settings: CollectionSettings): Promise<void>;
+  onChange?(listener: () => void): void;
+}
+
+/** collections.json in the data directory. */
+export class FileCollectionCatalog implements CollectionCatalog {
   private readonly file: string;
+
+  constructor(private readonly dataDir: string) {
+    this.file = path.join(dataDir, 'collections.json');
+  }
+
+  read(): CollectionInfo[] {
+    if (!existsSync(this.file)) return [];
+    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
+    if (!parsed.success) throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir: this.dataDir, details: `collections.json: ${parsed.error.issues[0]?.message}` });
+    return parsed.data.collections;
+  }
+
+  private write(collections: CollectionInfo[]): void {
+    mkdirSync(this.dataDir, { recursive: true });
+    const temporary = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify({ formatVersion: COLLECTIONS_FORMAT_VERSION, collections }, null, 2) + '\n');
+    renameSync(temporary, this.file);
+  }
+
+  // Written before the first await: the file has changed when the call returns, as the re-embedding recovery needs.
+  async add(info: CollectionInfo): Promise<void> {
+    this.write([...this.read(), info]);
+  }
+
+  async remove(name: string): Promise<void> {
+    this.write(this.read().filter((collection) => collection.name !== name));
+  }
+
+  async updateSettings(name: string, settings: CollectionSettings): Promise<void> {
+    this.write(this.read().map((collection) => (collection.name === name ? { ...collection, settings } : collection)));
+  }
+}
+
+export class CollectionRegistry {
   private readonly open = new Map<string, Promise<KnowledgeBase>>();
+  private readonly catalog: CollectionCatalog;
 
   constructor(
     private readonly config: Readonly<Config>,
     private readonly logger: Logger,
     defaultKnowledgeBase?: KnowledgeBase | Promise<KnowledgeBase>,
+    catalog?: CollectionCatalog,
   ) {
-    this.file = path.join(config.dataDir, 'collections.json');
+    this.catalog = catalog ?? new FileCollectionCatalog(config.dataDir);
     if (defaultKnowledgeBase) this.open.set(DEFAULT_COLLECTION, Promise.resolve(defaultKnowledgeBase));
+    // A collection another node deleted is closed here too.
+    this.catalog.onChange?.(() => void this.forgetRemoved());
   }
 
   private read(): CollectionInfo[] {
-    if (!existsSync(this.file)) return [];
-    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
-    if (!parsed.success) throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir: this.config.dataDir, details: `collections.json: ${parsed.error.issues[0]?.message}` });
-    return parsed.data.collections;
+    return this.catalog.read();
   }
 
-  private write(collections: CollectionInfo[]): void {
-    mkdirSync(this.config.dataDir, { recursive: true });
-    const temporary = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify({ formatVersion: COLLECTIONS_FORMAT_VERSION, collections }, null, 2) + '\n');
-    renameSync(temporary, this.file);
+  private async forgetRemoved(): Promise<void> {
+    const listed = new Set(this.read().map((collection) => collection.name));
+    for (const [name, opening] of [...this.open]) {
+      if (name === DEFAULT_COLLECTION || listed.has(name)) continue;
+      this.open.delete(name);
+      this.logger.info(`collection ${name} was deleted by another node: closed here`);
+      await (await opening.catch(() => undefined))?.close();
+      await forgetInQueryThreads(this.dataDirOf(name));
+    }
   }
 
   list(): CollectionInfo[] {
@@ -114,7 +168,7 @@ export class CollectionRegistry {
     if (!collectionNamePattern.test(name)) throw new KbError('KB_ERR_VALIDATION', { details: 'name: lower-case letters, digits, - and _, starting with a letter or digit, at most 64' });
     if (this.find(name)) throw new KbError('KB_ERR_CONFLICT', { details: `collection "${name}" exists already` });
     const info: CollectionInfo = { name, settings, createdAt: new Date().toISOString() };
-    this.write([...this.read(), info]);
+    await this.catalog.add(info);
     await this.get(name);
     return info;
   }
@@ -126,7 +180,8 @@ export class CollectionRegistry {
     this.open.delete(name);
     if (opening) await (await opening.catch(() => undefined))?.close();
     await forgetInQueryThreads(this.dataDirOf(name));
-    this.write(this.read().filter((collection) => collection.name !== name));
+    await this.catalog.remove(name);
+    if (this.config.databaseUrl) await dropCollectionSchema(this.config.databaseUrl, name);
     rmSync(this.dataDirOf(name), { recursive: true, force: true });
     return true;
   }
@@ -161,7 +216,8 @@ export class CollectionRegistry {
 
   /** Records a collection's new embedder settings (idempotent). */
   private commitEmbedder(name: string, change: EmbedderChange): void {
-    this.write(this.read().map((collection) => (collection.name === name ? { ...collection, settings: { ...collection.settings, ...change } } : collection)));
+    const info = this.find(name);
+    if (info) void this.catalog.updateSettings(name, { ...info.settings, ...change });
   }
 
   async closeAll(): Promise<void> {

@@ -1,44 +1,45 @@
-// Background ingestion jobs: uploads and reindexing run one at a time (the machine has two cores and the server
-// keeps answering queries meanwhile), in arrival order, with a bounded queue. Each job's state is written to
-// KB_DATA_DIR/jobs/<id>.json as it changes, so that after a crash a restarted server reports jobs that were cut
-// short as failed (and their files, kept in KB_DATA_DIR/files, can be reindexed) instead of forgetting them.
+// The embedded job queue: uploads, reindexing and re-embedding run one at a time in this process (the machine has two
+// cores and the server keeps answering queries meanwhile), in arrival order, with a bounded queue. Each job's state is
+// written to KB_DATA_DIR/jobs/<id>.json as it changes, so that after a crash a restarted server reports jobs that were
+// cut short as failed (and their files, kept in KB_DATA_DIR/files, can be reindexed) instead of forgetting them.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KbError, describeError, storageError } from '../errors.ts';
+import type { Job, JobParameters, JobQueue, JobRunner, JobSpec } from './types.ts';
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
-
-export interface JobFile {
-  name: string;
-  status: 'pending' | 'added' | 'updated' | 'unchanged' | 'duplicate' | 'failed';
-  /** For a duplicate: the source of the document that already has this content. */
-  duplicateOf?: string;
-  error?: string;
-}
-
-export interface Job {
-  id: string;
-  kind: 'upload' | 'reindex' | 'reembed';
-  collection: string;
-  state: JobState;
-  progress: { done: number; total: number };
-  files: JobFile[];
-  error?: string;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-}
+export type { Job, JobFile, JobState } from './types.ts';
 
 /** Retry-After given when the queue is full (seconds). */
-const BUSY_RETRY_SECONDS = 30;
+export const BUSY_RETRY_SECONDS = 30;
 
-export type JobWork = (job: Job, update: () => void) => Promise<void>;
+export function busyError(waiting: number): KbError {
+  return new KbError('KB_ERR_BUSY', { details: `${waiting} jobs are waiting.`, retryAfter: BUSY_RETRY_SECONDS }, { extra: { retryAfter: BUSY_RETRY_SECONDS } });
+}
 
-export class JobQueue {
+/** A new job in its first state. */
+export function newJob(spec: JobSpec): Job {
+  return {
+    id: randomUUID(),
+    kind: spec.kind,
+    collection: spec.collection,
+    state: 'queued',
+    progress: { done: 0, total: spec.files.length },
+    files: spec.files.map((name) => ({ name, status: 'pending' })),
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** A job whose files all failed failed; otherwise it succeeded (each file says how it went). */
+export function finalState(job: Job): 'succeeded' | 'failed' {
+  return job.files.length > 0 && job.files.every((file) => file.status === 'failed') ? 'failed' : 'succeeded';
+}
+
+export class LocalJobQueue implements JobQueue {
   private readonly jobs = new Map<string, Job>();
-  private readonly pending: { job: Job; work: JobWork }[] = [];
+  private readonly pending: { job: Job; parameters: JobParameters }[] = [];
   private running = false;
+  private runner: JobRunner | undefined;
   private readonly directory: string;
 
   constructor(
@@ -84,49 +85,49 @@ export class JobQueue {
     return this.pending.length >= this.maxQueued;
   }
 
-  /** Throws KB_ERR_BUSY (503 with Retry-After) when the queue cannot take another job. */
-  assertAvailable(): void {
-    if (this.isFull()) throw new KbError('KB_ERR_BUSY', { details: `${this.pending.length} jobs are waiting.`, retryAfter: BUSY_RETRY_SECONDS }, { extra: { retryAfter: BUSY_RETRY_SECONDS } });
+  async assertAvailable(): Promise<void> {
+    if (this.isFull()) throw busyError(this.pending.length);
   }
 
-  get(id: string): Job | undefined {
+  async get(id: string): Promise<Job | undefined> {
     return this.jobs.get(id);
   }
 
-  submit(input: { kind: Job['kind']; collection: string; files: string[] }, work: JobWork): Job {
-    const job: Job = {
-      id: randomUUID(),
-      kind: input.kind,
-      collection: input.collection,
-      state: 'queued',
-      progress: { done: 0, total: input.files.length },
-      files: input.files.map((name) => ({ name, status: 'pending' })),
-      createdAt: new Date().toISOString(),
-    };
+  async submit(spec: JobSpec): Promise<Job> {
+    const job = newJob(spec);
     this.jobs.set(job.id, job);
     this.persist(job);
-    this.pending.push({ job, work });
+    this.pending.push({ job, parameters: spec.parameters ?? {} });
     void this.next();
-    return job;
+    return structuredClone(job);
   }
 
-  /** Resolves when every submitted job has finished (for tests and graceful shutdown). */
+  start(runner: JobRunner): void {
+    this.runner = runner;
+    void this.next();
+  }
+
   async idle(): Promise<void> {
-    while (this.running || this.pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (this.running || (this.runner && this.pending.length > 0)) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  async close(): Promise<void> {
+    await this.idle();
   }
 
   private async next(): Promise<void> {
-    if (this.running) return;
+    if (this.running || !this.runner) return;
     const item = this.pending.shift();
     if (!item) return;
     this.running = true;
-    const { job, work } = item;
+    const { job, parameters } = item;
     job.state = 'running';
     job.startedAt = new Date().toISOString();
+    job.attempts = 1;
     this.persist(job);
     try {
-      await work(job, () => this.persist(job));
-      job.state = job.files.length > 0 && job.files.every((file) => file.status === 'failed') ? 'failed' : 'succeeded';
+      await this.runner(job, parameters, async () => this.persist(job));
+      job.state = finalState(job);
     } catch (error) {
       job.state = 'failed';
       job.error = describeError(error);

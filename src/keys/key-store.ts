@@ -34,6 +34,39 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+export interface KeyInput {
+  scope: Scope;
+  collection?: string;
+  origins?: string[];
+  groups?: string[];
+  label?: string;
+  rateLimitPerMinute?: number;
+}
+
+/** A new key and its stored record, the input checked (wherever keys are kept). */
+export function newKeyRecord(input: KeyInput): { key: string; record: StoredKey } {
+  if (input.rateLimitPerMinute !== undefined && !(Number.isInteger(input.rateLimitPerMinute) && input.rateLimitPerMinute >= 1 && input.rateLimitPerMinute <= 100_000_000)) {
+    throw new Error(`the rate limit must be a whole number of requests per minute from 1 to 100000000, not ${input.rateLimitPerMinute}`);
+  }
+  if (input.scope === 'widget' && (!input.origins || input.origins.length === 0)) throw new Error('a widget key needs --origins (the page origins it may be used from)');
+  for (const origin of input.origins ?? []) if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`"${origin}" is not an origin like https://helpdesk.example.com`);
+  const prefix = input.scope === 'widget' ? 'pk' : input.scope === 'admin' ? 'kb_admin' : 'kb_query';
+  const key = `${prefix}_${randomBytes(24).toString('base64url')}`;
+  const hash = hashKey(key);
+  const record: StoredKey = {
+    id: hash.slice(0, 12),
+    hash,
+    scope: input.scope,
+    ...(input.collection ? { collection: input.collection } : {}),
+    ...(input.origins ? { origins: input.origins } : {}),
+    ...(input.groups && input.groups.length > 0 ? { groups: input.groups } : {}),
+    ...(input.label ? { label: input.label } : {}),
+    ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
+    createdAt: new Date().toISOString(),
+  };
+  return { key, record };
+}
+
 export class KeyStore {
   private readonly file: string;
   private cache: { mtimeMs: number; keys: StoredKey[] } | undefined;
@@ -68,28 +101,10 @@ export class KeyStore {
     return this.active().find((key) => key.hash === hash);
   }
 
-  create(input: { scope: Scope; collection?: string; origins?: string[]; groups?: string[]; label?: string; rateLimitPerMinute?: number }): { key: string; record: StoredKey } {
-    if (input.rateLimitPerMinute !== undefined && !(Number.isInteger(input.rateLimitPerMinute) && input.rateLimitPerMinute >= 1 && input.rateLimitPerMinute <= 100_000_000)) {
-      throw new Error(`the rate limit must be a whole number of requests per minute from 1 to 100000000, not ${input.rateLimitPerMinute}`);
-    }
-    if (input.scope === 'widget' && (!input.origins || input.origins.length === 0)) throw new Error('a widget key needs --origins (the page origins it may be used from)');
-    for (const origin of input.origins ?? []) if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`"${origin}" is not an origin like https://helpdesk.example.com`);
-    const prefix = input.scope === 'widget' ? 'pk' : input.scope === 'admin' ? 'kb_admin' : 'kb_query';
-    const key = `${prefix}_${randomBytes(24).toString('base64url')}`;
-    const hash = hashKey(key);
-    const record: StoredKey = {
-      id: hash.slice(0, 12),
-      hash,
-      scope: input.scope,
-      ...(input.collection ? { collection: input.collection } : {}),
-      ...(input.origins ? { origins: input.origins } : {}),
-      ...(input.groups && input.groups.length > 0 ? { groups: input.groups } : {}),
-      ...(input.label ? { label: input.label } : {}),
-      ...(input.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: input.rateLimitPerMinute } : {}),
-      createdAt: new Date().toISOString(),
-    };
-    this.write([...this.all(), record]);
-    return { key, record };
+  create(input: KeyInput): { key: string; record: StoredKey } {
+    const created = newKeyRecord(input);
+    this.write([...this.all(), created.record]);
+    return created;
   }
 
   revoke(id: string): boolean {

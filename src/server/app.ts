@@ -16,7 +16,8 @@ import { feedbackAdminRoutes, feedbackRoutes } from './routes/feedback.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import type { CollectionRegistry } from '../collections/registry.ts';
-import type { JobQueue } from '../jobs/jobs.ts';
+import type { JobQueue } from '../jobs/types.ts';
+import { jobRunner } from '../jobs/run-job.ts';
 import { LocalAnswerLog, LocalKeyDirectory, localComponents, type Components } from '../components.ts';
 import { Metrics, metricsPlugin } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -73,14 +74,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       ...(options.jobs ? { jobs: options.jobs } : {}),
       ...(options.registry ? { collections: options.registry } : {}),
     });
-  const { collections: registry, answers: feedback, jobs } = components;
+  const { collections: registry, answers: feedback, jobs, files } = components;
   holder.registry = registry;
   // Tests wait for background jobs through it.
   app.decorate('jobs', jobs);
-  const access = new Access(config, components.keys);
+  jobs.start(jobRunner({ knowledgeBaseOf: (collection) => holder.forCollection(collection), files, registry }));
+  const access = new Access(components.sessionSecret && !config.access.sessionSecret ? { ...config, access: { ...config.access, sessionSecret: components.sessionSecret } } : config, components.keys);
   app.addHook('onClose', async () => {
     await holder.ready;
-    await jobs.idle();
+    await jobs.close();
     await components.close();
     if (options.closeKnowledgeBase !== false) await holder.peek()?.close();
   });
@@ -118,15 +120,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   widgetBundle ??= buildWidget();
   await app.register(widgetRoutes, { bundle: await widgetBundle });
-  await app.register(healthRoutes, { holder });
+  await app.register(healthRoutes, { holder, components });
   await app.register(searchRoutes, { holder });
-  await app.register(askRoutes, { holder, feedback, metrics, access });
+  await app.register(askRoutes, { holder, feedback, metrics, access, files });
   await app.register(feedbackRoutes, { feedback });
   await app.register(feedbackAdminRoutes, { feedback });
   await app.register(widgetSessionRoutes, { access });
-  await app.register(openAiRoutes, { holder, feedback, registry, access });
-  await app.register(documentRoutes, { holder, jobs, config, access });
-  await app.register(collectionRoutes, { registry, jobs, config });
+  await app.register(openAiRoutes, { holder, feedback, registry, access, files });
+  await app.register(documentRoutes, { holder, jobs, files, config, access });
+  await app.register(collectionRoutes, { registry, jobs, files, config });
   app.addHook('onReady', async () => {
     if (access.openLocally) app.log.warn('no API key exists: the API is open to local clients without an Origin header (create keys with `npm run kb -- keys create`)');
   });

@@ -136,6 +136,16 @@ export const readyResponseSchema = z.object({
   storage: z
     .union([z.object({ backend: z.literal('embedded'), formatVersion: z.number().int() }), z.object({ backend: z.literal('postgresql'), schema: z.string(), schemaVersion: z.number().int() })])
     .optional(),
+  /** Where keys, jobs, collections and the answers log live; for PostgreSQL, the shared schema's migration state. */
+  sharedState: z
+    .object({
+      backend: z.enum(['embedded', 'postgresql']),
+      schemaVersion: z.number().int().optional(),
+      expectedSchemaVersion: z.number().int().optional(),
+      database: z.enum(['reachable', 'unreachable']).optional(),
+      message: z.string().optional(),
+    })
+    .optional(),
   message: z.string().optional(),
 });
 

@@ -494,3 +494,8 @@ export function schemaOf(collection: string): string {
   const name = `kb_${collection.replace(/-/g, '_')}`;
   return name.length <= 40 ? name : `${name.slice(0, 31)}_${createHash('sha256').update(collection).digest('hex').slice(0, 8)}`;
 }
+
+/** Drops a deleted collection's schema (its documents, chunks, postings and vectors). */
+export async function dropCollectionSchema(url: string, collection: string): Promise<void> {
+  await poolFor(url).query(`DROP SCHEMA IF EXISTS ${schemaOf(collection)} CASCADE`);
+}

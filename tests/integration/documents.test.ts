@@ -4,7 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.ts';
-import { JobQueue, type Job } from '../../src/jobs/jobs.ts';
+import { LocalJobQueue, type Job } from '../../src/jobs/jobs.ts';
 import { KeyStore } from '../../src/keys/key-store.ts';
 import { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { buildApp } from '../../src/server/app.ts';
@@ -178,25 +178,24 @@ describe('documents over HTTP', () => {
 describe('job queue', () => {
   it('runs one job at a time in order, refuses beyond the queue, and reports jobs a crash cut short', async () => {
     const dataDir = temporaryDirectory();
-    const queue = new JobQueue(dataDir, 1);
+    const queue = new LocalJobQueue(dataDir, 1);
     const order: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const first = queue.submit({ kind: 'upload', collection: 'default', files: ['a'] }, async (job) => {
-      order.push('first');
-      await gate;
+    queue.start(async (job) => {
+      order.push(job.files[0]!.name);
+      if (job.files[0]!.name === 'a') await gate;
       job.files[0]!.status = 'added';
     });
-    const second = queue.submit({ kind: 'upload', collection: 'default', files: ['b'] }, async (job) => {
-      order.push('second');
-      job.files[0]!.status = 'added';
-    });
+    const first = await queue.submit({ kind: 'upload', collection: 'default', files: ['a'] });
+    const second = await queue.submit({ kind: 'upload', collection: 'default', files: ['b'] });
     assert.equal(queue.isFull(), true);
+    await assert.rejects(queue.assertAvailable(), /busy|waiting/i);
     release();
     await queue.idle();
-    assert.deepEqual(order, ['first', 'second']);
-    assert.equal(queue.get(first.id)?.state, 'succeeded');
-    assert.equal(queue.get(second.id)?.state, 'succeeded');
+    assert.deepEqual(order, ['a', 'b']);
+    assert.equal((await queue.get(first.id))?.state, 'succeeded');
+    assert.equal((await queue.get(second.id))?.state, 'succeeded');
 
     // A job file left "running" by a process that died is reported as failed by the next one.
     mkdirSync(path.join(dataDir, 'jobs'), { recursive: true });
@@ -210,9 +209,9 @@ describe('job queue', () => {
       createdAt: new Date().toISOString(),
     };
     writeFileSync(path.join(dataDir, 'jobs', `${stale.id}.json`), JSON.stringify(stale));
-    const restarted = new JobQueue(dataDir, 1);
-    assert.equal(restarted.get(stale.id)?.state, 'failed');
-    assert.match(restarted.get(stale.id)?.error ?? '', /stopped before this job finished/);
+    const restarted = new LocalJobQueue(dataDir, 1);
+    assert.equal((await restarted.get(stale.id))?.state, 'failed');
+    assert.match((await restarted.get(stale.id))?.error ?? '', /stopped before this job finished/);
     assert.ok(loadConfig({}).uploads.maxQueuedJobs >= 1);
   });
 });

@@ -220,7 +220,8 @@ export const accessPlugin = fp(async (app: FastifyInstance, options: { access: A
   });
   await app.register(rateLimit, {
     // Counters shared by every node when the deployment gives a store (src/components.ts); else in this process.
-    ...(options.rateLimitStore ? { store: options.rateLimitStore as never } : {}),
+    // A shared store that cannot be reached for a moment lets requests through rather than fail them.
+    ...(options.rateLimitStore ? { store: options.rateLimitStore as never, skipOnError: true } : {}),
     max: (request) => access.rateLimitOf(request),
     timeWindow: 60_000,
     hook: 'preHandler',

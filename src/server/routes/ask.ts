@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { randomUUID } from 'node:crypto';
 import { citationOf } from '../../answer/answerer.ts';
 import type { AnswerLog } from '../../components.ts';
+import type { OriginalFiles } from '../../files/original-files.ts';
 import type { Metrics } from '../metrics.ts';
 import { KbError, describeError, isKbError } from '../../errors.ts';
 import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schemas.ts';
@@ -19,7 +20,10 @@ function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: AnswerLog; metrics: Metrics; access: Access }> = async (app, { holder, feedback, metrics, access }) => {
+export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: AnswerLog; metrics: Metrics; access: Access; files: OriginalFiles }> = async (
+  app,
+  { holder, feedback, metrics, access, files },
+) => {
   app.post(
     '/v1/ask',
     {
@@ -36,7 +40,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
       const { primary: knowledgeBase, others, names } = await holder.forRequest(collection, collections);
       const scope = readScopeOf(request, names);
       const asked = names.map((name, index) => ({ name, knowledgeBase: index === 0 ? knowledgeBase : others[index - 1]! }));
-      const linked = (citations: Citation[]) => withFileLinks(citations, asked, access.fileLinks);
+      const linked = (citations: Citation[]) => withFileLinks(citations, asked, access.fileLinks, files);
       // Refused before any event is sent, so the client gets a plain 503 with Retry-After.
       if (knowledgeBase.model) knowledgeBase.modelLimit.assertAvailable();
       const wantsStream = stream ?? /text\/event-stream/.test(request.headers.accept ?? '');

@@ -4,7 +4,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { collectionSettingsSchema, type CollectionRegistry } from '../../collections/registry.ts';
 import { KbError } from '../../errors.ts';
-import type { JobQueue } from '../../jobs/jobs.ts';
+import type { JobQueue } from '../../jobs/types.ts';
+import type { OriginalFiles } from '../../files/original-files.ts';
 import { errorResponseSchema } from '../schemas.ts';
 import type { Config } from '../../config.ts';
 import { isModelInstalled } from '../../embed/transformers.ts';
@@ -18,7 +19,10 @@ const collectionSchema = z.object({
   embedder: z.string().optional(),
 });
 
-export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegistry; jobs: JobQueue; config: Readonly<Config> }> = async (app, { registry, jobs, config }) => {
+export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegistry; jobs: JobQueue; files: OriginalFiles; config: Readonly<Config> }> = async (
+  app,
+  { registry, jobs, files, config },
+) => {
   const describe = async (name: string) => {
     const info = registry.find(name)!;
     const knowledgeBase = await registry.get(name).catch(() => undefined);
@@ -96,14 +100,9 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
           details: `body.embeddingModel: the model ${model} is not installed in ${config.modelsDir} (see the README, "Installing a real embedding model"); installed models are sub-folders there`,
         });
       }
-      jobs.assertAvailable();
+      await jobs.assertAvailable();
       const change = { embedder: request.body.embedder, ...(request.body.embeddingModel ? { embeddingModel: request.body.embeddingModel } : {}) };
-      const job = jobs.submit({ kind: 'reembed', collection, files: [] }, async (current, update) => {
-        await registry.switchEmbedder(collection, change, current.id, (done, total) => {
-          current.progress = { done, total };
-          update();
-        });
-      });
+      const job = await jobs.submit({ kind: 'reembed', collection, files: [], parameters: { embedderChange: change } });
       return reply
         .status(202)
         .header('location', `/v1/jobs/${job.id}`)
@@ -124,6 +123,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
     },
     async (request, reply) => {
       if (!(await registry.delete(request.params.collection))) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: request.params.collection });
+      await files.removeCollection(request.params.collection);
       return reply.status(204).send(null);
     },
   );

@@ -1,27 +1,25 @@
 // Documents over HTTP: upload files (multipart) or text (JSON), list, read, delete, reindex; ingestion runs as a
 // background job (GET /v1/jobs/:id) while the server keeps answering. Uploads are checked by content (magic bytes),
-// not only by name, and kept in KB_DATA_DIR/files so that a reindex can parse them again.
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// not only by name, and kept (files/original-files.ts) so that a reindex can parse them again, on any node.
+import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { KnowledgeBase } from '../../knowledge-base.ts';
 import type { DocumentRecord } from '../../store/types.ts';
 import { assertCollectionAllowed, readScopeOf, type Access } from '../access/access.ts';
 import { READ_EVERYTHING, mayRead, type ReadScope } from '../../retrieve/read-scope.ts';
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
-import { KbError, describeError, isKbError } from '../../errors.ts';
+import { KbError, isKbError } from '../../errors.ts';
 import { checkContent, formatByExtension } from '../../ingest/parsers/index.ts';
-import type { Job, JobQueue } from '../../jobs/jobs.ts';
+import type { OriginalFiles } from '../../files/original-files.ts';
+import type { DocumentOverrides } from '../../ingest/pipeline.ts';
+import type { JobQueue } from '../../jobs/types.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { errorResponseSchema } from '../schemas.ts';
 import { originalFileOf } from './citation-links.ts';
-
-/** Worker threads of an ingestion job (unless KB_INGEST_THREADS says otherwise): one keeps the event loop free. */
-const SERVER_INGEST_THREADS = 1;
 
 const collectionParams = z.object({ collection: z.string().min(1).max(64) });
 const documentParams = collectionParams.extend({ documentId: z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters') });
@@ -66,7 +64,18 @@ const jobSchema = z.object({
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  worker: z.string().optional().describe('the node that runs or ran the job'),
+  attempts: z.number().int().optional().describe('times a worker took the job: above 1 when another node took it over after its worker stopped'),
 });
+
+/** An upload's metadata as the defaults of its documents. */
+function documentDefaultsOf(metadata: z.infer<typeof metadataSchema>): DocumentOverrides {
+  return {
+    ...(metadata.tags || metadata.department ? { metadata: { ...(metadata.tags ? { tags: metadata.tags } : {}), ...(metadata.department ? { department: metadata.department } : {}) } } : {}),
+    ...(metadata.groups ? { groups: metadata.groups } : {}),
+    ...(metadata.url ? { url: metadata.url } : {}),
+  };
+}
 
 function toDocumentResponse(document: DocumentRecord): z.infer<typeof documentSchema> {
   return {
@@ -103,45 +112,15 @@ const originalContentTypes: Record<DocumentRecord['format'], { type: string; inl
   text: { type: 'text/plain; charset=utf-8', inline: true },
 };
 
-export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; config: Readonly<Config>; access: Access }> = async (app, { holder, jobs, config, access }) => {
+export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; files: OriginalFiles; config: Readonly<Config>; access: Access }> = async (
+  app,
+  { holder, jobs, files, config, access },
+) => {
   await app.register(multipart, { limits: { fileSize: config.uploads.maxBytes, files: config.uploads.maxFiles, fields: 10, parts: config.uploads.maxFiles + 10 } });
 
-  /** Uploaded files of a collection, kept for reindexing. */
-  const filesDirOf = (knowledgeBase: KnowledgeBase) => {
-    const directory = path.join(knowledgeBase.config.dataDir, 'files');
-    mkdirSync(directory, { recursive: true });
-    return directory;
-  };
   const knowledgeBaseFor = async (request: FastifyRequest, collection: string) => {
     assertCollectionAllowed(request, collection);
     return holder.forCollection(collection);
-  };
-
-  /** Ingests stored files one by one, recording each file's outcome on the job. */
-  const ingestFiles = (knowledgeBase: KnowledgeBase, names: string[], force: boolean, metadata?: z.infer<typeof metadataSchema>) => async (job: Job, update: () => void) => {
-    const documentDefaults = metadata
-      ? {
-          ...(metadata.tags || metadata.department ? { metadata: { ...(metadata.tags ? { tags: metadata.tags } : {}), ...(metadata.department ? { department: metadata.department } : {}) } } : {}),
-          ...(metadata.groups ? { groups: metadata.groups } : {}),
-          ...(metadata.url ? { url: metadata.url } : {}),
-        }
-      : undefined;
-    const filesDir = filesDirOf(knowledgeBase);
-    for (const [index, name] of names.entries()) {
-      const entry = job.files[index]!;
-      try {
-        // Parsed in a worker thread: queries keep answering while a large upload is read.
-        const summary = await knowledgeBase.ingest([path.join(filesDir, name)], { baseDir: filesDir, force, threads: SERVER_INGEST_THREADS, ...(documentDefaults ? { documentDefaults } : {}) });
-        if (summary.failed.length > 0) Object.assign(entry, { status: 'failed', error: summary.failed[0]!.reason });
-        else if (summary.duplicates.length > 0) Object.assign(entry, { status: 'duplicate', duplicateOf: summary.duplicates[0]!.duplicateOf });
-        else entry.status = summary.added > 0 ? 'added' : summary.updated > 0 ? 'updated' : 'unchanged';
-      } catch (error) {
-        Object.assign(entry, { status: 'failed', error: describeError(error) });
-        if (isKbError(error) && error.status >= 500) throw error;
-      }
-      job.progress.done = index + 1;
-      update();
-    }
   };
 
   app.post(
@@ -165,9 +144,10 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       },
     },
     async (request, reply) => {
-      const knowledgeBase = await knowledgeBaseFor(request, request.params.collection);
-      const filesDir = filesDirOf(knowledgeBase);
-      jobs.assertAvailable();
+      const { collection } = request.params;
+      await knowledgeBaseFor(request, collection);
+      const stagingDir = files.stagingDirectory(collection);
+      await jobs.assertAvailable();
       const names: string[] = [];
       let metadata: z.infer<typeof metadataSchema> | undefined;
       if (request.isMultipart()) {
@@ -192,7 +172,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
             const extension = path.extname(name).toLowerCase();
             if (!(extension in formatByExtension))
               throw new KbError('KB_ERR_UPLOAD_REJECTED', { details: `${name}: the extension "${extension || '(none)'}" is not one of ${Object.keys(formatByExtension).join(', ')}` });
-            const temporary = path.join(filesDir, `.${name}.${request.id}.partial`);
+            const temporary = path.join(stagingDir, `.${name}.${request.id}.partial`);
             saved.push(temporary);
             await pipeline(part.file, createWriteStream(temporary));
             if (part.file.truncated) throw new KbError('KB_ERR_BODY_TOO_LARGE', { limit: config.uploads.maxBytes });
@@ -201,7 +181,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
             names.push(name);
           }
           if (names.length === 0) throw new KbError('KB_ERR_VALIDATION', { details: 'the multipart request has no file' });
-          names.forEach((name, index) => renameSync(saved[index]!, path.join(filesDir, name)));
+          for (const [index, name] of names.entries()) await files.keep(collection, name, saved[index]!);
         } catch (error) {
           for (const file of saved) rmSync(file, { force: true });
           // The client may still be sending the rest of a refused upload: close the connection after the answer
@@ -222,11 +202,14 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         }
         // Text documents are kept as files too, so that they reindex like any other.
         const name = safeFileName(`${parsed.data.title.replace(/[/\\]/g, '-').slice(0, 120)}.txt`);
-        writeFileSync(path.join(filesDir, name), `${parsed.data.title}\n\n${parsed.data.text}\n`);
+        const staged = path.join(stagingDir, `.${name}.${request.id}.partial`);
+        writeFileSync(staged, `${parsed.data.title}\n\n${parsed.data.text}\n`);
+        await files.keep(collection, name, staged);
         names.push(name);
         metadata = parsed.data.metadata;
       }
-      const job = jobs.submit({ kind: 'upload', collection: request.params.collection, files: names }, ingestFiles(knowledgeBase, names, false, metadata));
+      const documentDefaults = metadata ? documentDefaultsOf(metadata) : undefined;
+      const job = await jobs.submit({ kind: 'upload', collection, files: names, parameters: documentDefaults ? { documentDefaults } : {} });
       return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
     },
   );
@@ -295,7 +278,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       const knowledgeBase = await holder.forCollection(collection);
       const document = await knowledgeBase.storage.documents.getDocumentByKey(documentId);
       if (!document || !mayRead(scope, document.groups)) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
-      const file = originalFileOf(knowledgeBase, document);
+      const file = await originalFileOf(files, collection, document);
       if (!file) throw new KbError('KB_ERR_FILE_UNAVAILABLE', { documentId, details: `it was given as text, or ${document.source} was moved since it was indexed` });
       const { type, inline } = originalContentTypes[document.format];
       return (
@@ -307,7 +290,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
           // An HTML original opens as a document of no origin, without scripts: it cannot act as this server's page.
           .header('content-security-policy', 'sandbox')
           // A stream is sent as it is (Fastify serializes no stream); the error schemas above are what the type knows.
-          .send(createReadStream(file) as never)
+          .send(file as never)
       );
     },
   );
@@ -328,9 +311,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       await knowledgeBase.storage.documents.deleteDocument(document.source);
       await knowledgeBase.storage.flush();
       // An uploaded file goes too; a file ingested from elsewhere on disk is not ours to delete.
-      const filesDir = filesDirOf(knowledgeBase);
-      const stored = path.join(filesDir, document.source);
-      if (path.dirname(stored) === filesDir && existsSync(stored) && statSync(stored).isFile()) rmSync(stored);
+      await files.remove(request.params.collection, document.source);
       return reply.status(204).send(null);
     },
   );
@@ -347,11 +328,12 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       },
     },
     async (request, reply) => {
-      const knowledgeBase = await knowledgeBaseFor(request, request.params.collection);
-      const filesDir = filesDirOf(knowledgeBase);
-      jobs.assertAvailable();
-      const names = (await knowledgeBase.storage.documents.listDocuments()).map((document) => document.source).filter((source) => !source.includes('/') && existsSync(path.join(filesDir, source)));
-      const job = jobs.submit({ kind: 'reindex', collection: request.params.collection, files: names }, ingestFiles(knowledgeBase, names, true));
+      const { collection } = request.params;
+      const knowledgeBase = await knowledgeBaseFor(request, collection);
+      await jobs.assertAvailable();
+      const kept = new Set(await files.names(collection));
+      const names = (await knowledgeBase.storage.documents.listDocuments()).map((document) => document.source).filter((source) => kept.has(source));
+      const job = await jobs.submit({ kind: 'reindex', collection, files: names, parameters: { force: true } });
       return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
     },
   );
@@ -368,7 +350,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       },
     },
     async (request) => {
-      const job = jobs.get(request.params.jobId);
+      const job = await jobs.get(request.params.jobId);
       if (!job) throw new KbError('KB_ERR_UNKNOWN_JOB', { jobId: request.params.jobId });
       return job;
     },

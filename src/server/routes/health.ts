@@ -2,8 +2,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { healthResponseSchema, readyResponseSchema } from '../schemas.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+import type { Components } from '../../components.ts';
+import { describeError } from '../../errors.ts';
 
-export const healthRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }> = async (app, { holder }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; components: Components }> = async (app, { holder, components }) => {
   app.get('/healthz', { schema: { tags: ['health'], summary: 'Liveness', response: { 200: healthResponseSchema } } }, async () => ({ status: 'ok' as const }));
 
   app.get(
@@ -15,6 +17,13 @@ export const healthRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
         const message = holder.failureMessage;
         return reply.status(503).send({ status: holder.state === 'failed' ? ('failed' as const) : ('loading' as const), ...(message ? { message } : {}) });
       }
+      // A node whose database cannot be reached is not ready: a load balancer sends its requests to the others.
+      let sharedState;
+      try {
+        sharedState = await components.describe();
+      } catch (error) {
+        return reply.status(503).send({ status: 'failed' as const, sharedState: { backend: 'postgresql' as const, database: 'unreachable' as const, message: describeError(error) } });
+      }
       const statistics = await knowledgeBase.storage.keywords.statistics();
       return {
         status: 'ready' as const,
@@ -23,6 +32,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
         embedder: knowledgeBase.embedder.id,
         answerer: knowledgeBase.model?.id ?? 'extractive',
         storage: await knowledgeBase.storage.describe(),
+        sharedState,
       };
     },
   );

@@ -10,6 +10,7 @@ import { KbError, isKbError } from '../../errors.ts';
 import type { AnswerLog } from '../../components.ts';
 import { countTokens } from '../../text/tokenize.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
+import type { OriginalFiles } from '../../files/original-files.ts';
 import type { CollectionRegistry } from '../../collections/registry.ts';
 import { readScopeOf, type Access } from '../access/access.ts';
 import { withFileLinks } from './citation-links.ts';
@@ -52,9 +53,9 @@ function textOf(content: z.infer<typeof contentSchema> | null | undefined): stri
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
 }
 
-export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: AnswerLog; registry: CollectionRegistry; access: Access }> = async (
+export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: AnswerLog; registry: CollectionRegistry; access: Access; files: OriginalFiles }> = async (
   app,
-  { holder, feedback, registry, access },
+  { holder, feedback, registry, access, files },
 ) => {
   app.get(
     '/v1/models',
@@ -116,7 +117,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           model: body.model,
           choices: [{ index: 0, message: { role: 'assistant' as const, content: result.answer }, finish_reason: 'stop' }],
           usage: usageOf(result.answer),
-          citations: await withFileLinks(result.citations, [{ name: collection, knowledgeBase }], access.fileLinks),
+          citations: await withFileLinks(result.citations, [{ name: collection, knowledgeBase }], access.fileLinks, files),
           kb: { answerId, answerable: result.answerable, kind: result.kind, confidence: result.confidence },
         };
       }
@@ -135,7 +136,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
             await feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
             reply.raw.write(
               chunk({}, 'stop', {
-                citations: await withFileLinks(part.result.citations, [{ name: collection, knowledgeBase }], access.fileLinks),
+                citations: await withFileLinks(part.result.citations, [{ name: collection, knowledgeBase }], access.fileLinks, files),
                 kb: { answerId, answerable: part.result.answerable, kind: part.result.kind, confidence: part.result.confidence },
               }),
             );

@@ -1,0 +1,50 @@
+// How this node does each kind of job, whichever node accepted it: an upload or a reindex parses the collection's kept
+// files one by one (a job taken over from a stopped worker goes on from its first pending file), a re-embedding
+// switches the collection's embedder.
+import type { CollectionRegistry } from '../collections/registry.ts';
+import { describeError, isKbError } from '../errors.ts';
+import type { OriginalFiles } from '../files/original-files.ts';
+import type { KnowledgeBase } from '../knowledge-base.ts';
+import type { JobRunner } from './types.ts';
+
+/** Worker threads of an ingestion job (unless KB_INGEST_THREADS says otherwise): one keeps the event loop free. */
+const SERVER_INGEST_THREADS = 1;
+
+export function jobRunner(options: { knowledgeBaseOf: (collection: string) => Promise<KnowledgeBase>; files: OriginalFiles; registry: CollectionRegistry }): JobRunner {
+  const { knowledgeBaseOf, files, registry } = options;
+  return async (job, parameters, update) => {
+    if (job.kind === 'reembed') {
+      await registry.switchEmbedder(job.collection, parameters.embedderChange ?? {}, job.id, (done, total) => {
+        job.progress = { done, total };
+        void update();
+      });
+      return;
+    }
+    const knowledgeBase = await knowledgeBaseOf(job.collection);
+    for (const [index, entry] of job.files.entries()) {
+      if (entry.status !== 'pending') continue;
+      try {
+        const copy = await files.localCopy(job.collection, entry.name);
+        if (!copy) {
+          Object.assign(entry, { status: 'failed', error: 'the uploaded file is no longer kept (deleted since)' });
+        } else {
+          // Parsed in a worker thread: queries keep answering while a large upload is read.
+          const summary = await knowledgeBase.ingest([copy.path], {
+            baseDir: copy.directory,
+            force: parameters.force ?? false,
+            threads: SERVER_INGEST_THREADS,
+            ...(parameters.documentDefaults ? { documentDefaults: parameters.documentDefaults } : {}),
+          });
+          if (summary.failed.length > 0) Object.assign(entry, { status: 'failed', error: summary.failed[0]!.reason });
+          else if (summary.duplicates.length > 0) Object.assign(entry, { status: 'duplicate', duplicateOf: summary.duplicates[0]!.duplicateOf });
+          else entry.status = summary.added > 0 ? 'added' : summary.updated > 0 ? 'updated' : 'unchanged';
+        }
+      } catch (error) {
+        Object.assign(entry, { status: 'failed', error: describeError(error) });
+        if (isKbError(error) && error.status >= 500) throw error;
+      }
+      job.progress.done = index + 1;
+      await update();
+    }
+  };
+}
