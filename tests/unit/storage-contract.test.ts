@@ -1,7 +1,8 @@
 // The storage seams' contract (store/types.ts), written against the interfaces only, so that every backend runs the
 // same suite: the embedded one (SQLite + index files) and PostgreSQL, each with and without vectors. PostgreSQL is a
 // real wire-protocol server with the real pgvector extension: PGlite served over a socket by pglite-socket, started
-// by this test and reached through `pg` as a production server would be (one server, a fresh schema per storage).
+// by this test and reached through `pg` as a production server would be (one server, a fresh schema per storage),
+// and Debian's own PostgreSQL server without the extension (tests/helpers/debian-postgres.ts).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
@@ -13,28 +14,36 @@ import { LocalStorage } from '../../src/store/local-storage.ts';
 import type { ChunkInput, DocumentInput, Storage } from '../../src/store/types.ts';
 import { indexTerms } from '../../src/text/tokenize.ts';
 import { startPostgres } from '../helpers/postgres.ts';
+import { startDebianPostgres } from '../helpers/debian-postgres.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
 
 const embedder = new BuiltinEmbedder();
 const bm25 = { k1: 0.9, b: 0.4 };
 
-let postgres: Promise<{ pool: pg.Pool; stop(): Promise<void> }> | undefined;
-/** One PGlite server for the file, started on first use. */
-function postgresServer() {
-  postgres ??= (async () => {
-    const server = await startPostgres();
-    const pool = new pg.Pool({ connectionString: server.url, max: 4 });
-    return {
-      pool,
-      async stop() {
-        await pool.end();
-        await server.stop();
-      },
-    };
-  })();
-  return postgres;
+type Server = Promise<{ pool: pg.Pool; stop(): Promise<void> }>;
+const servers = new Map<string, Server>();
+/** One server of each kind for the file, started on first use. */
+function postgresServer(kind: 'pglite' | 'debian'): Server {
+  let server = servers.get(kind);
+  if (!server) {
+    server = (async () => {
+      const started = kind === 'pglite' ? await startPostgres() : await startDebianPostgres();
+      const pool = new pg.Pool({ connectionString: started.url, max: 4 });
+      return {
+        pool,
+        async stop() {
+          await pool.end();
+          await started.stop();
+        },
+      };
+    })();
+    servers.set(kind, server);
+  }
+  return server;
 }
-after(async () => postgres && (await (await postgres).stop()));
+after(async () => {
+  for (const server of servers.values()) await (await server).stop();
+});
 
 /** A fresh schema per data folder: the same folder opens the same schema (two instances over one knowledge base). */
 const schemas = new Map<string, string>();
@@ -46,12 +55,18 @@ const backends: { name: string; vectorsSearched: boolean; open(dataDir: string):
   {
     name: 'PostgreSQL (PGlite + pgvector over a socket), vectors indexed',
     vectorsSearched: true,
-    open: async (dataDir) => PostgresStorage.open({ pool: (await postgresServer()).pool, schema: schemaFor(dataDir), embedder, vectors: 'indexed' }),
+    open: async (dataDir) => PostgresStorage.open({ pool: (await postgresServer('pglite')).pool, schema: schemaFor(dataDir), embedder, vectors: 'indexed' }),
   },
   {
     name: 'PostgreSQL (PGlite over a socket), no vectors kept',
     vectorsSearched: false,
-    open: async (dataDir) => PostgresStorage.open({ pool: (await postgresServer()).pool, schema: schemaFor(dataDir), embedder, vectors: 'none' }),
+    open: async (dataDir) => PostgresStorage.open({ pool: (await postgresServer('pglite')).pool, schema: schemaFor(dataDir), embedder, vectors: 'none' }),
+  },
+  {
+    // Debian 12 packages no pgvector: the parts of the suite that need no vectors, on the server a deployment runs.
+    name: "PostgreSQL (Debian's server, no pgvector), no vectors kept",
+    vectorsSearched: false,
+    open: async (dataDir) => PostgresStorage.open({ pool: (await postgresServer('debian')).pool, schema: schemaFor(dataDir), embedder, vectors: 'none' }),
   },
 ];
 
@@ -170,3 +185,13 @@ for (const backend of backends) {
     });
   });
 }
+
+describe("PostgreSQL without pgvector (Debian's server)", () => {
+  it('refuses a knowledge base whose vectors are searched, with the reason and the way out, and creates nothing', async () => {
+    const { pool } = await postgresServer('debian');
+    const schema = `kb_${randomBytes(6).toString('hex')}`;
+    await assert.rejects(PostgresStorage.open({ pool, schema, embedder, vectors: 'indexed' }), /pgvector.*install it, or use the built-in embedder/s);
+    const { rows } = await pool.query<{ exists: boolean }>(`SELECT to_regnamespace($1) IS NOT NULL AS exists`, [schema]);
+    assert.equal(rows[0]!.exists, false);
+  });
+});
