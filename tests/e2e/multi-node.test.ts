@@ -1,0 +1,222 @@
+// Two API server processes on different ports sharing one database (Debian's PostgreSQL, started by the test): any
+// node serves any request. An upload accepted by one is searchable through the other as soon as its job commits, and
+// its original is served by both; a key revoked is refused by every node within seconds; a collection created or
+// deleted on one is seen by the other; a widget session minted by one is valid on the other; a job whose worker is
+// killed with SIGKILL is taken over and finished by the other node; one node restarts under load while the other
+// fails no request.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import autocannon from 'autocannon';
+import { closeDatabasePools } from '../../src/store/postgres-storage.ts';
+import { runCli, startServer, type ServerProcess } from '../helpers/child-process.ts';
+import { startDebianPostgres } from '../helpers/debian-postgres.ts';
+import type { TestPostgres } from '../helpers/postgres.ts';
+import { temporaryDirectory } from '../helpers/temp.ts';
+
+/** Seconds a node holds a job without renewing it: short here so that a takeover happens within the test. */
+const LEASE_SECONDS = 5;
+
+interface JobBody {
+  id: string;
+  state: string;
+  progress: { done: number; total: number };
+  files: { name: string; status: string }[];
+  worker?: string;
+  attempts?: number;
+}
+
+describe('several API nodes over one PostgreSQL database', () => {
+  let postgres: TestPostgres;
+  let environment: Record<string, string>;
+  const nodes: ServerProcess[] = [];
+  let admin: string;
+
+  const nodeEnvironment = () => ({ ...environment, KB_DATA_DIR: temporaryDirectory(), KB_QUERY_THREADS: '0', KB_LOG_LEVEL: 'info' });
+  const cli = (arguments_: string[]) => {
+    const result = runCli([...arguments_, '--json'], environment);
+    assert.equal(result.status, 0, result.stderr);
+    return JSON.parse(result.stdout) as { key: string; id: string };
+  };
+  const call = async (node: ServerProcess, method: string, route: string, body?: unknown, key = admin, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${node.url}${route}`, {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json().catch(() => undefined)) as Record<string, unknown> };
+  };
+  const search = async (node: ServerProcess, query: string, collection = 'default', key = admin) => {
+    const { status, body } = await call(node, 'POST', '/v1/search', { query, collection, topK: 3 }, key);
+    return { status, sources: status === 200 ? (body['results'] as { source: string }[]).map((result) => result.source) : [] };
+  };
+  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> => {
+    const started = Date.now();
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  const finishedJob = (node: ServerProcess, id: string) =>
+    waitFor(`job ${id}`, async () => {
+      const { body } = await call(node, 'GET', `/v1/jobs/${id}`);
+      const job = body as unknown as JobBody;
+      return job.state === 'succeeded' || job.state === 'failed' ? job : undefined;
+    });
+
+  before(async () => {
+    postgres = await startDebianPostgres();
+    environment = { KB_DATABASE_URL: postgres.url, KB_EMBEDDER: 'builtin', KB_JOB_LEASE_SECONDS: String(LEASE_SECONDS), KB_DATA_DIR: temporaryDirectory() };
+    admin = cli(['keys', 'create', '--scope', 'admin', '--rate-limit', '100000000']).key;
+    // Started together: both migrate the shared schema at once, under the advisory lock.
+    nodes.push(...(await Promise.all([startServer(nodeEnvironment()), startServer(nodeEnvironment())])));
+    for (const node of nodes) assert.equal((await fetch(`${node.url}/readyz`)).status, 200, node.output());
+  });
+  after(async () => {
+    for (const node of nodes) node.child.kill('SIGKILL');
+    await closeDatabasePools();
+    await postgres?.stop();
+  });
+
+  it('reports the database and its migration on every node', async () => {
+    for (const node of nodes) {
+      const ready = (await (await fetch(`${node.url}/readyz`)).json()) as { storage: { backend: string; schemaVersion: number }; sharedState: Record<string, unknown> };
+      assert.equal(ready.storage.backend, 'postgresql');
+      assert.deepEqual(ready.sharedState, { backend: 'postgresql', schemaVersion: 1, expectedSchemaVersion: 1, database: 'reachable' });
+    }
+    const status = runCli(['status', '--json'], environment);
+    assert.equal(status.status, 0, status.stderr);
+    const report = JSON.parse(status.stdout) as { sharedSchemaVersion: number; collections: { name: string; schemaVersion: number }[] };
+    assert.equal(report.sharedSchemaVersion, 1);
+    assert.deepEqual(
+      report.collections.map((collection) => [collection.name, collection.schemaVersion]),
+      [['default', 1]],
+    );
+  });
+
+  it('searches on one node what was uploaded through the other, and serves its original from both', async () => {
+    const [first, second] = nodes as [ServerProcess, ServerProcess];
+    const upload = await call(first, 'POST', '/v1/collections/default/documents', {
+      title: 'Forklift charging',
+      text: 'Forklift batteries charge overnight in bay 7; the charger shows code F-31 when the cell is too warm.',
+    });
+    assert.equal(upload.status, 202);
+    // The job is in the database: the other node reports it too.
+    const job = await finishedJob(second, (upload.body['job'] as { id: string }).id);
+    assert.equal(job.state, 'succeeded');
+    // No waiting: every read goes to the database, so the commit that ended the job made it searchable everywhere.
+    assert.deepEqual((await search(second, 'forklift charger code F-31')).sources.slice(0, 1), ['Forklift charging.txt']);
+    const documents = await call(second, 'GET', '/v1/collections/default/documents');
+    const document = (documents.body['documents'] as { id: string; source: string }[]).find((entry) => entry.source === 'Forklift charging.txt')!;
+    for (const node of nodes) {
+      const original = await fetch(`${node.url}/v1/collections/default/documents/${document.id}/file`, { headers: { authorization: `Bearer ${admin}` } });
+      assert.equal(original.status, 200);
+      assert.match(await original.text(), /bay 7/);
+    }
+  });
+
+  it('refuses a revoked key on every node within seconds, and honours a widget session minted by another node', async () => {
+    const [first, second] = nodes as [ServerProcess, ServerProcess];
+    const query = cli(['keys', 'create', '--scope', 'query']);
+    // A key created elsewhere is known to both nodes within a second or so.
+    await waitFor(
+      'the new key on both nodes',
+      async () => ((await search(first, 'forklift', 'default', query.key)).status === 200 && (await search(second, 'forklift', 'default', query.key)).status === 200 ? true : undefined),
+      5_000,
+    );
+    const revokedAt = Date.now();
+    const revoked = runCli(['keys', 'revoke', query.id], environment);
+    assert.equal(revoked.status, 0, revoked.stderr);
+    await waitFor(
+      'the revoked key refused on both nodes',
+      async () => ((await search(first, 'forklift', 'default', query.key)).status === 401 && (await search(second, 'forklift', 'default', query.key)).status === 401 ? true : undefined),
+      5_000,
+    );
+    assert.ok(Date.now() - revokedAt < 5_000);
+
+    const origin = 'https://portal.example';
+    const widget = cli(['keys', 'create', '--scope', 'widget', '--origins', origin]);
+    const session = await waitFor('a widget session', async () => {
+      const minted = await call(first, 'POST', '/v1/widget/session', { key: widget.key }, '', { origin });
+      return minted.status === 201 ? (minted.body['token'] as string) : undefined;
+    });
+    const asked = await call(second, 'POST', '/v1/ask', { question: 'What does charger code F-31 mean?' }, session, { origin });
+    assert.equal(asked.status, 200, JSON.stringify(asked.body));
+  });
+
+  it('sees a collection created on one node from the other, and its deletion', async () => {
+    const [first, second] = nodes as [ServerProcess, ServerProcess];
+    assert.equal((await call(first, 'POST', '/v1/collections', { name: 'hr' })).status, 201);
+    const upload = await waitFor('the collection on the other node', async () => {
+      const response = await call(second, 'POST', '/v1/collections/hr/documents', { title: 'Leave policy', text: 'Employees take 15 days of paid annual leave; requests go through the HR portal.' });
+      return response.status === 202 ? response : undefined;
+    });
+    assert.equal((await finishedJob(first, (upload.body['job'] as { id: string }).id)).state, 'succeeded');
+    assert.deepEqual((await search(first, 'paid annual leave days', 'hr')).sources, ['Leave policy.txt']);
+    assert.equal((await call(second, 'DELETE', '/v1/collections/hr')).status, 204);
+    await waitFor('the deletion on the other node', async () => ((await search(first, 'annual leave', 'hr')).status === 404 ? true : undefined), 5_000);
+  });
+
+  it('finishes on the other node a job whose worker was killed with SIGKILL', async () => {
+    // Files big enough that the job runs for several seconds: it is killed with most of them still to do.
+    const form = new FormData();
+    const total = 10;
+    for (let index = 0; index < total; index++) {
+      const sections = Array.from(
+        { length: 250 },
+        (_, section) =>
+          `## Procedure ${index}-${section}\n\nInspect valve V-${index}-${section} on line ${section % 17}; torque the flange bolts to ${20 + (section % 40)} Nm and log reading R${index * 1000 + section}.\n`,
+      );
+      form.append('file', new Blob([`# Maintenance manual ${index}\n\n${sections.join('\n')}`], { type: 'text/markdown' }), `manual-${index}.md`);
+    }
+    const response = await fetch(`${nodes[0]!.url}/v1/collections/default/documents`, { method: 'POST', headers: { authorization: `Bearer ${admin}` }, body: form });
+    assert.equal(response.status, 202);
+    const id = ((await response.json()) as { job: { id: string } }).job.id;
+    const running = await waitFor('the job under way', async () => {
+      const job = (await call(nodes[0]!, 'GET', `/v1/jobs/${id}`)).body as unknown as JobBody;
+      return job.state === 'running' && job.progress.done >= 1 ? job : undefined;
+    });
+    assert.ok(running.progress.done < total, 'the job finished before it could be interrupted: make its files bigger');
+    const victimIndex = nodes.findIndex((node) => running.worker?.includes(`:${node.child.pid}:`));
+    assert.ok(victimIndex >= 0, `the worker ${running.worker} is one of the two nodes`);
+    const victim = nodes[victimIndex]!;
+    const survivor = nodes[1 - victimIndex]!;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const finished = await finishedJob(survivor, id);
+    assert.equal(finished.state, 'succeeded');
+    assert.equal(finished.attempts, 2);
+    assert.ok(finished.worker?.includes(`:${survivor.child.pid}:`), `finished by ${finished.worker}`);
+    assert.deepEqual(
+      finished.files.filter((file) => file.status !== 'added' && file.status !== 'unchanged'),
+      [],
+    );
+    assert.equal(finished.files.filter((file) => file.status === 'added').length >= total - 1, true);
+    assert.deepEqual((await search(survivor, `valve V-${total - 1}-7 reading R${(total - 1) * 1000 + 7}`)).sources.slice(0, 1), [`manual-${total - 1}.md`]);
+    // The killed node comes back for the next test.
+    nodes[victimIndex] = await startServer(nodeEnvironment());
+  });
+
+  it('keeps serving with no failed request on one node while the other restarts', async () => {
+    const [restarting, serving] = nodes as [ServerProcess, ServerProcess];
+    const load = autocannon({
+      url: `${serving.url}/v1/search`,
+      connections: 10,
+      duration: 8,
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'valve torque flange bolts', topK: 5 }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    restarting.child.kill('SIGTERM');
+    assert.equal(await restarting.exited, 0);
+    nodes[0] = await startServer(nodeEnvironment());
+    assert.equal((await fetch(`${nodes[0].url}/readyz`)).status, 200);
+    const result = await load;
+    assert.ok(result.requests.total > 100, `only ${result.requests.total} requests`);
+    assert.equal(result.errors, 0);
+    assert.equal(result.non2xx, 0);
+    assert.equal(result.timeouts, 0);
+  });
+});
