@@ -1,10 +1,12 @@
-// npm run bench -- --scale DIR [DIR…] [--seconds N] [--connections 1,10,50]
+// npm run bench -- --scale DIR [DIR…] [--seconds N] [--connections 1,10,50] [--postgres]
 // The service at real size, as it runs: `kb ingest` and `kb serve` in child processes over a fresh data directory,
 // driven over HTTP by autocannon with questions written from the scale corpus headings
 // (scripts/bench-data/scale-questions.txt, cycled). Reported with references measured in the same run: the same
 // server's /healthz, and MiniSearch over the same chunks with the same tokenizer, in process.
 // Example: npm run bench -- --scale ../shared/corpora/scale/otel ../shared/corpora/scale/apisix   (~11k chunks)
 //          npm run bench -- --scale ../shared/corpora/scale                                      (~100k chunks)
+// --postgres adds, in the same run, the same ingest into Debian's PostgreSQL (a throw-away cluster, as the tests
+// start it) and /v1/search over it from one node and from two nodes sharing the database, against the same client.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
@@ -18,27 +20,31 @@ import { KnowledgeBase } from '../src/knowledge-base.ts';
 import { queryTerms as queryTermWeights, tokenize } from '../src/text/tokenize.ts';
 import { READ_EVERYTHING } from '../src/retrieve/read-scope.ts';
 import type { LocalStorage } from '../src/store/local-storage.ts';
+import { startDebianPostgres } from '../tests/helpers/debian-postgres.ts';
 
 interface Options {
   folders: string[];
   seconds: number;
   connections: number[];
+  postgres: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
   const folders: string[] = [];
   let seconds = 10;
   let connections = [1, 10, 50];
+  let postgres = false;
   for (let index = 0; index < argv.length; index++) {
     const argument = argv[index]!;
     if (argument === '--scale') continue;
     if (argument === '--seconds') seconds = Number(argv[++index]);
+    else if (argument === '--postgres') postgres = true;
     else if (argument === '--connections') connections = argv[++index]!.split(',').map(Number);
     else folders.push(argument);
   }
   if (folders.length === 0) throw new Error('usage: npm run bench -- --scale DIR [DIR…] [--seconds N] [--connections 1,10,50]');
   if (!(seconds > 0) || connections.some((count) => !(count > 0))) throw new Error('--seconds and --connections take positive numbers');
-  return { folders, seconds, connections };
+  return { folders, seconds, connections, postgres };
 }
 
 /** Bytes of the files under a folder (of those `counted` accepts). */
@@ -120,21 +126,8 @@ async function load(
   };
 }
 
-const options = parseOptions(process.argv.slice(2));
-const questions = readFileSync('scripts/bench-data/scale-questions.txt', 'utf8')
-  .split('\n')
-  .map((line) => line.trim())
-  .filter((line) => line && !line.startsWith('#'));
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kb-bench-scale-'));
-const environment = { KB_DATA_DIR: dataDir, KB_LLM_BASE_URL: '', KB_LOG_LEVEL: 'error', KB_RATE_LIMIT_PER_MINUTE: '10000000', KB_RATE_LIMIT_PER_IP_PER_MINUTE: '10000000' };
-const line = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(44)} ${value}\n`);
-const fixed = (value: number, digits = 1) => value.toFixed(digits);
-
-try {
-  process.stdout.write(`scale benchmark: ${options.folders.join(' ')} (${questions.length} questions, ${options.seconds} s per cell)\n`);
-  const sourceMegabytes = options.folders.reduce((sum, folder) => sum + markdownBytes(folder), 0) / 1024 / 1024;
-
-  // Ingest, as a user runs it.
+/** `kb ingest` of the folders in a child process, with its wall time and peak memory. */
+async function ingestAll(environment: Record<string, string>): Promise<{ summary: { chunks: number; added: number; failed: unknown[] }; ingestSeconds: number; ingestPeak: number }> {
   const ingestStarted = performance.now();
   const ingest = cli(['ingest', ...options.folders, '--json'], environment);
   const ingestMemory = watchPeakRss(ingest);
@@ -149,17 +142,11 @@ try {
   // Exit 1 means some files could not be indexed (real folders hold front-matter-only pages); the summary says which.
   if (ingestCode !== 0 && ingestCode !== 1) throw new Error(`kb ingest exited with ${ingestCode}: ${ingestErrors}`);
   const summary = JSON.parse(ingestOutput.trim().split('\n').at(-1)!) as { chunks: number; added: number; failed: unknown[] };
-  const indexBytes = bytesUnder(dataDir);
-  process.stdout.write('ingest (kb ingest, a child process)\n');
-  line('documents / chunks / failed', `${summary.added} / ${summary.chunks} / ${summary.failed.length}`);
-  line('wall seconds (process start to exit)', fixed(ingestSeconds));
-  line('chunks per second', fixed(summary.chunks / ingestSeconds));
-  line('source MB per second', fixed(sourceMegabytes / ingestSeconds, 2));
-  line('peak RSS MiB', fixed(ingestPeak, 0));
-  line('index bytes per chunk', fixed(indexBytes / Math.max(summary.chunks, 1), 0));
-  line('index MB / source MB', `${fixed(indexBytes / 1024 / 1024)} / ${fixed(sourceMegabytes)} = ${fixed(indexBytes / 1024 / 1024 / sourceMegabytes)}×`);
+  return { summary, ingestSeconds, ingestPeak };
+}
 
-  // Serve, and measure from process start to ready.
+/** `kb serve` in a child process, once /readyz answers 200. */
+async function serve(environment: Record<string, string>): Promise<{ base: string; server: ChildProcess; serverMemory: ReturnType<typeof watchPeakRss>; readySeconds: number }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const serveStarted = performance.now();
@@ -176,7 +163,94 @@ try {
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  const readySeconds = (performance.now() - serveStarted) / 1000;
+  return { base, server, serverMemory, readySeconds: (performance.now() - serveStarted) / 1000 };
+}
+
+async function stop(server: ChildProcess): Promise<void> {
+  server.kill('SIGTERM');
+  await new Promise((resolve) => server.on('exit', resolve));
+}
+
+/**
+ * The same folders in PostgreSQL (Debian's server, a throw-away cluster): ingest against the embedded store's rate of
+ * this run, then /v1/search from one node, and from two nodes sharing the database driven by the same client (half
+ * the connections each, at once). Ratios are against this run's embedded figures and /healthz.
+ */
+async function benchPostgres(healthRequestsPerSecond: number, embeddedChunksPerSecond: number, searchBody: (index: number) => string): Promise<void> {
+  const postgres = await startDebianPostgres();
+  const nodeDirectories: string[] = [];
+  const nodeEnvironment = () => {
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'kb-bench-node-'));
+    nodeDirectories.push(directory);
+    return { ...environment, KB_DATA_DIR: directory, KB_DATABASE_URL: postgres.url };
+  };
+  try {
+    const { summary, ingestSeconds, ingestPeak } = await ingestAll(nodeEnvironment());
+    process.stdout.write("PostgreSQL (Debian's server, same folders; no pgvector: the built-in embedder keeps no vectors)\n");
+    line('documents / chunks / failed', `${summary.added} / ${summary.chunks} / ${summary.failed.length}`);
+    line('ingest chunks per second', `${fixed(summary.chunks / ingestSeconds)} (${fixed(summary.chunks / ingestSeconds / embeddedChunksPerSecond, 2)}× the embedded store's)`);
+    line('ingest peak RSS MiB', fixed(ingestPeak, 0));
+    const first = await serve(nodeEnvironment());
+    const second = await serve(nodeEnvironment());
+    try {
+      line('ready seconds, one node', fixed(first.readySeconds, 2));
+      const connectionCounts = [...new Set(options.connections.map((count) => Math.max(2, count)))];
+      for (const connections of connectionCounts) {
+        const one = await load(`${first.base}/v1/search`, connections, options.seconds, searchBody);
+        line(
+          `/v1/search, one node, ${connections} connections`,
+          `${fixed(one.requestsPerSecond)} req/s (${fixed((one.requestsPerSecond / healthRequestsPerSecond) * 100, 2)}% of /healthz) · p50 ${one.p50} ms · p99 ${one.p99} ms · errors ${one.errors} · non-2xx ${one.busy503 + one.otherNon2xx}`,
+        );
+        const [a, b] = await Promise.all([
+          load(`${first.base}/v1/search`, Math.ceil(connections / 2), options.seconds, searchBody),
+          load(`${second.base}/v1/search`, Math.floor(connections / 2), options.seconds, searchBody),
+        ]);
+        const total = a.requestsPerSecond + b.requestsPerSecond;
+        line(
+          `/v1/search, two nodes, ${connections} connections`,
+          `${fixed(total)} req/s (${fixed(total / one.requestsPerSecond, 2)}× one node) · p50 ${Math.max(a.p50, b.p50)} ms · p99 ${Math.max(a.p99, b.p99)} ms · errors ${a.errors + b.errors} · non-2xx ${a.busy503 + a.otherNon2xx + b.busy503 + b.otherNon2xx}`,
+        );
+      }
+      line('node peak RSS MiB', fixed(first.serverMemory.peakMiB(), 0));
+    } finally {
+      first.serverMemory.stop();
+      second.serverMemory.stop();
+      await Promise.all([stop(first.server), stop(second.server)]);
+    }
+  } finally {
+    await postgres.stop();
+    for (const directory of nodeDirectories) rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+const options = parseOptions(process.argv.slice(2));
+const questions = readFileSync('scripts/bench-data/scale-questions.txt', 'utf8')
+  .split('\n')
+  .map((line) => line.trim())
+  .filter((line) => line && !line.startsWith('#'));
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kb-bench-scale-'));
+const environment = { KB_DATA_DIR: dataDir, KB_LLM_BASE_URL: '', KB_LOG_LEVEL: 'error', KB_RATE_LIMIT_PER_MINUTE: '10000000', KB_RATE_LIMIT_PER_IP_PER_MINUTE: '10000000' };
+const line = (label: string, value: string) => process.stdout.write(`  ${label.padEnd(44)} ${value}\n`);
+const fixed = (value: number, digits = 1) => value.toFixed(digits);
+
+try {
+  process.stdout.write(`scale benchmark: ${options.folders.join(' ')} (${questions.length} questions, ${options.seconds} s per cell)\n`);
+  const sourceMegabytes = options.folders.reduce((sum, folder) => sum + markdownBytes(folder), 0) / 1024 / 1024;
+
+  // Ingest, as a user runs it.
+  const { summary, ingestSeconds, ingestPeak } = await ingestAll(environment);
+  const indexBytes = bytesUnder(dataDir);
+  process.stdout.write('ingest (kb ingest, a child process)\n');
+  line('documents / chunks / failed', `${summary.added} / ${summary.chunks} / ${summary.failed.length}`);
+  line('wall seconds (process start to exit)', fixed(ingestSeconds));
+  line('chunks per second', fixed(summary.chunks / ingestSeconds));
+  line('source MB per second', fixed(sourceMegabytes / ingestSeconds, 2));
+  line('peak RSS MiB', fixed(ingestPeak, 0));
+  line('index bytes per chunk', fixed(indexBytes / Math.max(summary.chunks, 1), 0));
+  line('index MB / source MB', `${fixed(indexBytes / 1024 / 1024)} / ${fixed(sourceMegabytes)} = ${fixed(indexBytes / 1024 / 1024 / sourceMegabytes)}×`);
+
+  // Serve, and measure from process start to ready.
+  const { base, server, serverMemory, readySeconds } = await serve(environment);
   process.stdout.write('serve (kb serve, a child process)\n');
   line('ready seconds (process start to /readyz 200)', fixed(readySeconds, 2));
   try {
@@ -196,6 +270,7 @@ try {
       }
     }
     line('server peak RSS MiB', fixed(serverMemory.peakMiB(), 0));
+    if (options.postgres) await benchPostgres(health.requestsPerSecond, summary.chunks / ingestSeconds, body.search);
   } finally {
     serverMemory.stop();
     server.kill('SIGTERM');

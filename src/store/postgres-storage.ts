@@ -292,33 +292,52 @@ export class PostgresStorage implements Storage {
       );
       const documentRow = rows[0]!;
       let totalLength = 0;
+      const termCounts = chunks.map((chunk) => {
+        let termCount = 0;
+        for (const frequency of chunk.terms.values()) termCount += frequency;
+        totalLength += termCount;
+        return termCount;
+      });
+      // All chunks in one statement (a round trip per chunk made ingestion wait on the network, not on the database).
+      const columns = {
+        ordinals: chunks.map((chunk) => chunk.ordinal),
+        texts: chunks.map((chunk) => chunk.text),
+        headings: chunks.map((chunk) => JSON.stringify(chunk.headings)),
+        pages: chunks.map((chunk) => chunk.page ?? null),
+        starts: chunks.map((chunk) => chunk.startOffset),
+        ends: chunks.map((chunk) => chunk.endOffset),
+        languages: chunks.map((chunk) => chunk.language),
+        tokenCounts: chunks.map((chunk) => chunk.tokenCount),
+        hashes: chunks.map((chunk) => chunk.contentHash),
+      };
+      const inserted =
+        chunks.length === 0
+          ? { rows: [] as { id: number; ordinal: number }[] }
+          : await client.query<{ id: number; ordinal: number }>(
+              `INSERT INTO ${schema}.chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash${keepsVectors ? ', embedding' : ''})
+               SELECT $1::integer, * FROM unnest($2::integer[], $3::text[], $4::jsonb[], $5::integer[], $6::integer[], $7::integer[], $8::text[], $9::integer[], $10::integer[], $11::text[]${keepsVectors ? ', $12::vector[]' : ''})
+               RETURNING id, ordinal`,
+              [
+                documentRow.id,
+                columns.ordinals,
+                columns.texts,
+                columns.headings,
+                columns.pages,
+                columns.starts,
+                columns.ends,
+                columns.languages,
+                columns.tokenCounts,
+                termCounts,
+                columns.hashes,
+                ...(keepsVectors ? [chunks.map((chunk) => vectorLiteral(chunk.vector))] : []),
+              ],
+            );
+      const idByOrdinal = new Map(inserted.rows.map((row) => [row.ordinal, row.id]));
       const terms: string[] = [];
       const chunkIds: number[] = [];
       const frequencies: number[] = [];
       for (const chunk of chunks) {
-        let termCount = 0;
-        for (const frequency of chunk.terms.values()) termCount += frequency;
-        totalLength += termCount;
-        const values = [
-          documentRow.id,
-          chunk.ordinal,
-          chunk.text,
-          JSON.stringify(chunk.headings),
-          chunk.page ?? null,
-          chunk.startOffset,
-          chunk.endOffset,
-          chunk.language,
-          chunk.tokenCount,
-          termCount,
-          chunk.contentHash,
-        ];
-        const inserted = await client.query<{ id: number }>(
-          keepsVectors
-            ? `INSERT INTO ${schema}.chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash, embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::vector) RETURNING id`
-            : `INSERT INTO ${schema}.chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-          keepsVectors ? [...values, vectorLiteral(chunk.vector)] : values,
-        );
-        const chunkId = inserted.rows[0]!.id;
+        const chunkId = idByOrdinal.get(chunk.ordinal)!;
         for (const [term, frequency] of chunk.terms) {
           terms.push(term);
           chunkIds.push(chunkId);
