@@ -194,6 +194,9 @@ async function benchPostgres(healthRequestsPerSecond: number, embeddedChunksPerS
     const second = await serve(nodeEnvironment());
     try {
       line('ready seconds, one node', fixed(first.readySeconds, 2));
+      // Warm-up, not reported: the database's caches and both nodes' code paths, as the embedded server's were warmed
+      // by the /healthz run and its own first cells.
+      await Promise.all([first, second].map((node) => load(`${node.base}/v1/search`, 2, Math.min(5, options.seconds), searchBody)));
       const connectionCounts = [...new Set(options.connections.map((count) => Math.max(2, count)))];
       for (const connections of connectionCounts) {
         const one = await load(`${first.base}/v1/search`, connections, options.seconds, searchBody);

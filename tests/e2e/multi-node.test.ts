@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { closeDatabasePools } from '../../src/store/postgres-storage.ts';
+import { POSTGRES_SCHEMA_VERSION, closeDatabasePools } from '../../src/store/postgres-storage.ts';
 import { runCli, startServer, type ServerProcess } from '../helpers/child-process.ts';
 import { startDebianPostgres } from '../helpers/debian-postgres.ts';
 import type { TestPostgres } from '../helpers/postgres.ts';
@@ -91,7 +91,7 @@ describe('several API nodes over one PostgreSQL database', () => {
     assert.equal(report.sharedSchemaVersion, 1);
     assert.deepEqual(
       report.collections.map((collection) => [collection.name, collection.schemaVersion]),
-      [['default', 1]],
+      [['default', POSTGRES_SCHEMA_VERSION]],
     );
   });
 

@@ -10,7 +10,7 @@ import { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { READ_EVERYTHING } from '../../src/retrieve/read-scope.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { openStorage } from '../../src/store/open-storage.ts';
-import { closeDatabasePools } from '../../src/store/postgres-storage.ts';
+import { POSTGRES_SCHEMA_VERSION, closeDatabasePools } from '../../src/store/postgres-storage.ts';
 import { copyStorage } from '../../src/store/copy-storage.ts';
 import { testConfig } from '../helpers/knowledge-base.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
@@ -71,7 +71,7 @@ describe('PostgreSQL storage (KB_DATABASE_URL)', () => {
         documents: number;
         storage: { backend: string; schema: string; schemaVersion: number };
       };
-      assert.deepEqual([ready.status, ready.documents, ready.storage], ['ready', 33, { backend: 'postgresql', schema: 'kb_default', schemaVersion: 1 }]);
+      assert.deepEqual([ready.status, ready.documents, ready.storage], ['ready', 33, { backend: 'postgresql', schema: 'kb_default', schemaVersion: POSTGRES_SCHEMA_VERSION }]);
 
       // The writer node indexes a new document; this node answers from it at the next request.
       await writer.ingestDocuments([{ source: 'notes/parking.txt', title: 'Parking', text: 'The staff car park gate code is 4711 and changes every March.' }]);

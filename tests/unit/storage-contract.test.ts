@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { PostgresStorage } from '../../src/store/postgres-storage.ts';
+import { POSTGRES_SCHEMA_VERSION, PostgresStorage } from '../../src/store/postgres-storage.ts';
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
 import { READ_EVERYTHING, readScopeForGroups } from '../../src/retrieve/read-scope.ts';
 import { LocalStorage } from '../../src/store/local-storage.ts';
@@ -193,5 +193,34 @@ describe("PostgreSQL without pgvector (Debian's server)", () => {
     await assert.rejects(PostgresStorage.open({ pool, schema, embedder, vectors: 'indexed' }), /pgvector.*install it, or use the built-in embedder/s);
     const { rows } = await pool.query<{ exists: boolean }>(`SELECT to_regnamespace($1) IS NOT NULL AS exists`, [schema]);
     assert.equal(rows[0]!.exists, false);
+  });
+});
+
+describe('PostgreSQL schema migrations', () => {
+  it('brings a version-1 schema (postings without their chunk length) to the current version with the same rankings', async () => {
+    const { pool } = await postgresServer('debian');
+    const schema = `kb_${randomBytes(6).toString('hex')}`;
+    const current = await PostgresStorage.open({ pool, schema, embedder, vectors: 'none' });
+    const texts = ['Forklift batteries charge overnight in bay 7.', 'The charger shows F-31 when a cell is too warm.', '叉车电池在七号区过夜充电。', 'Badge lost? Ask the lobby desk.'];
+    for (const [index, text] of texts.entries()) await current.documents.upsertDocument(documentInput(`doc-${index}.txt`), await chunksOf([text], /[\u4e00-\u9fff]/.test(text) ? 'zh' : 'en'));
+    const queries = ['forklift charger', 'warm cell F-31', '叉车充电', 'lobby badge'];
+    const rankings = async (storage: Storage) =>
+      Promise.all(queries.map(async (query) => (await storage.keywords.search(indexTerms(query), { read: READ_EVERYTHING }, 10, bm25)).map(([id, score]) => [id, score.toFixed(9)])));
+    const before = await rankings(current);
+    // The same data in the version-1 layout, as a deployment of the previous release left it.
+    await pool.query(`ALTER TABLE ${schema}.postings DROP CONSTRAINT postings_pkey`);
+    await pool.query(`ALTER TABLE ${schema}.postings DROP COLUMN chunk_length`);
+    await pool.query(`ALTER TABLE ${schema}.postings ADD PRIMARY KEY (term, chunk_id)`);
+    await pool.query(`DELETE FROM ${schema}.schema_migrations WHERE version > 1`);
+    // Two nodes opening it at once: one migrates under the advisory lock, the other finds it done.
+    const [first, second] = await Promise.all([0, 1].map(() => PostgresStorage.open({ pool, schema, embedder, vectors: 'none' })));
+    assert.deepEqual(await first!.describe(), { backend: 'postgresql', schema, schemaVersion: POSTGRES_SCHEMA_VERSION });
+    const { rows } = await pool.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+    assert.deepEqual(
+      rows.map((row) => row.version),
+      Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, index) => index + 1),
+    );
+    assert.deepEqual(await rankings(second!), before);
+    assert.ok(before.every((ranking) => ranking.length > 0));
   });
 });
