@@ -36,6 +36,8 @@ export const settingDescriptions: Record<string, string> = {
   KB_LLM_QUEUE: 'LLM calls that may wait (0..10000); beyond it questions get 503 with Retry-After',
   KB_MAX_IN_FLIGHT: 'requests worked on at once (1..100000); beyond it the API answers 503 with Retry-After at once (/healthz, /readyz and /metrics are never refused)',
   KB_REQUEST_TIMEOUT_MS: 'longest time a request may take before the server answers 408/closes it (1000..3600000)',
+  KB_TRUST_PROXY:
+    'behind a load balancer or reverse proxy: how many proxy hops to trust (1..10), or their addresses (comma-separated IPs or CIDRs), so that per-address limits and logs see the client, not the proxy (empty: trust none)',
   KB_LLM_MAX_TOKENS: 'maximum tokens of a generated answer (16..8192)',
   KB_TOP_K: 'chunks cited per answer by default (1..50)',
   KB_CHUNK_TOKENS: 'chunk size in tokens; a CJK character or a Latin word counts as one (50..2000)',
@@ -103,6 +105,12 @@ const configSchema = z
     KB_LLM_QUEUE: integer(0, 10000, 32),
     KB_MAX_IN_FLIGHT: integer(1, 100000, 64),
     KB_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 120_000),
+    KB_TRUST_PROXY: optionalText.pipe(
+      z
+        .string()
+        .regex(/^(?:(?:[1-9]|10)|(?:[0-9a-fA-F.:]+(?:\/\d{1,3})?)(?:\s*,\s*[0-9a-fA-F.:]+(?:\/\d{1,3})?)*)$/, 'a number of hops from 1 to 10, or comma-separated IP addresses or CIDRs')
+        .optional(),
+    ),
     KB_TOP_K: integer(1, 50, 5),
     KB_CHUNK_TOKENS: integer(50, 2000, 300),
     KB_CHUNK_OVERLAP: integer(0, 500, 40),
@@ -205,6 +213,8 @@ export interface Config {
   maxInFlight: number;
   llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string; timeoutMs: number; maxTokens: number; concurrency: number; queue: number };
   requestTimeoutMs: number;
+  /** Fastify's trustProxy: hops (a number) or addresses; undefined trusts no proxy. */
+  trustProxy: number | string | undefined;
   retrieval: {
     topK: number;
     bm25K1: number;
@@ -282,6 +292,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       queue: raw.KB_LLM_QUEUE,
     },
     requestTimeoutMs: raw.KB_REQUEST_TIMEOUT_MS,
+    trustProxy: raw.KB_TRUST_PROXY === undefined ? undefined : /^\d+$/.test(raw.KB_TRUST_PROXY) ? Number(raw.KB_TRUST_PROXY) : raw.KB_TRUST_PROXY,
     maxInFlight: raw.KB_MAX_IN_FLIGHT,
     retrieval: {
       topK: raw.KB_TOP_K,

@@ -49,12 +49,18 @@ export interface BuildAppOptions {
 
 let widgetBundle: Promise<WidgetBundle> | undefined;
 
+function trustHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: { level: config.logLevel } }),
     bodyLimit: config.bodyLimit,
     requestTimeout: config.requestTimeoutMs,
+    // A number of hops trusts that many proxies in front of us, whatever their addresses (proxy-addr's hop index).
+    ...(config.trustProxy !== undefined ? { trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy.split(/\s*,\s*/) } : {}),
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
     return503OnClosing: true,

@@ -146,9 +146,28 @@ describe('access rules, rate limits and feedback over HTTP', () => {
         if (response.statusCode === 429) assert.ok(Number(response.headers['retry-after']) > 0);
       }
       assert.deepEqual(statuses, [201, 201, 201, 201, 429, 429]);
+      // Behind a proxy not trusted, every client is the proxy: the forwarded address does not get a budget of its own.
+      const forwarded = await strict.inject({ method: 'POST', url: '/v1/widget/session', headers: { origin: PAGE, 'x-forwarded-for': '203.0.113.9' }, payload: { key: 'pk_help' } });
+      assert.equal(forwarded.statusCode, 429);
     } finally {
       await strict.close();
     }
+    // KB_TRUST_PROXY=1 (one load balancer in front): each client behind it has its own budget, and a client cannot
+    // pick its address by sending the header itself through the proxy (only the proxy's hop is trusted).
+    const proxied = await buildApp({
+      config: testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_WIDGET_KEYS: `pk_help=${PAGE}`, KB_RATE_LIMIT_PER_IP_PER_MINUTE: '2', KB_TRUST_PROXY: '1' }),
+      knowledgeBase,
+      closeKnowledgeBase: false,
+    });
+    try {
+      const mint = async (forwardedFor: string) =>
+        (await proxied.inject({ method: 'POST', url: '/v1/widget/session', headers: { origin: PAGE, 'x-forwarded-for': forwardedFor }, payload: { key: 'pk_help' } })).statusCode;
+      assert.deepEqual([await mint('203.0.113.1'), await mint('203.0.113.1'), await mint('203.0.113.1'), await mint('203.0.113.2')], [201, 201, 429, 201]);
+      assert.equal(await mint('198.51.100.7, 203.0.113.1'), 429, 'the address the proxy saw counts, not the one the client wrote');
+    } finally {
+      await proxied.close();
+    }
+    assert.throws(() => testConfig({ KB_TRUST_PROXY: 'yes please' }), /KB_TRUST_PROXY.*number of hops/);
   });
 
   // Regression: admin keys were held to the query keys' 60 a minute (and to the per-address limit), and no key could

@@ -197,7 +197,7 @@ describe("PostgreSQL without pgvector (Debian's server)", () => {
 });
 
 describe('PostgreSQL schema migrations', () => {
-  it('brings a version-1 schema (postings without their chunk length) to the current version with the same rankings', async () => {
+  it('brings a version-1 schema (postings without their chunk length, no term table) to the current version with the same rankings', async () => {
     const { pool } = await postgresServer('debian');
     const schema = `kb_${randomBytes(6).toString('hex')}`;
     const current = await PostgresStorage.open({ pool, schema, embedder, vectors: 'none' });
@@ -208,6 +208,9 @@ describe('PostgreSQL schema migrations', () => {
       Promise.all(queries.map(async (query) => (await storage.keywords.search(indexTerms(query), { read: READ_EVERYTHING }, 10, bm25)).map(([id, score]) => [id, score.toFixed(9)])));
     const before = await rankings(current);
     // The same data in the version-1 layout, as a deployment of the previous release left it.
+    await pool.query(`DROP TABLE ${schema}.terms`);
+    await pool.query(`DROP INDEX ${schema}.postings_by_chunk`);
+    await pool.query(`CREATE INDEX ON ${schema}.postings (chunk_id)`);
     await pool.query(`ALTER TABLE ${schema}.postings DROP CONSTRAINT postings_pkey`);
     await pool.query(`ALTER TABLE ${schema}.postings DROP COLUMN chunk_length`);
     await pool.query(`ALTER TABLE ${schema}.postings ADD PRIMARY KEY (term, chunk_id)`);
@@ -221,6 +224,12 @@ describe('PostgreSQL schema migrations', () => {
       Array.from({ length: POSTGRES_SCHEMA_VERSION }, (_, index) => index + 1),
     );
     assert.deepEqual(await rankings(second!), before);
+    const report = await second!.checkConsistency();
+    assert.deepEqual([report.documentsWithWrongChunkCount, report.orphanPostings], [0, 0]);
+    // The migrated term counts follow later writes and deletes as the new layout's do.
+    await second!.documents.deleteDocument('doc-0.txt');
+    await second!.documents.upsertDocument(documentInput('doc-4.txt'), await chunksOf(['A second forklift charger in bay 9.']));
+    assert.equal((await second!.checkConsistency()).documentsWithWrongChunkCount, 0);
     assert.ok(before.every((ranking) => ranking.length > 0));
   });
 });
