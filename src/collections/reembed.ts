@@ -8,12 +8,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import { KbError } from '../errors.ts';
 import { createEmbedder, documentVectors, type Logger } from '../embed/index.ts';
 import { indexableText } from '../ingest/chunker.ts';
 import { LocalStore } from '../store/local-store.ts';
 import { openStorage } from '../store/open-storage.ts';
 import type { Storage } from '../store/types.ts';
+import type { Embedder } from '../embed/types.ts';
+import { reembedInPostgres } from './reembed-postgres.ts';
 import type { CollectionSettings } from './registry.ts';
 
 const SWAP_MARKER = 'reembed-swap.json';
@@ -57,23 +58,38 @@ export interface ReembedProgress {
  * swaps it in. `commitSettings` records `change` once the files are in place (as recoverReembed would after a crash);
  * `swap` then reopens the collection and retires the old instance.
  */
-export async function reembedCollection(options: {
+export interface ReembedOptions {
   current: Storage;
   target: Readonly<Config>;
   change: EmbedderChange;
   logger: Logger;
   jobId: string;
   onProgress?: (progress: ReembedProgress) => void;
-  commitSettings: (change: EmbedderChange) => void;
+  commitSettings: (change: EmbedderChange) => void | Promise<void>;
   swap: () => Promise<void>;
-}): Promise<void> {
+}
+
+/** Copies every document of `current` into `next` with vectors of the new embedder (the chunks are not parsed again). */
+export async function copyWithNewVectors(current: Storage, next: Storage, embedder: Embedder, onProgress?: (progress: ReembedProgress) => void): Promise<void> {
+  const documents = await current.documents.listDocuments();
+  for (const [index, document] of documents.entries()) {
+    const chunks = await current.documents.documentChunks(document.source);
+    const texts = chunks.map((chunk) => indexableText(document.title, chunk));
+    const vectors = await documentVectors(embedder, texts, next.documents.vectorMode);
+    const { id: _id, key: _key, chunkCount: _count, updatedAt: _updated, ...input } = document;
+    await next.documents.upsertDocument(
+      input,
+      chunks.map((chunk, position) => ({ ...chunk, vector: vectors[position]! })),
+    );
+    onProgress?.({ done: index + 1, total: documents.length });
+  }
+  await next.flush();
+}
+
+export async function reembedCollection(options: ReembedOptions): Promise<void> {
   const { current, target } = options;
-  // The switch builds the new index beside the old one in a staging folder and swaps the files: a PostgreSQL schema
-  // has no folder to swap (a staging schema and a rename are the way; not built yet).
-  if (target.databaseUrl)
-    throw new KbError('KB_ERR_CONFLICT', {
-      details: 'switching the embedding model of a collection kept in PostgreSQL is not supported yet: create a new collection with the new model and ingest into it',
-    });
+  // A PostgreSQL schema has no folder to swap: a staging schema and a rename (collections/reembed-postgres.ts).
+  if (target.databaseUrl) return reembedInPostgres(options, target.databaseUrl);
   const embedder = await createEmbedder(target, options.logger);
   const stagingName = `${STAGING_PREFIX}${options.jobId}`;
   const staging = path.join(target.dataDir, stagingName);
@@ -81,25 +97,13 @@ export async function reembedCollection(options: {
   let swapping = false;
   try {
     const next = await openStorage(target, embedder, staging);
-    const documents = await current.documents.listDocuments();
-    for (const [index, document] of documents.entries()) {
-      const chunks = await current.documents.documentChunks(document.source);
-      const texts = chunks.map((chunk) => indexableText(document.title, chunk));
-      const vectors = await documentVectors(embedder, texts, next.documents.vectorMode);
-      const { id: _id, key: _key, chunkCount: _count, updatedAt: _updated, ...input } = document;
-      await next.documents.upsertDocument(
-        input,
-        chunks.map((chunk, position) => ({ ...chunk, vector: vectors[position]! })),
-      );
-      options.onProgress?.({ done: index + 1, total: documents.length });
-    }
-    await next.flush();
+    await copyWithNewVectors(current, next, embedder, options.onProgress);
     await next.close();
     // From here on the new index is complete: a crash rolls the swap forward.
     swapping = true;
     writeFileSync(path.join(target.dataDir, SWAP_MARKER), JSON.stringify({ staging: stagingName, change: options.change }));
     moveIndexIn(staging, target.dataDir);
-    options.commitSettings(options.change);
+    await options.commitSettings(options.change);
     rmSync(path.join(target.dataDir, SWAP_MARKER));
     rmSync(staging, { recursive: true, force: true });
     await options.swap();

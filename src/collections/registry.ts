@@ -54,6 +54,8 @@ export interface CollectionCatalog {
   remove(name: string): Promise<void>;
   updateSettings(name: string, settings: CollectionSettings): Promise<void>;
   onChange?(listener: () => void): void;
+  /** Reads the list again now (a shared catalog, when a name is not in its snapshot yet). */
+  reload?(): Promise<void>;
 }
 
 /** collections.json in the data directory. */
@@ -94,6 +96,8 @@ export class FileCollectionCatalog implements CollectionCatalog {
 
 export class CollectionRegistry {
   private readonly open = new Map<string, Promise<KnowledgeBase>>();
+  /** The settings each open collection was opened with (as JSON), to notice another node's change. */
+  private readonly openedWith = new Map<string, string>();
   private readonly catalog: CollectionCatalog;
 
   constructor(
@@ -105,21 +109,32 @@ export class CollectionRegistry {
     this.catalog = catalog ?? new FileCollectionCatalog(config.dataDir);
     if (defaultKnowledgeBase) this.open.set(DEFAULT_COLLECTION, Promise.resolve(defaultKnowledgeBase));
     // A collection another node deleted is closed here too.
-    this.catalog.onChange?.(() => void this.forgetRemoved());
+    this.catalog.onChange?.(() => void this.followCatalog());
   }
 
   private read(): CollectionInfo[] {
     return this.catalog.read();
   }
 
-  private async forgetRemoved(): Promise<void> {
-    const listed = new Set(this.read().map((collection) => collection.name));
+  /** Closes what another node deleted, and reopens what it switched to another embedder (or other settings). */
+  private async followCatalog(): Promise<void> {
+    const listed = new Map(this.read().map((collection) => [collection.name, JSON.stringify(collection.settings)]));
     for (const [name, opening] of [...this.open]) {
-      if (name === DEFAULT_COLLECTION || listed.has(name)) continue;
+      if (name === DEFAULT_COLLECTION) continue;
+      const settings = listed.get(name);
+      if (settings === this.openedWith.get(name)) continue;
+      if (this.open.get(name) !== opening) continue;
       this.open.delete(name);
-      this.logger.info(`collection ${name} was deleted by another node: closed here`);
-      await (await opening.catch(() => undefined))?.close();
       await forgetInQueryThreads(this.dataDirOf(name));
+      if (settings === undefined) {
+        this.logger.info(`collection ${name} was deleted by another node: closed here`);
+        await (await opening.catch(() => undefined))?.close();
+        continue;
+      }
+      this.logger.info(`collection ${name} has new settings from another node: reopened here`);
+      await this.get(name).catch(() => undefined);
+      // Requests already running on the old instance finish on it.
+      setTimeout(() => void opening.then((knowledgeBase) => knowledgeBase.close()).catch(() => undefined), RETIRE_AFTER_MS).unref();
     }
   }
 
@@ -129,6 +144,17 @@ export class CollectionRegistry {
 
   find(name: string): CollectionInfo | undefined {
     return this.list().find((collection) => collection.name === name);
+  }
+
+  /**
+   * Like find, but a name missing from a shared catalog's snapshot is looked up in the catalog itself first: a
+   * collection another node created a moment ago is found on this one at once, not after the next change check.
+   */
+  async lookup(name: string): Promise<CollectionInfo | undefined> {
+    const found = this.find(name);
+    if (found || !this.catalog.reload) return found;
+    await this.catalog.reload();
+    return this.find(name);
   }
 
   dataDirOf(name: string): string {
@@ -151,9 +177,13 @@ export class CollectionRegistry {
   get(name: string): Promise<KnowledgeBase> {
     const cached = this.open.get(name);
     if (cached) return cached;
-    if (!this.find(name)) return Promise.reject(new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name }));
+    if (!this.find(name)) {
+      if (!this.catalog.reload) return Promise.reject(new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name }));
+      return this.lookup(name).then((found) => (found ? this.get(name) : Promise.reject(new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection: name }))));
+    }
     recoverReembed(this.dataDirOf(name), (change) => this.commitEmbedder(name, change));
     const info = this.find(name)!;
+    this.openedWith.set(name, JSON.stringify(info.settings));
     const opening = KnowledgeBase.open(this.configOf(info), this.logger).then((knowledgeBase) => {
       // A collection restricted to one language searches only that language unless a request says otherwise.
       if (info.settings.languages?.length === 1) knowledgeBase.defaultFilters = { language: info.settings.languages[0]! };
@@ -175,7 +205,7 @@ export class CollectionRegistry {
 
   async delete(name: string): Promise<boolean> {
     if (name === DEFAULT_COLLECTION) throw new KbError('KB_ERR_FORBIDDEN', { details: 'the default collection cannot be deleted (delete its documents instead)' });
-    if (!this.find(name)) return false;
+    if (!(await this.lookup(name))) return false;
     const opening = this.open.get(name);
     this.open.delete(name);
     if (opening) await (await opening.catch(() => undefined))?.close();
@@ -215,9 +245,9 @@ export class CollectionRegistry {
   }
 
   /** Records a collection's new embedder settings (idempotent). */
-  private commitEmbedder(name: string, change: EmbedderChange): void {
+  private async commitEmbedder(name: string, change: EmbedderChange): Promise<void> {
     const info = this.find(name);
-    if (info) void this.catalog.updateSettings(name, { ...info.settings, ...change });
+    if (info) await this.catalog.updateSettings(name, { ...info.settings, ...change });
   }
 
   async closeAll(): Promise<void> {

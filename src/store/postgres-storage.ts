@@ -135,6 +135,9 @@ function scopeClause(scope: SearchScope, first: number): { sql: string; values: 
   return { sql: clauses.length > 0 ? clauses.join(' AND ') : 'true', values };
 }
 
+/** How long BM25's collection statistics are reused (ms; 0..10000): see PostgresStorage.statistics. */
+const STATISTICS_TTL_MS = 1000;
+
 /** Upkeep after a write that changed the chunk count by this share of it (0.05..1)… */
 const UPKEEP_SHARE = 0.2;
 /** …and by at least this many chunks (small knowledge bases are left to autovacuum). */
@@ -144,6 +147,7 @@ export class PostgresStorage implements Storage {
   readonly documents: DocumentStore;
   /** The chunk count at opening or at the last upkeep (flush). */
   private chunksAtUpkeep = 0;
+  private statisticsCache: { readAt: number; value: Promise<KeywordStatistics>; empty: boolean } | undefined;
   readonly keywords: KeywordIndex;
   readonly vectors: VectorIndex;
   private readonly schema: string;
@@ -216,12 +220,19 @@ export class PostgresStorage implements Storage {
       search: async (vector, scope, limit) => {
         if (this.vectorMode !== 'indexed' || limit <= 0) return [];
         const where = scopeClause(scope, 3);
-        const { rows } = await pool.query<{ id: number; similarity: number }>(
-          `SELECT c.id, 1 - (c.embedding <=> $1::vector) AS similarity FROM ${schema}.chunks c JOIN ${schema}.documents d ON d.id = c.document_id
-           WHERE c.embedding IS NOT NULL AND ${where.sql} ORDER BY c.embedding <=> $1::vector LIMIT $2`,
-          [vectorLiteral(vector), limit, ...where.values],
-        );
-        return rows.map((row): ScoredChunk => [row.id, Number(row.similarity)]);
+        try {
+          const { rows } = await pool.query<{ id: number; similarity: number }>(
+            `SELECT c.id, 1 - (c.embedding <=> $1::vector) AS similarity FROM ${schema}.chunks c JOIN ${schema}.documents d ON d.id = c.document_id
+             WHERE c.embedding IS NOT NULL AND ${where.sql} ORDER BY c.embedding <=> $1::vector LIMIT $2`,
+            [vectorLiteral(vector), limit, ...where.values],
+          );
+          return rows.map((row): ScoredChunk => [row.id, Number(row.similarity)]);
+        } catch (error) {
+          // Another node switched this collection to a model of another size a moment ago, and this node has not
+          // reopened it yet (it does within a second): rank by keywords alone until then rather than fail.
+          if (/different vector dimensions/.test(describeError(error))) return [];
+          throw error;
+        }
       },
     };
   }
@@ -285,7 +296,8 @@ export class PostgresStorage implements Storage {
       client.release();
     }
     const storage = new PostgresStorage(pool, schema, embedder, vectors);
-    storage.chunksAtUpkeep = (await storage.statistics()).chunkCount;
+    const { rows: counted } = await pool.query<{ chunk_count: string }>(`SELECT chunk_count FROM ${schema}.statistics`);
+    storage.chunksAtUpkeep = Number(counted[0]!.chunk_count);
     return storage;
   }
 
@@ -398,6 +410,7 @@ export class PostgresStorage implements Storage {
         totalLength - removed.length,
       ]);
       await client.query('COMMIT');
+      this.statisticsCache = undefined;
       return toDocumentRecord(documentRow);
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -435,6 +448,7 @@ export class PostgresStorage implements Storage {
       if (removed.found)
         await client.query(`UPDATE ${this.schema}.statistics SET chunk_count = chunk_count - $1, total_length = total_length - $2, generation = generation + 1`, [removed.chunks, removed.length]);
       await client.query('COMMIT');
+      this.statisticsCache = undefined;
       return removed.found;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -444,10 +458,29 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  private async statistics(): Promise<KeywordStatistics> {
-    const { rows } = await this.pool.query<{ chunk_count: string; total_length: string }>(`SELECT chunk_count, total_length FROM ${this.schema}.statistics`);
-    const chunkCount = Number(rows[0]!.chunk_count);
-    return { chunkCount, averageChunkLength: chunkCount > 0 ? Number(rows[0]!.total_length) / chunkCount : 0 };
+  /**
+   * The collection statistics (chunk count, average length) for BM25, read at most once per STATISTICS_TTL_MS: a
+   * search asks for them several times (its own pass, RM3's pass, answerability), and each round trip costs the node
+   * more than the database. This instance's own writes refresh them at once; another node's writes reach the scores
+   * within the TTL (the documents themselves are read live, so they are found at once).
+   */
+  private statistics(): Promise<KeywordStatistics> {
+    const now = Date.now();
+    // An empty knowledge base's statistics are never reused: its first document must be found at the next search.
+    if (!this.statisticsCache || now - this.statisticsCache.readAt > STATISTICS_TTL_MS || this.statisticsCache.empty) {
+      const reading = this.pool.query<{ chunk_count: string; total_length: string }>(`SELECT chunk_count, total_length FROM ${this.schema}.statistics`).then(({ rows }) => {
+        const chunkCount = Number(rows[0]!.chunk_count);
+        return { chunkCount, averageChunkLength: chunkCount > 0 ? Number(rows[0]!.total_length) / chunkCount : 0 };
+      });
+      this.statisticsCache = { readAt: now, value: reading, empty: false };
+      const entry = this.statisticsCache;
+      reading
+        .then((value) => (entry.empty = value.chunkCount === 0))
+        .catch(() => {
+          if (this.statisticsCache?.value === reading) this.statisticsCache = undefined;
+        });
+    }
+    return this.statisticsCache.value;
   }
 
   private async documentFrequencies(terms: readonly string[]): Promise<Map<string, number>> {
@@ -463,10 +496,12 @@ export class PostgresStorage implements Storage {
   private async chunkTerms(chunkIds: readonly number[]): Promise<Map<number, Map<string, number>>> {
     const result = new Map<number, Map<string, number>>(chunkIds.map((id) => [id, new Map()]));
     if (chunkIds.length === 0) return result;
-    const { rows } = await this.pool.query<{ chunk_id: number; term: string; tf: number }>(`SELECT chunk_id, term, tf FROM ${this.schema}.postings WHERE chunk_id = ANY($1::integer[])`, [
-      [...chunkIds],
-    ]);
-    for (const row of rows) result.get(row.chunk_id)?.set(row.term, row.tf);
+    // A row per chunk with its terms as one JSON object: a row per posting made the client's parsing the cost.
+    const { rows } = await this.pool.query<{ chunk_id: number; terms: Record<string, number> }>(
+      `SELECT chunk_id, json_object_agg(term, tf) AS terms FROM ${this.schema}.postings WHERE chunk_id = ANY($1::integer[]) GROUP BY chunk_id`,
+      [[...chunkIds]],
+    );
+    for (const row of rows) result.set(row.chunk_id, new Map(Object.entries(row.terms)));
     return result;
   }
 

@@ -15,6 +15,8 @@ import { copyStorage } from '../../src/store/copy-storage.ts';
 import { testConfig } from '../helpers/knowledge-base.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
+import { writeTinyModel } from '../helpers/tiny-model.ts';
+import { postgresComponents } from '../../src/shared-state/postgres-components.ts';
 
 const questions = ['What does fault code E-104 mean on the HL-400 lathe?', 'How do I fix VPN error 809?', '员工每年有几天带薪年假？', '注塑机报警 M-05 是什么意思？', 'What is the capital of France?'];
 
@@ -142,6 +144,73 @@ describe('PostgreSQL storage (KB_DATABASE_URL)', () => {
     } finally {
       await moved.close();
       await movedBack.close();
+    }
+  });
+
+  it('switches a collection to another embedding model on one node, and the other node follows within seconds', async () => {
+    const modelsDir = temporaryDirectory();
+    writeTinyModel(modelsDir, 'test/tiny-bert');
+    // Two nodes in this process, each with its own components (change checker, registry, job worker) over the database.
+    const nodes = await Promise.all(
+      [0, 1].map(async () => {
+        const config = testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_DATABASE_URL: postgres.url, KB_MODELS_DIR: modelsDir });
+        const knowledgeBase = await KnowledgeBase.open(config, silentLogger);
+        const app = await buildApp({ config, knowledgeBase, components: await postgresComponents(config, silentLogger, knowledgeBase) });
+        return app;
+      }),
+    );
+    const [first, second] = nodes as [FastifyInstance, FastifyInstance];
+    const json = async (app: FastifyInstance, method: 'GET' | 'POST', url: string, payload?: unknown) => {
+      const response = await app.inject({ method, url, ...(payload === undefined ? {} : { headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) }) });
+      return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
+    };
+    const embedderOf = async (app: FastifyInstance) =>
+      ((await json(app, 'GET', '/v1/collections')).body['collections'] as { name: string; embedder?: string }[]).find((item) => item.name === 'manuals')?.embedder;
+    try {
+      assert.equal((await json(first, 'POST', '/v1/collections', { name: 'manuals', settings: { embedder: 'builtin' } })).status, 201);
+      const upload = await json(second, 'POST', '/v1/collections/manuals/documents', { title: 'VPN', text: 'Reset the VPN password from the portal; the printer toner is in the spindle room.' });
+      assert.equal(upload.status, 202);
+      const waitForJob = async (id: string) => {
+        for (;;) {
+          const job = (await json(first, 'GET', `/v1/jobs/${id}`)).body as { state: string; error?: string };
+          if (job.state === 'succeeded' || job.state === 'failed') return job;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+      assert.equal((await waitForJob((upload.body['job'] as { id: string }).id)).state, 'succeeded');
+      assert.match((await embedderOf(second)) ?? '', /^builtin:/);
+
+      const switched = await json(first, 'POST', '/v1/collections/manuals/embedder', { embedder: 'transformers', embeddingModel: 'test/tiny-bert' });
+      assert.equal(switched.status, 202, JSON.stringify(switched.body));
+      const job = await waitForJob((switched.body['job'] as { id: string }).id);
+      assert.equal(job.state, 'succeeded', job.error);
+      // Both nodes answer with the new model: the one whose worker switched at once, the other after its next check.
+      const started = Date.now();
+      for (const app of [first, second]) {
+        while (!/tiny-bert/.test((await embedderOf(app)) ?? '')) {
+          assert.ok(Date.now() - started < 5_000, 'the other node did not follow the switch within 5 seconds');
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const search = await json(app, 'POST', '/v1/search', { query: 'vpn password reset', collection: 'manuals' });
+        assert.equal(search.status, 200, JSON.stringify(search.body));
+        assert.deepEqual(
+          (search.body['results'] as { source: string }[]).map((result) => result.source),
+          ['VPN.txt'],
+        );
+      }
+      // The collection's schema now keeps the new model's vectors; no staging or retired schema is left behind.
+      const client = new pg.Client({ connectionString: postgres.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ value: string }>(`SELECT value FROM kb_manuals.meta WHERE key = 'embedder_id'`);
+        assert.match(rows[0]!.value, /tiny-bert/);
+        const leftovers = await client.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'kb\\_\\_%' AND nspname != 'kb__shared'`);
+        assert.deepEqual(leftovers.rows, []);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      for (const app of nodes) await app.close();
     }
   });
 });

@@ -88,7 +88,7 @@ export const collectionRoutes: FastifyPluginAsyncZod<{ registry: CollectionRegis
     },
     async (request, reply) => {
       const { collection } = request.params;
-      if (!registry.find(collection)) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection });
+      if (!(await registry.lookup(collection))) throw new KbError('KB_ERR_UNKNOWN_COLLECTION', { collection });
       if (collection === 'default')
         throw new KbError('KB_ERR_CONFLICT', { details: 'the default collection follows KB_EMBEDDER and KB_EMBEDDING_MODEL: change them and rebuild, or use a named collection' });
       // A model that is not installed is refused now, not by a background job that fails a minute later.

@@ -82,7 +82,7 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
     async (request, reply) => {
       const body = request.body;
       const collection = body.model.startsWith('kb-') ? body.model.slice(3) : '';
-      if (!registry.find(collection)) throw new KbError('KB_ERR_UNKNOWN_MODEL', { model: body.model });
+      if (!(await registry.lookup(collection))) throw new KbError('KB_ERR_UNKNOWN_MODEL', { model: body.model });
       const scope = readScopeOf(request, [collection]);
       const turns = body.messages
         .filter((message) => message.role === 'user' || message.role === 'assistant')
