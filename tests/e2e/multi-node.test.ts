@@ -2,7 +2,8 @@
 // node serves any request. An upload accepted by one is searchable through the other as soon as its job commits, and
 // its original is served by both; a key revoked is refused by every node within seconds; a collection created or
 // deleted on one is seen by the other; a widget session minted by one is valid on the other; a job whose worker is
-// killed with SIGKILL is taken over and finished by the other node; one node restarts under load while the other
+// killed with SIGKILL is taken over and finished by the other node; a key's rate limit counts over both nodes, and
+// feedback reaches an answer given by the other node; one node restarts under load while the other
 // fails no request.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -143,6 +144,35 @@ describe('several API nodes over one PostgreSQL database', () => {
     });
     const asked = await call(second, 'POST', '/v1/ask', { question: 'What does charger code F-31 mean?' }, session, { origin });
     assert.equal(asked.status, 200, JSON.stringify(asked.body));
+  });
+
+  it("counts a key's rate limit over both nodes, and takes feedback on one node about an answer given by the other", async () => {
+    const [first, second] = nodes as [ServerProcess, ServerProcess];
+    const limited = cli(['keys', 'create', '--scope', 'query', '--rate-limit', '6']);
+    // Every answer to this key, on either node: six are allowed in the minute, in all.
+    const answered: { node: number; status: number }[] = [];
+    const limitedSearch = async (node: number) => {
+      const { status } = await search(nodes[node]!, 'forklift', 'default', limited.key);
+      if (status !== 401) answered.push({ node, status });
+      return status;
+    };
+    await waitFor('the new key on both nodes', async () => ((await limitedSearch(0)) === 200 && (await limitedSearch(1)) === 200 ? true : undefined), 5_000);
+    for (let request = 0; request < 12 && !answered.some((entry) => entry.status === 429); request++) await limitedSearch(request % 2);
+    const accepted = answered.filter((entry) => entry.status === 200);
+    assert.equal(accepted.length, 6, JSON.stringify(answered));
+    assert.deepEqual(new Set(accepted.map((entry) => entry.node)), new Set([0, 1]));
+    assert.equal(answered.at(-1)!.status, 429);
+
+    const asked = await call(first, 'POST', '/v1/ask', { question: 'What does charger code F-31 mean?' });
+    assert.equal(asked.status, 200);
+    const rated = await call(second, 'POST', '/v1/feedback', { answerId: asked.body['answerId'], rating: 'up', comment: 'clear' });
+    assert.equal(rated.status, 201, JSON.stringify(rated.body));
+    const listed = await call(first, 'GET', '/v1/feedback');
+    const entries = listed.body['feedback'] as { answerId: string; rating: string; question: string }[];
+    assert.deepEqual(
+      entries.filter((entry) => entry.answerId === asked.body['answerId']).map((entry) => [entry.rating, entry.question]),
+      [['up', 'What does charger code F-31 mean?']],
+    );
   });
 
   it('sees a collection created on one node from the other, and its deletion', async () => {
