@@ -335,7 +335,7 @@ async function runMigrate(config: Readonly<Config>, json: boolean): Promise<numb
     process.stdout.write(json ? JSON.stringify({ backend: 'embedded', migrated: [] }) + '\n' : 'nothing to do: the embedded store (no KB_DATABASE_URL) checks its format when it is opened\n');
     return 0;
   }
-  const shared = await migrateSharedSchema(poolFor(config.databaseUrl));
+  const shared = await migrateSharedSchema(poolFor(config.databaseUrl, config.databasePoolSize));
   const catalog = await sharedCollectionCatalog(config.databaseUrl);
   const registry = new CollectionRegistry(config, consoleLogger(json), undefined, catalog);
   const migrated: { schema: string; version: number }[] = [{ schema: SHARED_SCHEMA, version: shared.to }];

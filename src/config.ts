@@ -75,6 +75,7 @@ export const settingDescriptions: Record<string, string> = {
   KB_UPLOAD_MAX_BYTES: 'largest file accepted by POST /v1/collections/:c/documents, in bytes',
   KB_UPLOAD_MAX_FILES: 'most files in one upload request (1..100)',
   KB_JOB_QUEUE: 'ingestion jobs that may wait while one runs; more are refused with 503 (1..1000)',
+  KB_DATABASE_POOL_SIZE: 'with KB_DATABASE_URL: connections each process (and each query thread) keeps open to the database (1..100)',
   KB_JOB_LEASE_SECONDS:
     'with KB_DATABASE_URL: seconds a node holds a running job without renewing it (renewed every third of it); a job whose node stopped is taken over by another after this (5..3600)',
   KB_LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent',
@@ -187,6 +188,7 @@ const configSchema = z
     KB_UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024, 50 * 1024 * 1024),
     KB_UPLOAD_MAX_FILES: integer(1, 100, 20),
     KB_JOB_QUEUE: integer(1, 1000, 10),
+    KB_DATABASE_POOL_SIZE: integer(1, 100, 8),
     KB_JOB_LEASE_SECONDS: integer(5, 3600, 30),
     KB_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -201,6 +203,8 @@ export interface Config {
   dataDir: string;
   /** PostgreSQL for the indexes (KB_DATABASE_URL); undefined: the embedded store in dataDir. */
   databaseUrl: string | undefined;
+  /** Connections per process to it (KB_DATABASE_POOL_SIZE). */
+  databasePoolSize: number;
   /** The collection this configuration opens ("default", or a named one: collections/registry.ts configOf). */
   collection: string;
   host: string;
@@ -275,6 +279,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   const config: Config = {
     dataDir: path.resolve(raw.KB_DATA_DIR),
     databaseUrl: raw.KB_DATABASE_URL,
+    databasePoolSize: raw.KB_DATABASE_POOL_SIZE,
     collection: 'default',
     host: raw.HOST,
     port: raw.PORT,

@@ -14,7 +14,7 @@ import { copyWithNewVectors, type ReembedOptions } from './reembed.ts';
 export async function reembedInPostgres(options: ReembedOptions, databaseUrl: string): Promise<void> {
   const { current, target, change } = options;
   const embedder = await createEmbedder(target, options.logger);
-  const pool = poolFor(databaseUrl);
+  const pool = poolFor(databaseUrl, target.databasePoolSize);
   const schema = schemaOf(target.collection);
   const staging = `kb__reembed_${options.jobId.replace(/[^0-9a-f]/g, '').slice(0, 16)}`;
   await pool.query(`DROP SCHEMA IF EXISTS ${staging} CASCADE`);

@@ -28,7 +28,7 @@ const PRUNE_EVERY_MS = 5 * 60_000;
 
 export async function postgresComponents(config: Readonly<Config>, logger: Pick<FastifyBaseLogger, 'info' | 'warn'>, knowledgeBase: KnowledgeBase | Promise<KnowledgeBase>): Promise<Components> {
   if (!config.databaseUrl) throw new Error('postgresComponents needs KB_DATABASE_URL');
-  const pool = poolFor(config.databaseUrl);
+  const pool = poolFor(config.databaseUrl, config.databasePoolSize);
   const migrated = await migrateSharedSchema(pool);
   if (migrated.from !== migrated.to) logger.info(`shared schema migrated from version ${migrated.from} to ${migrated.to}`);
   const changes = new SharedChanges(pool, (message) => logger.warn(message));

@@ -422,7 +422,7 @@ export function postgresRateLimitStore(pool: pg.Pool): new (options: unknown) =>
           [key, timeWindow],
         )
         .then(
-          ({ rows }) => callback(null, { current: rows[0]!.count, ttl: rows[0]!.ttl }),
+          ({ rows }) => (rows[0] ? callback(null, { current: rows[0].count, ttl: rows[0].ttl }) : callback(new Error('the rate-limit counter was not returned by the database'))),
           (error: Error) => callback(error),
         );
     }

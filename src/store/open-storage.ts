@@ -16,6 +16,6 @@ export async function openStorage(config: Readonly<Config>, embedder: Embedder, 
   // Vectors that ranking does not search are neither indexed nor, when the embedder computes them again at once,
   // stored (at 100k chunks: 2 KB and an HNSW insertion each).
   const vectors = vectorModeFor(config, embedder);
-  if (config.databaseUrl) return PostgresStorage.open({ pool: poolFor(config.databaseUrl), schema: schemaOf(config.collection), embedder, vectors });
+  if (config.databaseUrl) return PostgresStorage.open({ pool: poolFor(config.databaseUrl, config.databasePoolSize), schema: schemaOf(config.collection), embedder, vectors });
   return LocalStorage.open(dataDir, embedder, { ...config.hnsw, vectors, ...(options.readOnly ? { readOnly: true } : {}) });
 }

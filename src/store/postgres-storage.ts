@@ -591,13 +591,14 @@ export class PostgresStorage implements Storage {
 /** Connection pools by URL, one per process (a query thread has its own), shared by its knowledge bases. */
 const pools = new Map<string, pg.Pool>();
 
-/** Connections per process (1..100): a query thread or the main thread rarely has more queries in flight. */
-const POOL_CONNECTIONS = 8;
+/** Connections per process by default (KB_DATABASE_POOL_SIZE): a query thread or the main thread rarely has more in flight. */
+export const DEFAULT_POOL_SIZE = 8;
 
-export function poolFor(url: string): pg.Pool {
+/** The process's pool for a database; its size is the one given when it is first asked for. */
+export function poolFor(url: string, size = DEFAULT_POOL_SIZE): pg.Pool {
   let pool = pools.get(url);
   if (!pool) {
-    pool = new pg.Pool({ connectionString: url, max: POOL_CONNECTIONS });
+    pool = new pg.Pool({ connectionString: url, max: size });
     // An idle connection the server closed is dropped from the pool, never a crash.
     pool.on('error', () => undefined);
     pools.set(url, pool);

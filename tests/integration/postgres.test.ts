@@ -1,4 +1,6 @@
 // KB_DATABASE_URL: the knowledge base's indexes in PostgreSQL (PGlite + pgvector over a socket, tests/helpers).
+// PGlite is one database session behind the socket, whatever the number of connections: a transaction of one
+// connection would take in the statements of another, so this process keeps one connection (KB_DATABASE_POOL_SIZE=1).
 // Documents indexed by one node are answered by another node with its own, empty data directory; collections get
 // their own schema; /readyz says which backend and which migration; the answers match the embedded store's.
 import assert from 'node:assert/strict';
@@ -27,7 +29,7 @@ describe('PostgreSQL storage (KB_DATABASE_URL)', () => {
 
   before(async () => {
     postgres = await startPostgres();
-    writer = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_DATABASE_URL: postgres.url }), silentLogger);
+    writer = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_DATABASE_URL: postgres.url, KB_DATABASE_POOL_SIZE: '1' }), silentLogger);
     await writer.ingest(['docs-corpus']);
     embedded = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: temporaryDirectory() }), silentLogger);
     await embedded.ingest(['docs-corpus']);
@@ -41,7 +43,7 @@ describe('PostgreSQL storage (KB_DATABASE_URL)', () => {
 
   it('answers like the embedded store, from another node that shares only the database', async () => {
     // A second node: its own (empty) data directory, the same database.
-    const otherNode = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_DATABASE_URL: postgres.url }), silentLogger);
+    const otherNode = await KnowledgeBase.open(testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_DATABASE_URL: postgres.url, KB_DATABASE_POOL_SIZE: '1' }), silentLogger);
     try {
       assert.equal(await otherNode.storage.documents.documentCount(), 33);
       for (const question of questions) {
@@ -64,7 +66,7 @@ describe('PostgreSQL storage (KB_DATABASE_URL)', () => {
 
   it('serves over HTTP with /readyz naming the backend, keeps collections in their own schema, and sees writes of the other node at once', async () => {
     const dataDir = temporaryDirectory();
-    const config = testConfig({ KB_DATA_DIR: dataDir, KB_DATABASE_URL: postgres.url });
+    const config = testConfig({ KB_DATA_DIR: dataDir, KB_DATABASE_URL: postgres.url, KB_DATABASE_POOL_SIZE: '1' });
     // Opened before the app is built, so that /readyz answers for a loaded index (a loading one answers 503 "loading").
     const app: FastifyInstance = await buildApp({ config, knowledgeBase: await KnowledgeBase.open(config, silentLogger) });
     try {
@@ -153,7 +155,7 @@ describe('PostgreSQL storage (KB_DATABASE_URL)', () => {
     // Two nodes in this process, each with its own components (change checker, registry, job worker) over the database.
     const nodes = await Promise.all(
       [0, 1].map(async () => {
-        const config = testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_DATABASE_URL: postgres.url, KB_MODELS_DIR: modelsDir });
+        const config = testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_DATABASE_URL: postgres.url, KB_DATABASE_POOL_SIZE: '1', KB_MODELS_DIR: modelsDir });
         const knowledgeBase = await KnowledgeBase.open(config, silentLogger);
         const app = await buildApp({ config, knowledgeBase, components: await postgresComponents(config, silentLogger, knowledgeBase) });
         return app;
