@@ -15,6 +15,8 @@ const parserLoaders: Record<DocumentFormat, () => Promise<Parser>> = {
   html: async () => (await import('./html.ts')).parseHtml,
   markdown: async () => (await import('./markdown.ts')).parseMarkdown,
   text: async () => (await import('./text.ts')).parseText,
+  spreadsheet: async () => (await import('./tables.ts')).parseSpreadsheet,
+  csv: async () => (await import('./tables.ts')).parseCsvFile,
 };
 
 export const formatByExtension: Record<string, DocumentFormat> = {
@@ -26,29 +28,35 @@ export const formatByExtension: Record<string, DocumentFormat> = {
   '.markdown': 'markdown',
   '.txt': 'text',
   '.text': 'text',
+  '.xlsx': 'spreadsheet',
+  '.csv': 'csv',
 };
 
 export function isSupportedPath(file: string): boolean {
   return path.extname(file).toLowerCase() in formatByExtension;
 }
 
+/** Office documents are ZIP archives: their part names (stored uncompressed in the archive) say which kind. */
 function sniff(bytes: Buffer): DocumentFormat | 'zip' | undefined {
   if (bytes.subarray(0, 1024).includes('%PDF-')) return 'pdf';
-  if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50) return bytes.includes('word/') ? 'docx' : 'zip';
+  if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50) return bytes.includes('word/') ? 'docx' : bytes.includes('xl/') ? 'spreadsheet' : 'zip';
   return undefined;
 }
+
+/** Formats recognized by their bytes, whatever their name says. */
+const binaryFormats = new Set<DocumentFormat>(['pdf', 'docx', 'spreadsheet']);
 
 export function detectFormat(file: SourceFile): DocumentFormat {
   const extension = path.extname(file.path).toLowerCase();
   const byExtension = formatByExtension[extension];
   const byContent = sniff(file.bytes);
-  if (byContent === 'pdf' || byContent === 'docx') return byContent;
-  if (byContent === 'zip') throw new KbError('KB_ERR_UNSUPPORTED_FORMAT', { file: file.path, reason: 'a ZIP archive that is not a DOCX document' });
+  if (byContent !== undefined && byContent !== 'zip') return byContent;
+  if (byContent === 'zip') throw new KbError('KB_ERR_UNSUPPORTED_FORMAT', { file: file.path, reason: 'a ZIP archive that is neither a DOCX document nor an XLSX workbook' });
   if (byExtension === undefined) {
     throw new KbError('KB_ERR_UNSUPPORTED_FORMAT', { file: file.path, reason: `the extension "${extension || '(none)'}" is not one of ${Object.keys(formatByExtension).join(', ')}` });
   }
-  if (byExtension === 'pdf' || byExtension === 'docx') {
-    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: `the content is not a ${byExtension.toUpperCase()} file` });
+  if (binaryFormats.has(byExtension)) {
+    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: `the content is not a${byExtension === 'spreadsheet' ? 'n XLSX' : ` ${byExtension.toUpperCase()}`} file` });
   }
   return byExtension;
 }
@@ -59,7 +67,7 @@ export function detectFormat(file: SourceFile): DocumentFormat {
  */
 export function checkContent(file: SourceFile): DocumentFormat {
   const format = detectFormat(file);
-  if (format === 'markdown' || format === 'text' || format === 'html') decodeText(file.bytes, file.path);
+  if (format === 'markdown' || format === 'text' || format === 'html' || format === 'csv') decodeText(file.bytes, file.path);
   return format;
 }
 

@@ -110,6 +110,8 @@ const originalContentTypes: Record<DocumentRecord['format'], { type: string; inl
   html: { type: 'text/html; charset=utf-8', inline: true },
   markdown: { type: 'text/plain; charset=utf-8', inline: true },
   text: { type: 'text/plain; charset=utf-8', inline: true },
+  spreadsheet: { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', inline: false },
+  csv: { type: 'text/csv', inline: false },
 };
 
 export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; files: OriginalFiles; config: Readonly<Config>; access: Access }> = async (
