@@ -29,7 +29,7 @@ Commands:
   start [paths…]     index the paths (if any), then serve the HTTP API
   demo               index the demo knowledge base (docs-corpus), then serve it
   ingest [paths…] [--url-base URL] [--metadata FILE]
-                     index documents (PDF, DOCX, XLSX, CSV, HTML, Markdown, text) into KB_DATA_DIR; incremental (default: docs-corpus);
+                     index documents (PDF, DOCX, XLSX, CSV, PPTX, HTML, Markdown, text) into KB_DATA_DIR; incremental (default: docs-corpus);
                      --url-base links each document to URL + its path in the folder; --metadata gives titles, URLs,
                      tags, department and reader groups per file (JSON: {"defaults": {…}, "files": {"path": {…}}})
   serve              serve the HTTP API over the existing index

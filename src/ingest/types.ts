@@ -20,7 +20,7 @@ export interface ParsedDocument {
   pageCount?: number;
 }
 
-export type DocumentFormat = 'pdf' | 'docx' | 'html' | 'markdown' | 'text' | 'spreadsheet' | 'csv';
+export type DocumentFormat = 'pdf' | 'docx' | 'html' | 'markdown' | 'text' | 'spreadsheet' | 'csv' | 'slides';
 
 export interface SourceFile {
   /** Path as given (used in error messages). */

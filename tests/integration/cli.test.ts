@@ -15,7 +15,7 @@ describe('the kb command line', () => {
     const folder = temporaryDirectory();
     copyFileSync('docs-corpus/it/vpn-faq.md', path.join(folder, 'vpn-faq.md'));
     writeFileSync(path.join(folder, 'canteen.txt'), 'Canteen hours\n\nThe canteen opens at 11:30 and closes at 14:00.\n');
-    writeFileSync(path.join(folder, 'training.pptx'), 'PK\u0003\u0004 not really a slide deck');
+    writeFileSync(path.join(folder, 'training.odp'), 'PK\u0003\u0004 an OpenDocument deck');
     mkdirSync(path.join(folder, 'bin'));
     writeFileSync(path.join(folder, 'bin', 'tool'), 'binary');
     const environment = { KB_DATA_DIR: dataDir };
@@ -23,7 +23,7 @@ describe('the kb command line', () => {
     const ingest = runCli(['ingest', folder], environment);
     assert.equal(ingest.status, 0, ingest.stderr);
     assert.match(ingest.stdout, /2 added, .*2 skipped, 0 duplicates/);
-    assert.match(ingest.stdout, /skipped: .*training\.pptx \(\.pptx is not a supported format\)/);
+    assert.match(ingest.stdout, /skipped: .*training\.odp \(\.odp is not a supported format\)/);
     assert.match(ingest.stdout, /skipped: .*bin\/tool \(no file extension\)/);
 
     const created = runCli(['keys', 'create', '--scope', 'query', '--collection', 'hr', '--groups', 'hr,it', '--rate-limit', '120', '--json'], environment);

@@ -17,6 +17,7 @@ const parserLoaders: Record<DocumentFormat, () => Promise<Parser>> = {
   text: async () => (await import('./text.ts')).parseText,
   spreadsheet: async () => (await import('./tables.ts')).parseSpreadsheet,
   csv: async () => (await import('./tables.ts')).parseCsvFile,
+  slides: async () => (await import('./slides.ts')).parseSlides,
 };
 
 export const formatByExtension: Record<string, DocumentFormat> = {
@@ -30,6 +31,7 @@ export const formatByExtension: Record<string, DocumentFormat> = {
   '.text': 'text',
   '.xlsx': 'spreadsheet',
   '.csv': 'csv',
+  '.pptx': 'slides',
 };
 
 export function isSupportedPath(file: string): boolean {
@@ -39,24 +41,24 @@ export function isSupportedPath(file: string): boolean {
 /** Office documents are ZIP archives: their part names (stored uncompressed in the archive) say which kind. */
 function sniff(bytes: Buffer): DocumentFormat | 'zip' | undefined {
   if (bytes.subarray(0, 1024).includes('%PDF-')) return 'pdf';
-  if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50) return bytes.includes('word/') ? 'docx' : bytes.includes('xl/') ? 'spreadsheet' : 'zip';
+  if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50) return bytes.includes('word/') ? 'docx' : bytes.includes('xl/') ? 'spreadsheet' : bytes.includes('ppt/') ? 'slides' : 'zip';
   return undefined;
 }
 
 /** Formats recognized by their bytes, whatever their name says. */
-const binaryFormats = new Set<DocumentFormat>(['pdf', 'docx', 'spreadsheet']);
+const binaryFormats = new Set<DocumentFormat>(['pdf', 'docx', 'spreadsheet', 'slides']);
 
 export function detectFormat(file: SourceFile): DocumentFormat {
   const extension = path.extname(file.path).toLowerCase();
   const byExtension = formatByExtension[extension];
   const byContent = sniff(file.bytes);
   if (byContent !== undefined && byContent !== 'zip') return byContent;
-  if (byContent === 'zip') throw new KbError('KB_ERR_UNSUPPORTED_FORMAT', { file: file.path, reason: 'a ZIP archive that is neither a DOCX document nor an XLSX workbook' });
+  if (byContent === 'zip') throw new KbError('KB_ERR_UNSUPPORTED_FORMAT', { file: file.path, reason: 'a ZIP archive that is not a DOCX document, an XLSX workbook or a PPTX deck' });
   if (byExtension === undefined) {
     throw new KbError('KB_ERR_UNSUPPORTED_FORMAT', { file: file.path, reason: `the extension "${extension || '(none)'}" is not one of ${Object.keys(formatByExtension).join(', ')}` });
   }
   if (binaryFormats.has(byExtension)) {
-    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: `the content is not a${byExtension === 'spreadsheet' ? 'n XLSX' : ` ${byExtension.toUpperCase()}`} file` });
+    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: `the content is not a${{ spreadsheet: 'n XLSX', slides: ' PPTX' }[byExtension as string] ?? ` ${byExtension.toUpperCase()}`} file` });
   }
   return byExtension;
 }

@@ -13,6 +13,7 @@ import { detectLanguage } from '../../text/language.ts';
 import { countTokens } from '../../text/tokenize.ts';
 import type { Parser, Section } from '../types.ts';
 import { decodeText } from './encoding.ts';
+import { assertZipWithinLimits } from './zip.ts';
 
 /** Tokens of table text per section (50..1000): below the default chunk size, so that a section is one chunk. */
 const ROWS_SECTION_TOKENS = 220;
@@ -121,6 +122,8 @@ export const parseCsvFile: Parser = async (file) => {
 };
 
 export const parseSpreadsheet: Parser = async (file) => {
+  // A ZIP bomb is refused before anything is inflated.
+  assertZipWithinLimits(file.bytes, file.path);
   const { default: ExcelJS } = await import('exceljs');
   const workbook = new ExcelJS.Workbook();
   try {

@@ -1,8 +1,8 @@
-// A guard against zip bombs before a DOCX is inflated: the central directory states each entry's uncompressed
+// A guard against zip bombs before an Office document (DOCX, XLSX, PPTX) is inflated: the central directory states each entry's uncompressed
 // size, so the total and the compression ratio can be checked without inflating anything.
 import { KbError } from '../../errors.ts';
 
-/** Largest total uncompressed size of a DOCX package (text documents are far smaller). */
+/** Largest total uncompressed size of an Office package (text documents are far smaller). */
 export const MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024;
 /** Largest overall compression ratio: XML compresses about 10:1, bombs 1000:1. */
 export const MAX_COMPRESSION_RATIO = 200;
@@ -11,7 +11,7 @@ export function assertZipWithinLimits(bytes: Buffer, file: string): void {
   const reject = (reason: string) => {
     throw new KbError('KB_ERR_PARSE', { file, reason });
   };
-  if (bytes.length < 22 || bytes.readUInt32LE(0) !== 0x04034b50) reject('not a DOCX file (no ZIP signature)');
+  if (bytes.length < 22 || bytes.readUInt32LE(0) !== 0x04034b50) reject('not an Office document (no ZIP signature)');
   // End of central directory: signature 0x06054b50 within the last 64 KiB + 22 bytes.
   let end = -1;
   for (let index = bytes.length - 22; index >= Math.max(0, bytes.length - 65557); index--) {

@@ -112,6 +112,7 @@ const originalContentTypes: Record<DocumentRecord['format'], { type: string; inl
   text: { type: 'text/plain; charset=utf-8', inline: true },
   spreadsheet: { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', inline: false },
   csv: { type: 'text/csv', inline: false },
+  slides: { type: 'application/vnd.openxmlformats-officedocument.presentationml.presentation', inline: false },
 };
 
 export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; files: OriginalFiles; config: Readonly<Config>; access: Access }> = async (
