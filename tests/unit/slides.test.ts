@@ -64,6 +64,17 @@ describe('PowerPoint decks', () => {
     assert.match(slide(5)!.text, /充电区禁止吸烟/);
   });
 
+  it('says where in a Chinese deck in Chinese', async () => {
+    const deck = new PptxGenJS();
+    deck.addSlide().addText('叉车充电规定', { x: 0.5, y: 0.3, w: 9, h: 0.8 });
+    const second = deck.addSlide();
+    second.addText('充电安全', { x: 0.5, y: 0.3, w: 9, h: 0.8 });
+    second.addText('充电区禁止吸烟，充电时必须打开通风设备。', { x: 0.5, y: 1.5, w: 9, h: 1 });
+    const document = await parseFile({ path: '充电.pptx', bytes: Buffer.from((await deck.write({ outputType: 'nodebuffer' })) as ArrayBuffer) });
+    assert.equal(document.language, 'zh');
+    assert.deepEqual(document.sections[1]!.headings, ['第 2 张幻灯片', '充电安全']);
+  });
+
   it('refuses a ZIP that is not a deck and a deck named otherwise is still read as one', async () => {
     await assert.rejects(parseFile({ path: 'talk.pptx', bytes: Buffer.from('not a deck at all') }), /not a PPTX file/);
     const document = await parseFile({ path: 'renamed.docx', bytes: await trainingDeck() });

@@ -54,7 +54,7 @@ describe('spreadsheets and CSV files', () => {
     assert.match(parts.text, /^Part: Coolant pump CP-9 · Supplier: Nordhydraulik GmbH$/m);
     assert.match(parts.text, /^Part: Gripper spring · Supplier: Toolmatic$/m, 'the merged cell repeats its value');
     assert.ok(!document.sections.some((section) => section.text.includes('do not index')), 'hidden sheets are skipped');
-    assert.deepEqual(byText('M-05')?.headings, ['报警代码', 'row 2']);
+    assert.deepEqual(byText('M-05')?.headings, ['报警代码', '第 2 行'], 'each sheet says where in its own language');
     assert.match(byText('M-05')!.text, /代码: M-05 · 含义: 注塑机料筒温度过高/);
   });
 
@@ -72,6 +72,7 @@ describe('spreadsheets and CSV files', () => {
     const chinese = await parseFile({ path: '报警.csv', bytes: gb18030 });
     assert.equal(chinese.language, 'zh');
     assert.equal(chinese.sections[0]!.text, '代码: M-05 · 含义: 温度过高');
+    assert.deepEqual(chinese.sections[0]!.headings, ['报警.csv', '第 2 行'], 'a Chinese table says where in Chinese');
   });
 
   it('refuses a ZIP named .xlsx that is not a workbook, and a workbook named .csv is read as a workbook', async () => {

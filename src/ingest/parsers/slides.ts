@@ -174,7 +174,7 @@ export const parseSlides: Parser = async (file) => {
   const presentationRelationships = await relationships('ppt/presentation.xml');
   const slideParts = [...descendants(parseXml(presentation), 'p:sldId')].map((slide) => presentationRelationships.get(slide.attributes['r:id'] ?? '')?.target).filter((part): part is string => !!part);
 
-  const sections: Section[] = [];
+  const slides: { number: number; title: string | undefined; text: string; notes: string }[] = [];
   let deckTitle: string | undefined;
   for (const [index, part] of slideParts.entries()) {
     const xml = await read(part);
@@ -194,16 +194,17 @@ export const parseSlides: Parser = async (file) => {
           .join('\n')
       : '';
     const body = blocks.filter((block) => !block.isTitle).map((block) => block.text);
-    const text = [...(title ? [title] : []), ...body, ...(notes ? [`Notes: ${notes}`] : [])].join('\n');
-    if (!text.trim()) continue;
-    sections.push({ text, headings: [`Slide ${index + 1}`, ...(title ? [title] : [])] });
+    const text = [...(title ? [title] : []), ...body].join('\n');
+    if (!text.trim() && !notes) continue;
+    slides.push({ number: index + 1, title, text, notes });
   }
-  if (sections.length === 0) throw new KbError('KB_ERR_PARSE', { file: file.path, reason: 'the document has no text' });
-  return {
-    title: deckTitle ?? path.basename(file.path, path.extname(file.path)),
-    language: detectLanguage(sections.map((section) => section.text).join('\n')),
-    format: 'slides',
-    sections,
-    pageCount: slideParts.length,
-  };
+  if (slides.length === 0) throw new KbError('KB_ERR_PARSE', { file: file.path, reason: 'the document has no text' });
+  // The slide's place in the citation, in the deck's language.
+  const language = detectLanguage(slides.map((slide) => `${slide.text}\n${slide.notes}`).join('\n'));
+  const notesLabel = language === 'zh' ? '备注：' : 'Notes: ';
+  const sections: Section[] = slides.map((slide) => ({
+    text: [slide.text, ...(slide.notes ? [`${notesLabel}${slide.notes}`] : [])].filter(Boolean).join('\n'),
+    headings: [language === 'zh' ? `第 ${slide.number} 张幻灯片` : `Slide ${slide.number}`, ...(slide.title ? [slide.title] : [])],
+  }));
+  return { title: deckTitle ?? path.basename(file.path, path.extname(file.path)), language, format: 'slides', sections, pageCount: slideParts.length };
 };

@@ -9,7 +9,7 @@
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { KbError, describeError } from '../../errors.ts';
-import { detectLanguage } from '../../text/language.ts';
+import { detectLanguage, type Language } from '../../text/language.ts';
 import { countTokens } from '../../text/tokenize.ts';
 import type { Parser, Section } from '../types.ts';
 import { decodeText } from './encoding.ts';
@@ -34,15 +34,20 @@ function looksLikeHeader(row: Row): boolean {
 
 const isEmpty = (row: Row) => row.every((cell) => cell.length === 0);
 
+/** Where rows are, in the document's language: the citation shows it. */
+function rowsLabel(first: number, last: number, language: Language): string {
+  if (language === 'zh') return first === last ? `第 ${first} 行` : `第 ${first}–${last} 行`;
+  return first === last ? `row ${first}` : `rows ${first}–${last}`;
+}
+
 /** One sheet's rows as sections: tables (a header and the rows under it) and the loose lines around them. */
-export function sheetSections(sheetName: string, rows: readonly Row[]): Section[] {
+export function sheetSections(sheetName: string, rows: readonly Row[], language: Language = 'en'): Section[] {
   const sections: Section[] = [];
   let header: Row | undefined;
   let pending: { lines: string[]; first: number; last: number; tokens: number } | undefined;
   const flush = () => {
     if (!pending || pending.lines.length === 0) return;
-    const range = pending.first === pending.last ? `row ${pending.first}` : `rows ${pending.first}–${pending.last}`;
-    sections.push({ text: pending.lines.join('\n'), headings: [sheetName, range] });
+    sections.push({ text: pending.lines.join('\n'), headings: [sheetName, rowsLabel(pending.first, pending.last, language)] });
     pending = undefined;
   };
   for (const [index, raw] of rows.entries()) {
@@ -101,10 +106,13 @@ function shownText(value: unknown, format: string | undefined): string {
 }
 
 function documentOf(file: string, format: 'spreadsheet' | 'csv', sheets: { name: string; rows: Row[] }[]) {
-  const sections = sheets.flatMap((sheet) => sheetSections(sheet.name, sheet.rows));
+  const textOf = (sheet: { name: string; rows: Row[] }) => [sheet.name, ...sheet.rows.map((row) => row.join(' '))].join('\n');
+  // Each sheet says where its rows are in its own language; the document's language is that of all of them.
+  const sections = sheets.flatMap((sheet) => sheetSections(sheet.name, sheet.rows, detectLanguage(textOf(sheet))));
+  const language = detectLanguage(sheets.map(textOf).join('\n'));
   if (sections.length === 0) throw new KbError('KB_ERR_PARSE', { file, reason: 'the document has no text' });
   const title = path.basename(file, path.extname(file));
-  return { title, language: detectLanguage(sections.map((section) => section.text).join('\n')), format, sections };
+  return { title, language, format, sections };
 }
 
 export const parseCsvFile: Parser = async (file) => {
