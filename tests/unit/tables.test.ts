@@ -29,6 +29,10 @@ async function faultWorkbook(): Promise<Buffer> {
   faults.addRow(['Carousel gripper', 'Toolmatic']);
   faults.addRow(['Gripper spring', '']);
   faults.mergeCells('B10:B11');
+  // A formula with its cached result, a hyperlink, an error value and a date: each as the sheet shows it.
+  const extra = workbook.addWorksheet('Service log');
+  extra.addRow(['Date', 'Hours', 'Manual', 'Check']);
+  extra.addRow([new Date(Date.UTC(2026, 2, 14)), { formula: 'SUM(2,3)', result: 5 }, { text: 'HL-400 manual', hyperlink: 'https://intranet.example/hl400' }, { error: '#N/A' }]);
   const hidden = workbook.addWorksheet('Scratch', { state: 'hidden' });
   hidden.addRow(['Secret', 'draft']);
   hidden.addRow(['do not index', 'this sheet']);
@@ -54,6 +58,8 @@ describe('spreadsheets and CSV files', () => {
     assert.match(parts.text, /^Part: Coolant pump CP-9 · Supplier: Nordhydraulik GmbH$/m);
     assert.match(parts.text, /^Part: Gripper spring · Supplier: Toolmatic$/m, 'the merged cell repeats its value');
     assert.ok(!document.sections.some((section) => section.text.includes('do not index')), 'hidden sheets are skipped');
+    assert.equal(byText('HL-400 manual')?.text, 'Date: 2026-03-14 · Hours: 5 · Manual: HL-400 manual · Check: #N/A');
+    assert.ok(!document.sections.some((section) => section.text.includes('[object')));
     assert.deepEqual(byText('M-05')?.headings, ['报警代码', '第 2 行'], 'each sheet says where in its own language');
     assert.match(byText('M-05')!.text, /代码: M-05 · 含义: 注塑机料筒温度过高/);
   });

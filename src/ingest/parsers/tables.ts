@@ -97,10 +97,13 @@ function shownText(value: unknown, format: string | undefined): string {
   }
   if (typeof value === 'object') {
     // Rich text, hyperlinks and formulas: their text or their result.
-    const object = value as { richText?: { text: string }[]; text?: unknown; result?: unknown; hyperlink?: string };
+    const object = value as { richText?: { text: string }[]; text?: unknown; result?: unknown; error?: unknown; formula?: unknown; sharedFormula?: unknown };
     if (object.richText) return object.richText.map((part) => part.text).join('');
     if (object.result !== undefined) return shownText(object.result, format);
     if (typeof object.text === 'string') return object.text;
+    if (typeof object.error === 'string') return object.error;
+    // A formula the file holds no result for shows nothing rather than "[object Object]".
+    if (object.formula !== undefined || object.sharedFormula !== undefined) return '';
   }
   return String(value);
 }
