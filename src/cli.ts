@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { openStorage } from './store/open-storage.ts';
 import { closeDatabasePools, poolFor } from './store/postgres-storage.ts';
+import { crawlSite } from './ingest/crawler.ts';
 import { copyStorage } from './store/copy-storage.ts';
 import cliProgress from 'cli-progress';
 import pino from 'pino';
@@ -48,6 +49,10 @@ Commands:
                      copy a collection's documents, chunks and vectors from where it is now (KB_DATABASE_URL, or the
                      data directory) into PostgreSQL or into the embedded store in DIR; verified by document and
                      chunk counts
+  crawl URL [--collection NAME] [--depth N] [--max-pages N] [--delay-ms N]
+                     index a website and keep it in sync: pages of URL's host (robots.txt obeyed, sitemap.xml read),
+                     breadth first to --depth (3) and --max-pages (500), --delay-ms (500) between requests; run it
+                     again to reindex changed pages and remove vanished ones; each page's URL is its citation link
   migrate            with KB_DATABASE_URL: create or bring up to date the shared schema and every collection's schema
                      (servers also do it at start-up, under a lock; this is for a deployment step before them)
   status             where the knowledge bases are kept and their state: database reachable, schema versions,
@@ -329,6 +334,55 @@ async function runMigrateStore(config: Readonly<Config>, to: string | undefined,
   }
 }
 
+/** Crawl defaults: links followed from the start page, pages at most, pause between requests (ms). */
+const CRAWL_DEPTH = 3;
+const CRAWL_MAX_PAGES = 500;
+const CRAWL_DELAY_MS = 500;
+
+/** Mirrors a website into the collection's data folder (ingest/crawler.ts), then ingests the mirror incrementally. */
+async function runCrawl(
+  config: Readonly<Config>,
+  start: string,
+  json: boolean,
+  collection: string | undefined,
+  limits: { maxDepth: number; maxPages: number; delayMs: number },
+): Promise<IngestSummary & { pages: number; notModified: number; crawlFailures: { url: string; reason: string }[] }> {
+  const knowledgeBase = await openCollection(config, collection, consoleLogger(json), true);
+  try {
+    const crawled = await crawlSite({
+      sitesDir: path.join(knowledgeBase.config.dataDir, 'sites'),
+      start,
+      ...limits,
+      onPage: (url, outcome, detail) => {
+        if (!json) process.stderr.write(`${outcome.padEnd(9)} ${url}${detail ? ` (${detail})` : ''}\n`);
+      },
+    });
+    const summary = await knowledgeBase.ingest([crawled.folder], {
+      baseDir: crawled.baseDir,
+      documentOverrides: (file) => {
+        const url = crawled.urls.get(path.relative(crawled.baseDir, path.resolve(file)).split(path.sep).join('/'));
+        return url ? { url } : undefined;
+      },
+    });
+    for (const failure of [...crawled.failed.map((entry) => ({ path: entry.url, reason: entry.reason })), ...summary.failed]) process.stderr.write(`failed: ${failure.path}: ${failure.reason}\n`);
+    const report = {
+      ...summary,
+      failed: [...crawled.failed.map((entry) => ({ path: entry.url, reason: entry.reason })), ...summary.failed],
+      pages: crawled.fetched + crawled.notModified,
+      notModified: crawled.notModified,
+      crawlFailures: crawled.failed,
+    };
+    if (json) process.stdout.write(JSON.stringify(report) + '\n');
+    else
+      process.stdout.write(
+        `crawled ${report.pages} pages (${crawled.notModified} not modified, ${crawled.failed.length} failed, ${crawled.removed} gone from the site); ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.removed} removed\n`,
+      );
+    return report;
+  } finally {
+    await knowledgeBase.close();
+  }
+}
+
 /** Brings the shared schema and every collection's schema up to date (each knowledge base migrates when opened). */
 async function runMigrate(config: Readonly<Config>, json: boolean): Promise<number> {
   if (!config.databaseUrl) {
@@ -421,6 +475,9 @@ export async function main(argv: string[]): Promise<number> {
       'url-base': { type: 'string' },
       metadata: { type: 'string' },
       to: { type: 'string' },
+      depth: { type: 'string' },
+      'max-pages': { type: 'string' },
+      'delay-ms': { type: 'string' },
     },
   });
   const [command, ...rest] = positionals;
@@ -462,6 +519,21 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     case 'keys':
       return runKeys(config, rest, { scope: values.scope, origins: values.origins, collection: values.collection, label: values.label, groups: values.groups, rateLimit: values['rate-limit'], json });
+    case 'crawl': {
+      const whole = (name: string, value: string | undefined, fallback: number, minimum: number, maximum: number) => {
+        if (value === undefined) return fallback;
+        const number = Number(value);
+        if (!Number.isInteger(number) || number < minimum || number > maximum) throw new Error(`--${name} takes a whole number from ${minimum} to ${maximum}, not "${value}"`);
+        return number;
+      };
+      if (rest.length !== 1) throw new Error('crawl needs one start address: kb crawl https://intranet.example/help/');
+      const summary = await runCrawl(config, rest[0]!, json, values.collection, {
+        maxDepth: whole('depth', values.depth, CRAWL_DEPTH, 0, 100),
+        maxPages: whole('max-pages', values['max-pages'], CRAWL_MAX_PAGES, 1, 100_000),
+        delayMs: whole('delay-ms', values['delay-ms'], CRAWL_DELAY_MS, 0, 60_000),
+      });
+      return summary.failed.length > 0 ? 1 : 0;
+    }
     case 'migrate':
       return runMigrate(config, json);
     case 'status':

@@ -56,3 +56,16 @@ export function runCli(arguments_: string[], environment: Record<string, string>
   const [command, args] = options.boundByFileModes ? boundByFileModes(full) : [process.execPath, full];
   return spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, KB_LLM_BASE_URL: '', ...environment }, timeout: 60_000 });
 }
+
+/** Runs the CLI to completion without blocking this process (for a test that serves what the command fetches). */
+export async function runCliAsync(arguments_: string[], environment: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', cliPath, ...arguments_], { env: { ...process.env, KB_LLM_BASE_URL: '', ...environment }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (part: Buffer) => (stdout += part.toString()));
+  child.stderr!.on('data', (part: Buffer) => (stderr += part.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const status = await new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  clearTimeout(timer);
+  return { status, stdout, stderr };
+}
