@@ -82,6 +82,7 @@ export function mirrorPathOf(url: URL): string {
   const safe = pathname
     .split('/')
     .filter((part) => part && part !== '.' && part !== '..')
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what a file name must not keep
     .map((part) => part.replace(/[\u0000-\u001f<>:"|?*\\]/g, '_').slice(0, 120))
     .join('/');
   return query ? safe.replace(/(\.html?)$/i, `${query}$1`) : safe;
