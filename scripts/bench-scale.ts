@@ -9,7 +9,6 @@
 // start it) and /v1/search over it from one node and from two nodes sharing the database, against the same client.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -21,6 +20,7 @@ import { queryTerms as queryTermWeights, tokenize } from '../src/text/tokenize.t
 import { READ_EVERYTHING } from '../src/retrieve/read-scope.ts';
 import type { LocalStorage } from '../src/store/local-storage.ts';
 import { startDebianPostgres } from '../tests/helpers/debian-postgres.ts';
+import { freePort } from '../tests/helpers/free-port.ts';
 
 interface Options {
   folders: string[];
@@ -74,17 +74,6 @@ function watchPeakRss(child: ChildProcess): { peakMiB: () => number; stop: () =>
 
 function cli(args: string[], environment: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, ...environment }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 function stats(samples: number[]): { p50: number; p99: number } {

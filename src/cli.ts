@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { openStorage } from './store/open-storage.ts';
-import { closeDatabasePools, poolFor } from './store/postgres-storage.ts';
+import { closeDatabasePools, poolFor } from './store/postgres-database.ts';
 import { crawlSite } from './ingest/crawler.ts';
 import { copyStorage } from './store/copy-storage.ts';
 import cliProgress from 'cli-progress';

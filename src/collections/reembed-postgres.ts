@@ -7,8 +7,9 @@
 // again: the staging schema of the same job is dropped first; a failed build drops it and leaves everything as it was.
 import { randomBytes } from 'node:crypto';
 import { createEmbedder, vectorModeFor } from '../embed/index.ts';
-import { SHARED_SCHEMA } from '../shared-state/postgres.ts';
-import { PostgresStorage, poolFor, schemaOf } from '../store/postgres-storage.ts';
+import { SHARED_SCHEMA, bumpGeneration } from '../shared-state/postgres.ts';
+import { inTransaction, lockSchema, poolFor } from '../store/postgres-database.ts';
+import { PostgresStorage, schemaOf } from '../store/postgres-storage.ts';
 import { copyWithNewVectors, type ReembedOptions } from './reembed.ts';
 
 export async function reembedInPostgres(options: ReembedOptions, databaseUrl: string): Promise<void> {
@@ -24,22 +25,14 @@ export async function reembedInPostgres(options: ReembedOptions, databaseUrl: st
     await copyWithNewVectors(current, next, embedder, options.onProgress);
     await next.close();
     const retired = `kb__retired_${randomBytes(8).toString('hex')}`;
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`kb-schema:${schema}`]);
+    await inTransaction(pool, async (client) => {
+      await lockSchema(client, schema);
       await client.query(`ALTER SCHEMA ${schema} RENAME TO ${retired}`);
       await client.query(`ALTER SCHEMA ${staging} RENAME TO ${schema}`);
       await client.query(`UPDATE ${SHARED_SCHEMA}.collections SET settings = settings || $2::jsonb WHERE name = $1`, [target.collection, JSON.stringify(change)]);
-      await client.query(`UPDATE ${SHARED_SCHEMA}.generations SET value = value + 1 WHERE name = 'collections'`);
-      await client.query('COMMIT');
-      swapped = true;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      await bumpGeneration(client, 'collections');
+    });
+    swapped = true;
     await pool.query(`DROP SCHEMA IF EXISTS ${retired} CASCADE`);
     // This node's view of the settings (the write is the same, so repeating it is harmless), then its reopening.
     await options.commitSettings(change);

@@ -6,7 +6,8 @@ import { CollectionRegistry, DEFAULT_COLLECTION } from '../collections/registry.
 import type { Components } from '../components.ts';
 import type { Config } from '../config.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
-import { poolFor, schemaOf } from '../store/postgres-storage.ts';
+import { poolFor } from '../store/postgres-database.ts';
+import { schemaOf } from '../store/postgres-storage.ts';
 import { PostgresJobQueue } from './postgres-jobs.ts';
 import {
   PostgresAnswerLog,

@@ -19,11 +19,10 @@ import type { AnswerLog, KeyDirectory } from '../components.ts';
 import type { AnswerRecord, FeedbackRecord } from '../feedback/feedback-store.ts';
 import type { OriginalFiles } from '../files/original-files.ts';
 import { KbError, describeError } from '../errors.ts';
+import { applyMigrations, inTransaction, lockSchema } from '../store/postgres-database.ts';
 import { hashKey, newKeyRecord, type Scope, type StoredKey } from '../keys/key-store.ts';
 
 export const SHARED_SCHEMA = 'kb__shared';
-/** Version of the shared schema's layout; each entry of MIGRATIONS brings it to the next one. */
-export const SHARED_SCHEMA_VERSION = 1;
 /** How often a node checks whether keys or collections changed elsewhere (ms; 200..10000). */
 export const SHARED_POLL_MS = 1000;
 
@@ -59,29 +58,24 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/** Version of the shared schema's layout: each entry of MIGRATIONS brings it to the next one. */
+export const SHARED_SCHEMA_VERSION = MIGRATIONS.length;
+
 /** Creates or migrates the shared schema under an advisory lock: two nodes starting at once migrate once. */
 export async function migrateSharedSchema(pool: pg.Pool): Promise<{ from: number; to: number }> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`kb-schema:${SHARED_SCHEMA}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${SHARED_SCHEMA}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${SHARED_SCHEMA}.schema_migrations`);
-    const current = rows[0]?.version ?? 0;
-    if (current > SHARED_SCHEMA_VERSION) throw new KbError('KB_ERR_INDEX_VERSION', { dataDir: `PostgreSQL schema ${SHARED_SCHEMA}`, found: current, expected: SHARED_SCHEMA_VERSION });
-    for (let version = current + 1; version <= SHARED_SCHEMA_VERSION; version++) {
-      await client.query(MIGRATIONS[version - 1]!);
-      await client.query(`INSERT INTO ${SHARED_SCHEMA}.schema_migrations (version) VALUES ($1)`, [version]);
-    }
-    await client.query('COMMIT');
-    return { from: current, to: SHARED_SCHEMA_VERSION };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return inTransaction(pool, async (client) => {
+    await lockSchema(client, SHARED_SCHEMA);
+    return applyMigrations(
+      client,
+      SHARED_SCHEMA,
+      MIGRATIONS.map((migration) => () => migration),
+    );
+  });
+}
+
+/** Tells the other nodes that `name` (keys, collections) changed: part of the caller's transaction when it has one. */
+export async function bumpGeneration(client: pg.Pool | pg.PoolClient, name: 'keys' | 'collections'): Promise<void> {
+  await client.query(`UPDATE ${SHARED_SCHEMA}.generations SET value = value + 1 WHERE name = $1`, [name]);
 }
 
 /** The shared schema's applied version (0: not created yet). */
@@ -106,11 +100,6 @@ export class SharedChanges {
 
   on(name: string, listener: () => Promise<void>): void {
     this.listeners.set(name, [...(this.listeners.get(name) ?? []), listener]);
-  }
-
-  /** Tells the others that `name` changed (inside the caller's transaction when given). */
-  async bump(name: string, client: pg.Pool | pg.PoolClient = this.pool): Promise<void> {
-    await client.query(`UPDATE ${SHARED_SCHEMA}.generations SET value = value + 1 WHERE name = $1`, [name]);
   }
 
   start(): void {
@@ -171,13 +160,10 @@ function toStoredKey(row: KeyRow): StoredKey {
 export class PostgresKeyDirectory implements KeyDirectory {
   private snapshot: StoredKey[] = [];
 
-  private constructor(
-    private readonly pool: pg.Pool,
-    private readonly changes: SharedChanges,
-  ) {}
+  private constructor(private readonly pool: pg.Pool) {}
 
   static async open(pool: pg.Pool, changes: SharedChanges): Promise<PostgresKeyDirectory> {
-    const directory = new PostgresKeyDirectory(pool, changes);
+    const directory = new PostgresKeyDirectory(pool);
     await directory.reload();
     changes.on('keys', () => directory.reload());
     return directory;
@@ -204,21 +190,33 @@ export class PostgresKeyDirectory implements KeyDirectory {
 
   async create(input: Parameters<KeyDirectory['create']>[0]): Promise<{ key: string; record: StoredKey }> {
     const { key, record } = newKeyRecord(input);
-    await this.pool.query(
-      `WITH inserted AS (INSERT INTO ${SHARED_SCHEMA}.api_keys (id, hash, scope, collection, origins, groups, label, rate_limit_per_minute, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9))
-       UPDATE ${SHARED_SCHEMA}.generations SET value = value + 1 WHERE name = 'keys'`,
-      [record.id, record.hash, record.scope, record.collection ?? null, record.origins ?? null, record.groups ?? null, record.label ?? null, record.rateLimitPerMinute ?? null, record.createdAt],
-    );
+    await inTransaction(this.pool, async (client) => {
+      await client.query(`INSERT INTO ${SHARED_SCHEMA}.api_keys (id, hash, scope, collection, origins, groups, label, rate_limit_per_minute, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+        record.id,
+        record.hash,
+        record.scope,
+        record.collection ?? null,
+        record.origins ?? null,
+        record.groups ?? null,
+        record.label ?? null,
+        record.rateLimitPerMinute ?? null,
+        record.createdAt,
+      ]);
+      await bumpGeneration(client, 'keys');
+    });
     await this.reload();
     return { key, record };
   }
 
   async revoke(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(`UPDATE ${SHARED_SCHEMA}.api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, [id, new Date().toISOString()]);
-    if (!rowCount) return false;
-    await this.changes.bump('keys');
-    await this.reload();
-    return true;
+    // The revocation and the signal to the other nodes commit together: a revoked key is never left unannounced.
+    const revoked = await inTransaction(this.pool, async (client) => {
+      const { rowCount } = await client.query(`UPDATE ${SHARED_SCHEMA}.api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, [id, new Date().toISOString()]);
+      if (rowCount) await bumpGeneration(client, 'keys');
+      return (rowCount ?? 0) > 0;
+    });
+    if (revoked) await this.reload();
+    return revoked;
   }
 }
 
@@ -269,13 +267,10 @@ export class PostgresCollectionCatalog implements CollectionCatalog {
   private snapshot: CollectionInfo[] = [];
   private readonly listeners: (() => void)[] = [];
 
-  private constructor(
-    private readonly pool: pg.Pool,
-    private readonly changes: SharedChanges,
-  ) {}
+  private constructor(private readonly pool: pg.Pool) {}
 
   static async open(pool: pg.Pool, changes: SharedChanges): Promise<PostgresCollectionCatalog> {
-    const catalog = new PostgresCollectionCatalog(pool, changes);
+    const catalog = new PostgresCollectionCatalog(pool);
     await catalog.reload();
     changes.on('collections', async () => {
       await catalog.reload();
@@ -296,18 +291,10 @@ export class PostgresCollectionCatalog implements CollectionCatalog {
   }
 
   private async change(sql: string, values: unknown[]): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query(sql, values);
-      await this.changes.bump('collections', client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      await bumpGeneration(client, 'collections');
+    });
     await this.reload();
   }
 

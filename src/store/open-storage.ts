@@ -5,7 +5,8 @@ import type { Config } from '../config.ts';
 import { vectorModeFor } from '../embed/index.ts';
 import type { Embedder } from '../embed/types.ts';
 import { LocalStorage } from './local-storage.ts';
-import { PostgresStorage, poolFor, schemaOf } from './postgres-storage.ts';
+import { poolFor } from './postgres-database.ts';
+import { PostgresStorage, schemaOf } from './postgres-storage.ts';
 import type { Storage } from './types.ts';
 
 /**

@@ -1,4 +1,4 @@
-// The PostgreSQL backend behind the storage seams (issue 11, first part): documents, chunks, keyword postings and
+// The PostgreSQL backend behind the storage seams: documents, chunks, keyword postings and
 // vectors in one database that several API processes share, reached with `pg`. One knowledge base is one schema.
 //
 // Keyword search is BM25 computed in SQL over a postings table (term, chunk, tf) with the collection statistics kept
@@ -10,11 +10,12 @@
 //
 // Reads go to the database every time, so another node's writes are seen at once: refresh() has nothing to do.
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { KbError, describeError } from '../errors.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
 import { inverseDocumentFrequency } from '../retrieve/bm25.ts';
 import { currentCjkTokenizer } from '../text/tokenize.ts';
+import { applyMigrations, inTransaction, lockSchema, poolFor } from './postgres-database.ts';
 import { documentKeyOf, toChunkRecord, toDocumentRecord, toStoredChunk, type ChunkColumns, type DocumentColumns, type StoredChunkColumns } from './records.ts';
 import type {
   ChunkInput,
@@ -33,9 +34,6 @@ import type {
   VectorMode,
   VectorIndex,
 } from './types.ts';
-
-/** Version of this backend's layout; each entry of MIGRATIONS brings a schema to the next one. */
-export const POSTGRES_SCHEMA_VERSION = 3;
 
 const MIGRATIONS: readonly ((schema: string, dimensions: number, vectors: boolean) => string)[] = [
   (schema, dimensions, vectors) => `
@@ -103,6 +101,9 @@ const MIGRATIONS: readonly ((schema: string, dimensions: number, vectors: boolea
     CREATE INDEX postings_by_chunk ON ${schema}.postings (chunk_id) INCLUDE (term, tf);
   `,
 ];
+
+/** Version of this backend's layout: each entry of MIGRATIONS brings a schema to the next one. */
+export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface PostgresStorageOptions {
   /** A pool of the deployment's database (KB_DATABASE_URL); shared by every knowledge base of the process. */
@@ -244,10 +245,8 @@ export class PostgresStorage implements Storage {
   static async open(options: PostgresStorageOptions): Promise<PostgresStorage> {
     const { pool, schema, embedder, vectors } = options;
     if (!/^[a-z0-9_]{1,40}$/.test(schema)) throw new Error(`"${schema}" is not a usable schema name (lower-case letters, digits and _, at most 40)`);
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`kb-schema:${schema}`]);
+    await inTransaction(pool, async (client) => {
+      await lockSchema(client, schema);
       const keepsVectors = vectors !== 'none';
       if (keepsVectors) {
         try {
@@ -262,16 +261,12 @@ export class PostgresStorage implements Storage {
           });
         }
       }
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-      const { rows } = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${schema}.schema_migrations`);
-      const current = rows[0]?.version ?? 0;
-      if (current > POSTGRES_SCHEMA_VERSION) throw new KbError('KB_ERR_INDEX_VERSION', { dataDir: `PostgreSQL schema ${schema}`, found: current, expected: POSTGRES_SCHEMA_VERSION });
-      for (let version = current + 1; version <= POSTGRES_SCHEMA_VERSION; version++) {
-        await client.query(MIGRATIONS[version - 1]!(schema, embedder.dimensions, keepsVectors));
-        await client.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ($1)`, [version]);
-      }
-      if (current === 0) {
+      const { from } = await applyMigrations(
+        client,
+        schema,
+        MIGRATIONS.map((migration) => () => migration(schema, embedder.dimensions, keepsVectors)),
+      );
+      if (from === 0) {
         await client.query(`INSERT INTO ${schema}.meta VALUES ('embedder_id', $1), ('dimensions', $2), ('cjk_tokenizer', $3), ('vectors', $4)`, [
           embedder.id,
           String(embedder.dimensions),
@@ -288,13 +283,7 @@ export class PostgresStorage implements Storage {
       if (keepsVectors && meta.get('vectors') !== 'kept') {
         throw new KbError('KB_ERR_INDEX_MISMATCH', { dataDir: `PostgreSQL schema ${schema}`, found: 'a schema made without vectors', expected: `vectors of ${embedder.id}` });
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     const storage = new PostgresStorage(pool, schema, embedder, vectors);
     const { rows: counted } = await pool.query<{ chunk_count: string }>(`SELECT chunk_count FROM ${schema}.statistics`);
     storage.chunksAtUpkeep = Number(counted[0]!.chunk_count);
@@ -308,9 +297,7 @@ export class PostgresStorage implements Storage {
       if (keepsVectors && chunk.vector.length !== this.embedder.dimensions)
         throw new KbError('KB_ERR_EMBEDDER', { details: `a vector has ${chunk.vector.length} dimensions, the index ${this.embedder.dimensions}` });
     }
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const written = await inTransaction(this.pool, async (client) => {
       // Writers of one knowledge base take turns from here (they all update its statistics row): the term counts below
       // are then never updated by two transactions in different orders.
       await client.query(`SELECT 1 FROM ${schema}.statistics FOR UPDATE`);
@@ -409,15 +396,10 @@ export class PostgresStorage implements Storage {
         chunks.length - removed.chunks,
         totalLength - removed.length,
       ]);
-      await client.query('COMMIT');
-      this.statisticsCache = undefined;
       return toDocumentRecord(documentRow);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    this.statisticsCache = undefined;
+    return written;
   }
 
   /** Deletes a document inside the caller's transaction; returns what left the statistics. */
@@ -428,34 +410,30 @@ export class PostgresStorage implements Storage {
     );
     if (rows.length === 0) return { chunks: 0, length: 0, found: false };
     const schema = this.schema;
-    await client.query(
+    const { rows: emptied } = await client.query<{ term: string }>(
       `WITH gone AS (SELECT p.term, count(*)::integer AS chunks FROM ${schema}.postings p JOIN ${schema}.chunks c ON c.id = p.chunk_id JOIN ${schema}.documents d ON d.id = c.document_id
                      WHERE d.source = $1 GROUP BY p.term)
-       UPDATE ${schema}.terms t SET document_frequency = t.document_frequency - gone.chunks FROM gone WHERE t.term = gone.term`,
+       UPDATE ${schema}.terms t SET document_frequency = t.document_frequency - gone.chunks FROM gone WHERE t.term = gone.term
+       RETURNING CASE WHEN t.document_frequency <= 0 THEN t.term END AS term`,
       [source],
     );
-    await client.query(`DELETE FROM ${schema}.terms WHERE document_frequency <= 0`);
-    await client.query(`DELETE FROM ${this.schema}.documents WHERE source = $1`, [source]);
+    // Only this document's terms can have dropped to nothing: the term table is not scanned on every replacement.
+    const unused = emptied.map((row) => row.term).filter((term): term is string => term !== null);
+    if (unused.length > 0) await client.query(`DELETE FROM ${schema}.terms WHERE term = ANY($1::text[])`, [unused]);
+    await client.query(`DELETE FROM ${schema}.documents WHERE source = $1`, [source]);
     return { ...rows[0]!, found: true };
   }
 
   private async deleteDocument(source: string): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    const found = await inTransaction(this.pool, async (client) => {
       await client.query(`SELECT 1 FROM ${this.schema}.statistics FOR UPDATE`);
       const removed = await this.removeDocument(client, source);
       if (removed.found)
         await client.query(`UPDATE ${this.schema}.statistics SET chunk_count = chunk_count - $1, total_length = total_length - $2, generation = generation + 1`, [removed.chunks, removed.length]);
-      await client.query('COMMIT');
-      this.statisticsCache = undefined;
       return removed.found;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
+    this.statisticsCache = undefined;
+    return found;
   }
 
   /**
@@ -586,30 +564,6 @@ export class PostgresStorage implements Storage {
   async close(): Promise<void> {
     // The pool belongs to the deployment (shared by its knowledge bases): closed by whoever made it.
   }
-}
-
-/** Connection pools by URL, one per process (a query thread has its own), shared by its knowledge bases. */
-const pools = new Map<string, pg.Pool>();
-
-/** Connections per process by default (KB_DATABASE_POOL_SIZE): a query thread or the main thread rarely has more in flight. */
-export const DEFAULT_POOL_SIZE = 8;
-
-/** The process's pool for a database; its size is the one given when it is first asked for. */
-export function poolFor(url: string, size = DEFAULT_POOL_SIZE): pg.Pool {
-  let pool = pools.get(url);
-  if (!pool) {
-    pool = new pg.Pool({ connectionString: url, max: size });
-    // An idle connection the server closed is dropped from the pool, never a crash.
-    pool.on('error', () => undefined);
-    pools.set(url, pool);
-  }
-  return pool;
-}
-
-/** Closes this process's pools (at shutdown). */
-export async function closeDatabasePools(): Promise<void> {
-  await Promise.all([...pools.values()].map((pool) => pool.end()));
-  pools.clear();
 }
 
 /** A collection's schema: `kb_` and its name ("-" as "_"), with a hash when that would pass PostgreSQL's 63 bytes. */

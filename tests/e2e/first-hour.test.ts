@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/free-port.ts';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import semver from 'semver';
@@ -36,17 +36,6 @@ function readmeBlocks(text: string): ReadmeBlock[] {
     blocks.push({ language: fence[1]!, code: body.join('\n'), note, line: start + 1 });
   }
   return blocks;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The repository's tracked files, copied as a clone would have them, with this checkout's installed packages. */

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import autocannon from 'autocannon';
-import { POSTGRES_SCHEMA_VERSION, closeDatabasePools } from '../../src/store/postgres-storage.ts';
+import { closeDatabasePools } from '../../src/store/postgres-database.ts';
+import { POSTGRES_SCHEMA_VERSION } from '../../src/store/postgres-storage.ts';
 import { runCli, startServer, type ServerProcess } from '../helpers/child-process.ts';
 import { startDebianPostgres } from '../helpers/debian-postgres.ts';
 import type { TestPostgres } from '../helpers/postgres.ts';

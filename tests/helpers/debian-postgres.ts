@@ -5,8 +5,8 @@
 // extension would; the backend refuses, with the reason, a knowledge base that needs vectors there.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
+import { freePort } from './free-port.ts';
 import type { TestPostgres } from './postgres.ts';
 
 /** The binaries of the newest installed PostgreSQL, or undefined when the package is missing. */
@@ -17,17 +17,6 @@ export function debianPostgresBinaries(): string | undefined {
     .filter((version) => existsSync(path.join(root, version, 'bin', 'initdb')))
     .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startDebianPostgres(): Promise<TestPostgres> {
