@@ -21,6 +21,7 @@ const usage = `usage:
   npm run eval -- --conversations FILE [--corpus DIR] [--json] [--verbose: every wrong turn]
   npm run eval -- --dataset DIR [--split NAME] [--json] [--trace QUERY_ID]
   npm run eval -- --qa FILE --corpus DIR [--limit N] [--json] [--verbose: with a threshold sweep]
+  npm run eval -- --ocr [--pages N] [--engine ours|gutenye] [--font-size PX] [--skew DEGREES] [--quality JPEG_QUALITY|png] [--json]
 `;
 
 const { values } = parseArgs({
@@ -35,6 +36,12 @@ const { values } = parseArgs({
     limit: { type: 'string' },
     json: { type: 'boolean' },
     verbose: { type: 'boolean' },
+    ocr: { type: 'boolean' },
+    pages: { type: 'string' },
+    engine: { type: 'string' },
+    'font-size': { type: 'string' },
+    skew: { type: 'string' },
+    quality: { type: 'string' },
   },
 });
 
@@ -186,7 +193,59 @@ async function runConversations(file: string, corpus: string): Promise<void> {
   });
 }
 
-if (values.dataset) await runDataset(values.dataset);
+/**
+ * OCR on generated scans of our own documents (zh and en): character and word accuracy, pages per second on one
+ * thread. --engine gutenye reads the same pages with @gutenye/ocr-node's own pipeline, for comparison.
+ */
+async function runOcr(): Promise<void> {
+  const { evaluateOcr } = await import('../src/evaluation/ocr.ts');
+  const { readPageImage, pageTextOf, closeOcr } = await import('../src/ingest/ocr/ocr.ts');
+  const pages = Number(values.pages ?? 8);
+  const scan = {
+    ...(values['font-size'] ? { fontSize: Number(values['font-size']) } : {}),
+    ...(values.skew ? { skew: Number(values.skew) } : {}),
+    ...(values.quality ? { quality: values.quality === 'png' ? ('png' as const) : Number(values.quality) } : {}),
+  };
+  let read: (image: Buffer) => Promise<string>;
+  if (values.engine === 'gutenye') {
+    const { default: Ocr } = await import('@gutenye/ocr-node');
+    const ocr = await Ocr.create({ onnxOptions: { intraOpNumThreads: 1, interOpNumThreads: 1 } });
+    read = async (image) => ((await ocr.detect(image)) as { text: string }[]).map((line) => line.text).join('\n');
+  } else {
+    read = async (image) => pageTextOf(await readPageImage(image, { file: 'scan', deadline: performance.now() + 600_000 }));
+    await read(
+      await (
+        await import('sharp')
+      )
+        .default({ create: { width: 64, height: 64, channels: 3, background: '#ffffff' } })
+        .png()
+        .toBuffer(),
+    ); // models loaded before timing
+  }
+  const report: Record<string, string | number> = { engine: values.engine ?? 'ours', scan: JSON.stringify(scan) };
+  for (const language of ['zh', 'en'] as const) {
+    const bar = progressBar(`ocr ${language}`, pages);
+    const outcomes = await evaluateOcr(language, read, { pages, scan, onPage: (done) => bar.update(done) });
+    bar.stop();
+    const characters = outcomes.reduce((sum, outcome) => sum + outcome.characters, 0);
+    const seconds = outcomes.reduce((sum, outcome) => sum + outcome.seconds, 0);
+    report[`${language} pages`] = outcomes.length;
+    report[`${language} characters`] = characters;
+    report[`${language} character accuracy`] = Number((outcomes.reduce((sum, outcome) => sum + outcome.characterAccuracy * outcome.characters, 0) / characters).toFixed(4));
+    if (language === 'en') report[`${language} word accuracy`] = Number((outcomes.reduce((sum, outcome) => sum + outcome.wordAccuracy * outcome.characters, 0) / characters).toFixed(4));
+    report[`${language} pages/s`] = Number((outcomes.length / seconds).toFixed(3));
+    report[`${language} seconds/page`] = Number((seconds / outcomes.length).toFixed(2));
+    if (values.verbose)
+      for (const outcome of outcomes)
+        process.stderr.write(`${language} page ${outcome.page}: characters ${outcome.characterAccuracy.toFixed(4)} words ${outcome.wordAccuracy.toFixed(4)} ${outcome.seconds.toFixed(1)} s\n`);
+  }
+  closeOcr();
+  if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
+  else printTable(Object.entries(report));
+}
+
+if (values.ocr) await runOcr();
+else if (values.dataset) await runDataset(values.dataset);
 else if (values.qa && values.corpus) await runQa(values.qa, values.corpus);
 else if (values.questions) await runQuestions(values.questions, values.corpus ?? 'docs-corpus');
 else if (values.conversations) await runConversations(values.conversations, values.corpus ?? 'docs-corpus');

@@ -111,13 +111,14 @@ async function runIngest(config: Readonly<Config>, paths: string[], json: boolea
   try {
     const summary = await knowledgeBase.ingest(roots, {
       ...(documentOverrides ? { documentOverrides } : {}),
-      onProgress: ({ done, total, file }) => {
+      onProgress: ({ done, total, file, ocrPages, ocrPagesTotal }) => {
         if (!bar) return;
         if (!started) {
           bar.start(total, 0, { file });
           started = true;
         }
-        bar.update(done, { file: file.length > 50 ? '…' + file.slice(-49) : file });
+        const name = file.length > 50 ? '…' + file.slice(-49) : file;
+        bar.update(done, { file: ocrPagesTotal !== undefined ? `${name} (OCR page ${ocrPages}/${ocrPagesTotal})` : name });
       },
     });
     bar?.stop();

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { KbError } from './errors.ts';
+import type { OcrOptions } from './ingest/ocr/ocr.ts';
 
 const integer = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const decimal = (min: number, max: number, fallback: number) => z.coerce.number().min(min).max(max).default(fallback);
@@ -63,6 +64,8 @@ export const settingDescriptions: Record<string, string> = {
   KB_QUERY_THREADS: 'worker threads that run searches and answers in a server (0..64; 0: in the main thread); default: the number of cores when there are two or more, so that serving uses every core',
   KB_INGEST_THREADS:
     'worker threads that parse, chunk and tokenize files during ingestion (0..64; 0: in the main thread); default: 1 in a server (its event loop keeps answering queries), 0 on the command line (faster alone)',
+  KB_OCR_MAX_PAGES: 'pages of one file read by OCR at most (scanned PDF pages, image files); pages past it are left out and the file says so (0..10000; 0: OCR off)',
+  KB_OCR_FILE_SECONDS: 'seconds of OCR one file may take; pages not read by then are left out and the file says so (10..86400)',
   KB_BODY_LIMIT: 'largest accepted HTTP request body in bytes',
   KB_API_KEYS: 'comma-separated API keys for server-to-server clients (empty: the API is open to clients without an Origin header, for local use)',
   KB_WIDGET_KEYS: 'public widget keys and the page origins each may be used from: "pk_a=https://help.example.com https://intranet.example.com;pk_b=…"; "self" means this server\'s own origin',
@@ -148,6 +151,8 @@ const configSchema = z
     KB_EMBED_BATCH: integer(1, 256, 32),
     KB_QUERY_THREADS: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(0).max(64).optional()),
     KB_INGEST_THREADS: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(0).max(64).optional()),
+    KB_OCR_MAX_PAGES: integer(0, 10_000, 100),
+    KB_OCR_FILE_SECONDS: integer(10, 86_400, 900),
     KB_BODY_LIMIT: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
     KB_API_KEYS: z
       .string()
@@ -245,6 +250,8 @@ export interface Config {
   ingestThreads: number | undefined;
   /** Query threads of a server (server/query-threads.ts); undefined: one per core when there are two or more. */
   queryThreads: number | undefined;
+  /** OCR's limits per file: a 20-page scan takes about two minutes on one core (docs/EVALUATION.md). */
+  ocr: OcrOptions;
   bodyLimit: number;
   uploads: { maxBytes: number; maxFiles: number; maxQueuedJobs: number; jobLeaseSeconds: number };
   access: {
@@ -319,6 +326,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     embedBatch: raw.KB_EMBED_BATCH,
     ingestThreads: raw.KB_INGEST_THREADS,
     queryThreads: raw.KB_QUERY_THREADS,
+    ocr: { maxPages: raw.KB_OCR_MAX_PAGES, fileSeconds: raw.KB_OCR_FILE_SECONDS },
     bodyLimit: raw.KB_BODY_LIMIT,
     uploads: { maxBytes: raw.KB_UPLOAD_MAX_BYTES, maxFiles: raw.KB_UPLOAD_MAX_FILES, maxQueuedJobs: raw.KB_JOB_QUEUE, jobLeaseSeconds: raw.KB_JOB_LEASE_SECONDS },
     access: {

@@ -122,7 +122,14 @@ export class KnowledgeBase {
    * 0; a server passes 1 so that its event loop keeps answering queries during a job.
    */
   ingest(paths: readonly string[], options: Pick<IngestOptions, 'onProgress' | 'baseDir' | 'force' | 'documentDefaults' | 'documentOverrides' | 'threads'> = {}): Promise<IngestSummary> {
-    return ingestPaths(paths, { storage: this.storage, embedder: this.embedder, chunking: this.config.chunking, ...options, threads: this.config.ingestThreads ?? options.threads ?? 0 });
+    return ingestPaths(paths, {
+      storage: this.storage,
+      embedder: this.embedder,
+      chunking: this.config.chunking,
+      ocr: this.config.ocr,
+      ...options,
+      threads: this.config.ingestThreads ?? options.threads ?? 0,
+    });
   }
 
   ingestDocuments(documents: readonly TextDocument[], options: Pick<IngestOptions, 'onProgress'> = {}): Promise<IngestSummary> {

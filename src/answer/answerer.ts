@@ -29,6 +29,7 @@ export function citationOf(chunk: RetrievedChunk, n: number): Citation {
     source: chunk.source,
     ...(chunk.page !== undefined ? { page: chunk.page } : {}),
     ...(chunk.headings.length > 0 ? { headings: chunk.headings } : {}),
+    ...(chunk.ocr ? { ocr: true as const } : {}),
     ...(chunk.url ? { url: chunk.url } : {}),
     ...(chunk.alternatives ? { alternatives: chunk.alternatives } : {}),
     snippet,

@@ -28,11 +28,13 @@ const systemPrompts: Record<Language, string> = {
   ].join('\n'),
 };
 
-export function describeLocation(chunk: Pick<RetrievedChunk, 'title' | 'headings' | 'page'>): string {
+export function describeLocation(chunk: Pick<RetrievedChunk, 'title' | 'headings' | 'page' | 'ocr'>): string {
   const parts = [chunk.title];
   const headings = chunk.headings.filter((heading) => heading !== chunk.title);
   if (headings.length > 0) parts.push(headings.join(' > '));
   if (chunk.page !== undefined) parts.push(`p. ${chunk.page}`);
+  // The model is told, so that it reads a misrecognized character for what it is rather than quoting it as fact.
+  if (chunk.ocr) parts.push('OCR');
   return parts.join(' — ');
 }
 

@@ -30,6 +30,8 @@ export interface Citation {
   source: string;
   page?: number;
   headings?: string[];
+  /** The passage was read by OCR (a scanned page, an image). */
+  ocr?: true;
   url?: string;
   /** The same passage in other documents (another format or copy), cited once here. */
   alternatives?: AlternativeSource[];

@@ -80,6 +80,7 @@ export function chunkSections(sections: readonly Section[], options: ChunkingOpt
         language: detectLanguage(text),
         tokenCount: currentTokens,
         contentHash: hashOf(`${section.headings.join('\u0001')}\u0002${text}`),
+        ...(section.ocr ? { ocr: true } : {}),
       });
     };
     for (const unit of units) {

@@ -13,7 +13,8 @@ import { indexTerms } from '../text/tokenize.ts';
 import { chunkSections, indexableText, type ChunkingOptions } from './chunker.ts';
 import { isSupportedPath } from './parsers/index.ts';
 import { PreparePool } from './prepare-pool.ts';
-import type { PreparedDocument } from './prepare.ts';
+import type { PreparedDocument, PrepareProgress } from './prepare.ts';
+import type { OcrOptions } from './ocr/ocr.ts';
 
 /** Bump when parsing or chunking changes output, so that unchanged files are re-ingested once. */
 export const PIPELINE_VERSION = 2;
@@ -38,6 +39,8 @@ export interface IngestSummary {
   skipped: string[];
   /** Files whose content is already indexed under another name: not indexed again. */
   duplicates: { path: string; duplicateOf: string }[];
+  /** Files indexed without all of their content (pages past OCR's limits), with what was left out. */
+  warnings: { path: string; message: string }[];
   chunks: number;
   pages: number;
   seconds: number;
@@ -47,6 +50,9 @@ export interface IngestProgress {
   done: number;
   total: number;
   file: string;
+  /** While `file` is being read by OCR: its pages read so far, of the pages to read. */
+  ocrPages?: number;
+  ocrPagesTotal?: number;
 }
 
 export interface IngestOptions {
@@ -64,6 +70,8 @@ export interface IngestOptions {
   documentOverrides?: (file: string) => DocumentOverrides | undefined;
   /** Worker threads that parse, chunk and tokenize (KB_INGEST_THREADS); 0: in the calling thread. */
   threads?: number;
+  /** OCR's limits for scanned pages and images (KB_OCR_MAX_PAGES, KB_OCR_FILE_SECONDS). */
+  ocr?: OcrOptions;
 }
 
 export type DocumentOverrides = Pick<DocumentInput, 'metadata' | 'groups' | 'url'> & { title?: string };
@@ -112,7 +120,7 @@ function fingerprint(bytes: Buffer, chunking: ChunkingOptions): string {
 /** A file read and hashed, its parse started (in a worker when there are any), not yet checked against the index. */
 type Started = { kind: 'unchanged' } | { kind: 'started'; hash: string; given: DocumentOverrides; replaces: boolean; prepared: Promise<PreparedDocument> };
 
-async function startDocument(file: string, source: string, options: IngestOptions, pool: PreparePool): Promise<Started> {
+async function startDocument(file: string, source: string, options: IngestOptions, pool: PreparePool, onProgress: PrepareProgress): Promise<Started> {
   const store = options.storage.documents;
   const size = statSync(file).size;
   if (size > MAX_FILE_BYTES) throw new KbError('KB_ERR_PARSE', { file: source, reason: `the file is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit` });
@@ -122,7 +130,7 @@ async function startDocument(file: string, source: string, options: IngestOption
   const hash = fingerprint(Buffer.concat([bytes, Buffer.from(JSON.stringify(given))]), options.chunking);
   const existing = await store.getDocumentBySource(source);
   if (existing && existing.contentHash === hash && !options.force) return { kind: 'unchanged' };
-  const prepared = pool.prepare({ source, bytes, chunking: options.chunking, ...(given.title !== undefined ? { title: given.title } : {}) });
+  const prepared = pool.prepare({ source, bytes, chunking: options.chunking, ...(given.title !== undefined ? { title: given.title } : {}), ...(options.ocr ? { ocr: options.ocr } : {}) }, onProgress);
   // Awaited in order later (or dropped for a duplicate): never an unhandled rejection in between.
   prepared.catch(() => undefined);
   return { kind: 'started', hash, given, replaces: existing !== undefined, prepared };
@@ -159,7 +167,7 @@ async function finishDocument(started: Extract<Started, { kind: 'started' }>, so
     ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
   };
   const chunkInputs: ChunkInput[] = prepared.chunks.map((chunk, index) => ({ ...chunk, terms: prepared.terms[index]!, vector: vectors[index]! }));
-  return { kind: 'document' as const, document, chunks: chunkInputs, replaces: started.replaces };
+  return { kind: 'document' as const, document, chunks: chunkInputs, replaces: started.replaces, warnings: prepared.warnings };
 }
 
 /**
@@ -195,6 +203,7 @@ function mergeSummaries(summaries: readonly IngestSummary[]): IngestSummary {
     failed: [...merged.failed, ...summary.failed],
     skipped: [...merged.skipped, ...summary.skipped],
     duplicates: [...merged.duplicates, ...summary.duplicates],
+    warnings: [...merged.warnings, ...summary.warnings],
     chunks: merged.chunks + summary.chunks,
     pages: merged.pages + summary.pages,
     seconds: merged.seconds + summary.seconds,
@@ -206,7 +215,7 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
   const baseDir = options.baseDir ?? process.cwd();
   const { storage } = options;
   const store = storage.documents;
-  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], duplicates: [], chunks: 0, pages: 0, seconds: 0 };
+  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], duplicates: [], warnings: [], chunks: 0, pages: 0, seconds: 0 };
   const walked = walk(roots);
   summary.skipped = walked.skipped;
   const seen = new Set<string>();
@@ -245,6 +254,7 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
     }
     // Store failures (disk full, read-only folder) are not the file's fault: they stop the run.
     await store.upsertDocument(prepared.document, prepared.chunks);
+    for (const message of prepared.warnings) summary.warnings.push({ path: item.source, message });
     if (prepared.replaces) summary.updated++;
     else summary.added++;
     summary.chunks += prepared.chunks.length;
@@ -257,7 +267,8 @@ async function ingestRoots(roots: readonly string[], options: IngestOptions): Pr
       seen.add(source);
       let started: (typeof pending)[number]['started'];
       try {
-        started = await startDocument(file, source, options, pool);
+        // OCR progress is told for the file being read, which may be ahead of the one being written.
+        started = await startDocument(file, source, options, pool, (progress) => options.onProgress?.({ done: position, total: walked.files.length, file: source, ...progress }));
       } catch (error) {
         started = { kind: 'failed', error };
       }
@@ -299,6 +310,7 @@ export function formatSummary(summary: IngestSummary): string {
     `ingest: ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.removed} removed, ` +
       `${summary.failed.length} failed, ${summary.skipped.length} skipped, ${summary.duplicates.length} duplicates; ${summary.chunks} chunks written in ${summary.seconds.toFixed(1)} s`,
   ];
+  for (const warning of summary.warnings) lines.push(`partly indexed: ${warning.path}: ${warning.message}`);
   for (const duplicate of summary.duplicates.slice(0, SKIPPED_FILES_LISTED)) lines.push(`duplicate: ${duplicate.path} (same content as ${duplicate.duplicateOf}; not indexed again)`);
   for (const file of summary.skipped.slice(0, SKIPPED_FILES_LISTED)) lines.push(`skipped: ${file} (${path.extname(file) ? `${path.extname(file)} is not a supported format` : 'no file extension'})`);
   if (summary.skipped.length > SKIPPED_FILES_LISTED) lines.push(`skipped: ${summary.skipped.length - SKIPPED_FILES_LISTED} more (--json lists them all)`);
@@ -322,7 +334,7 @@ export async function ingestTexts(documents: readonly TextDocument[], options: O
   const started = performance.now();
   const { embedder } = options;
   const store = options.storage.documents;
-  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], duplicates: [], chunks: 0, pages: 0, seconds: 0 };
+  const summary: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, failed: [], skipped: [], duplicates: [], warnings: [], chunks: 0, pages: 0, seconds: 0 };
   const batchSize = Math.max(embedder.maxBatch, 64);
   let pending: { document: DocumentInput; chunks: Omit<ChunkInput, 'vector'>[]; texts: string[]; replaces: boolean }[] = [];
   const flushPending = async () => {

@@ -5,16 +5,19 @@ import { Worker } from 'node:worker_threads';
 import { KbError, type ErrorCode } from '../errors.ts';
 import { currentCjkTokenizer } from '../text/tokenize.ts';
 import { siblingModule } from '../module-file.ts';
-import { decodeTerms, prepareDocument, type EncodedTerms, type PrepareInput, type PreparedDocument } from './prepare.ts';
+import { decodeTerms, prepareDocument, type EncodedTerms, type PrepareInput, type PrepareProgress, type PreparedDocument } from './prepare.ts';
 
 type Reply =
-  { id: number; result: Omit<PreparedDocument, 'terms'> & { encodedTerms: EncodedTerms } } | { id: number; error: { code: ErrorCode; details: Record<string, unknown> } | { message: string } };
+  | { id: number; progress: Parameters<PrepareProgress>[0] }
+  | { id: number; result: Omit<PreparedDocument, 'terms'> & { encodedTerms: EncodedTerms } }
+  | { id: number; error: { code: ErrorCode; details: Record<string, unknown> } | { message: string } };
 
 interface Task {
   id: number;
   input: PrepareInput;
   resolve: (value: PreparedDocument) => void;
   reject: (error: unknown) => void;
+  onProgress: PrepareProgress | undefined;
 }
 
 interface Slot {
@@ -37,6 +40,10 @@ export class PreparePool {
     const worker = new Worker(new URL('../worker-entry.mjs', import.meta.url), { workerData: { entry: siblingModule('./prepare-worker', import.meta.url).href, tokenizer: currentCjkTokenizer() } });
     const slot: Slot = { worker, task: undefined };
     worker.on('message', (reply: Reply) => {
+      if ('progress' in reply) {
+        if (slot.task?.id === reply.id) slot.task.onProgress?.(reply.progress);
+        return;
+      }
       const task = slot.task;
       slot.task = undefined;
       if (task && task.id === reply.id) {
@@ -65,10 +72,10 @@ export class PreparePool {
     return slot;
   }
 
-  prepare(input: PrepareInput): Promise<PreparedDocument> {
-    if (this.threads === 0) return prepareDocument(input);
+  prepare(input: PrepareInput, onProgress?: PrepareProgress): Promise<PreparedDocument> {
+    if (this.threads === 0) return prepareDocument(input, onProgress);
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, input, resolve, reject });
+      this.queue.push({ id: this.nextId++, input, resolve, reject, onProgress });
       this.dispatch();
     });
   }

@@ -10,7 +10,7 @@ const ready = setCjkTokenizer((workerData as { tokenizer: CjkTokenizer }).tokeni
 parentPort!.on('message', async (message: { id: number; input: PrepareInput }) => {
   try {
     await ready;
-    const { terms, ...result } = await prepareDocument(message.input);
+    const { terms, ...result } = await prepareDocument(message.input, (progress) => parentPort!.postMessage({ id: message.id, progress }));
     // Millions of small Map entries are slow to copy between threads; one string and one array are not.
     parentPort!.postMessage({ id: message.id, result: { ...result, encodedTerms: encodeTerms(terms) } });
   } catch (error) {

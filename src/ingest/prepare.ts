@@ -5,6 +5,7 @@ import { KbError } from '../errors.ts';
 import { indexTerms } from '../text/tokenize.ts';
 import { chunkSections, indexableText, type ChunkingOptions } from './chunker.ts';
 import { parseFile } from './parsers/index.ts';
+import { DEFAULT_OCR_OPTIONS, type OcrOptions } from './ocr/ocr.ts';
 import type { Chunk, ParsedDocument } from './types.ts';
 
 export interface PrepareInput {
@@ -14,7 +15,12 @@ export interface PrepareInput {
   chunking: ChunkingOptions;
   /** A title given at ingest, over the document's own (it is part of every chunk's indexed text). */
   title?: string;
+  /** OCR's limits for scanned pages and images (KB_OCR_*); defaults when absent. */
+  ocr?: OcrOptions;
 }
+
+/** Told as a file's slow part goes on: pages read by OCR so far, of the pages to read. */
+export type PrepareProgress = (progress: { ocrPages: number; ocrPagesTotal: number }) => void;
 
 export interface PreparedDocument {
   title: string;
@@ -27,15 +33,30 @@ export interface PreparedDocument {
   texts: string[];
   /** Each chunk's index terms with their frequencies. */
   terms: Map<string, number>[];
+  /** What the parser left out without failing (pages past OCR's limits). */
+  warnings: string[];
 }
 
-export async function prepareDocument(input: PrepareInput): Promise<PreparedDocument> {
-  const parsed = await parseFile({ path: input.source, bytes: Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength) });
+export async function prepareDocument(input: PrepareInput, onProgress?: PrepareProgress): Promise<PreparedDocument> {
+  const parsed = await parseFile(
+    { path: input.source, bytes: Buffer.from(input.bytes.buffer, input.bytes.byteOffset, input.bytes.byteLength) },
+    { ocr: input.ocr ?? DEFAULT_OCR_OPTIONS, ...(onProgress ? { onOcrPage: (done: number, total: number) => onProgress({ ocrPages: done, ocrPagesTotal: total }) } : {}) },
+  );
   const chunks = chunkSections(parsed.sections, input.chunking);
   if (chunks.length === 0) throw new KbError('KB_ERR_PARSE', { file: input.source, reason: 'the document has no text' });
   const title = input.title ?? parsed.title;
   const texts = chunks.map((chunk) => indexableText(title, chunk));
-  return { title, metadata: parsed.metadata, language: parsed.language, format: parsed.format, pageCount: parsed.pageCount, chunks, texts, terms: texts.map((text) => indexTerms(text)) };
+  return {
+    title,
+    metadata: parsed.metadata,
+    language: parsed.language,
+    format: parsed.format,
+    pageCount: parsed.pageCount,
+    chunks,
+    texts,
+    terms: texts.map((text) => indexTerms(text)),
+    warnings: parsed.warnings ?? [],
+  };
 }
 
 /** Chunks' terms as one string (terms separated by U+0001) and their frequencies, chunk after chunk. */

@@ -1,6 +1,7 @@
 // The data that flows through ingestion: a parsed document is sections (text with its heading path and page),
 // the chunker turns sections into chunks.
 import type { Language } from '../text/language.ts';
+import type { OcrOptions } from './ocr/ocr.ts';
 
 export interface Section {
   text: string;
@@ -8,6 +9,8 @@ export interface Section {
   headings: string[];
   /** 1-based page number, for paginated formats. */
   page?: number;
+  /** The text was read from an image by OCR (a scanned page, a picture): it may hold misread characters. */
+  ocr?: boolean;
 }
 
 export interface ParsedDocument {
@@ -18,9 +21,11 @@ export interface ParsedDocument {
   format: DocumentFormat;
   sections: Section[];
   pageCount?: number;
+  /** What the parser could not do but did not stop for (pages left unread by OCR's limits), for the ingest summary. */
+  warnings?: string[];
 }
 
-export type DocumentFormat = 'pdf' | 'docx' | 'html' | 'markdown' | 'text' | 'spreadsheet' | 'csv' | 'slides';
+export type DocumentFormat = 'pdf' | 'docx' | 'html' | 'markdown' | 'text' | 'spreadsheet' | 'csv' | 'slides' | 'image';
 
 export interface SourceFile {
   /** Path as given (used in error messages). */
@@ -28,7 +33,14 @@ export interface SourceFile {
   bytes: Buffer;
 }
 
-export type Parser = (file: SourceFile) => Promise<ParsedDocument>;
+/** What a parse may need beyond the file: OCR's limits, and someone to tell as slow pages are read. */
+export interface ParseContext {
+  ocr: OcrOptions;
+  /** Called after each page read by OCR, with the pages read and the pages to read. */
+  onOcrPage?: (done: number, total: number) => void;
+}
+
+export type Parser = (file: SourceFile, context?: ParseContext) => Promise<ParsedDocument>;
 
 export interface Chunk {
   ordinal: number;
@@ -41,4 +53,6 @@ export interface Chunk {
   language: Language;
   tokenCount: number;
   contentHash: string;
+  /** Read by OCR (Section.ocr). */
+  ocr?: boolean;
 }

@@ -5,10 +5,15 @@ import type { CollectionRegistry } from '../collections/registry.ts';
 import { describeError, isKbError } from '../errors.ts';
 import type { OriginalFiles } from '../files/original-files.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
+import type { IngestProgress } from '../ingest/pipeline.ts';
 import type { JobRunner } from './types.ts';
+import path from 'node:path';
 
 /** Worker threads of an ingestion job (unless KB_INGEST_THREADS says otherwise): one keeps the event loop free. */
 const SERVER_INGEST_THREADS = 1;
+
+/** OCR page progress is saved at most this often (each save is a write to the job store, shared between nodes). */
+const OCR_PROGRESS_SAVE_MILLISECONDS = 1000;
 
 export function jobRunner(options: { knowledgeBaseOf: (collection: string) => Promise<KnowledgeBase>; files: OriginalFiles; registry: CollectionRegistry }): JobRunner {
   const { knowledgeBaseOf, files, registry } = options;
@@ -21,6 +26,15 @@ export function jobRunner(options: { knowledgeBaseOf: (collection: string) => Pr
       return;
     }
     const knowledgeBase = await knowledgeBaseOf(job.collection);
+    let lastSaved = 0;
+    const onProgress = (progress: IngestProgress) => {
+      if (progress.ocrPagesTotal === undefined || progress.ocrPages === undefined) return;
+      job.progress.ocr = { file: path.basename(progress.file), pages: progress.ocrPages, total: progress.ocrPagesTotal };
+      const now = performance.now();
+      if (now - lastSaved < OCR_PROGRESS_SAVE_MILLISECONDS && progress.ocrPages < progress.ocrPagesTotal) return;
+      lastSaved = now;
+      void update();
+    };
     for (const [index, entry] of job.files.entries()) {
       if (entry.status !== 'pending') continue;
       try {
@@ -33,17 +47,20 @@ export function jobRunner(options: { knowledgeBaseOf: (collection: string) => Pr
             baseDir: copy.directory,
             force: parameters.force ?? false,
             threads: SERVER_INGEST_THREADS,
+            onProgress,
             ...(parameters.documentDefaults ? { documentDefaults: parameters.documentDefaults } : {}),
           });
           if (summary.failed.length > 0) Object.assign(entry, { status: 'failed', error: summary.failed[0]!.reason });
           else if (summary.duplicates.length > 0) Object.assign(entry, { status: 'duplicate', duplicateOf: summary.duplicates[0]!.duplicateOf });
           else entry.status = summary.added > 0 ? 'added' : summary.updated > 0 ? 'updated' : 'unchanged';
+          if (summary.warnings.length > 0) entry.warning = summary.warnings.map((warning) => warning.message).join('; ');
         }
       } catch (error) {
         Object.assign(entry, { status: 'failed', error: describeError(error) });
         if (isKbError(error) && error.status >= 500) throw error;
       }
       job.progress.done = index + 1;
+      delete job.progress.ocr;
       await update();
     }
   };

@@ -13,6 +13,8 @@ export interface JobFile {
   /** For a duplicate: the source of the document that already has this content. */
   duplicateOf?: string;
   error?: string;
+  /** Indexed, but not all of it: pages past OCR's page budget or time limit, named. */
+  warning?: string;
 }
 
 export interface Job {
@@ -20,7 +22,12 @@ export interface Job {
   kind: 'upload' | 'reindex' | 'reembed';
   collection: string;
   state: JobState;
-  progress: { done: number; total: number };
+  progress: {
+    done: number;
+    total: number;
+    /** While a scanned file is read by OCR (the slow part of a job): the file, and its pages read of the pages to read. */
+    ocr?: { file: string; pages: number; total: number };
+  };
   files: JobFile[];
   error?: string;
   createdAt: string;

@@ -57,7 +57,8 @@ export const citationSchema = z.object({
   title: z.string(),
   source: z.string().describe('path of the document in the knowledge base'),
   page: z.number().int().optional(),
-  headings: z.array(z.string()).optional().describe('heading path of the cited section'),
+  headings: z.array(z.string()).optional().describe('heading path of the cited section (for a spreadsheet: the sheet and its rows; for slides: the slide and its title)'),
+  ocr: z.literal(true).optional().describe('the passage was read by OCR from a scanned page or an image: characters may be misread'),
   url: z.string().optional(),
   alternatives: z
     .array(z.object({ documentId: z.string(), title: z.string(), source: z.string(), page: z.number().int().optional() }))
@@ -106,6 +107,7 @@ export const searchResultSchema = z.object({
   source: z.string(),
   page: z.number().int().optional(),
   headings: z.array(z.string()).optional(),
+  ocr: z.literal(true).optional().describe('read by OCR from a scanned page or an image'),
   text: z.string(),
   score: z.number(),
 });

@@ -32,6 +32,7 @@ interface JobRow {
   finished_at: Date | null;
   worker: string | null;
   attempts: number;
+  ocr_progress: Job['progress']['ocr'] | null;
 }
 
 function toJob(row: JobRow): Job {
@@ -40,7 +41,7 @@ function toJob(row: JobRow): Job {
     kind: row.kind,
     collection: row.collection,
     state: row.state,
-    progress: { done: row.done, total: row.total },
+    progress: { done: row.done, total: row.total, ...(row.ocr_progress ? { ocr: row.ocr_progress } : {}) },
     files: row.files,
     ...(row.error ? { error: row.error } : {}),
     createdAt: row.created_at.toISOString(),
@@ -148,11 +149,21 @@ export class PostgresJobQueue implements JobQueue {
     // Saves the job's progress and renews the lease; a worker whose lease another node took writes nothing more.
     const save = async (final?: { state: Job['state']; error?: string }) => {
       await this.pool.query(
-        `UPDATE ${SHARED_SCHEMA}.jobs SET files = $3, done = $4, total = $5,
+        `UPDATE ${SHARED_SCHEMA}.jobs SET files = $3, done = $4, total = $5, ocr_progress = $9,
            lease_expires_at = CASE WHEN $6::text IS NULL THEN now() + $7 * interval '1 second' ELSE NULL END,
            state = coalesce($6::text, state), error = $8, finished_at = CASE WHEN $6::text IS NULL THEN NULL ELSE now() END
          WHERE id = $1 AND worker = $2`,
-        [job.id, this.workerId, JSON.stringify(job.files), job.progress.done, job.progress.total, final?.state ?? null, this.leaseSeconds, final?.error ?? job.error ?? null],
+        [
+          job.id,
+          this.workerId,
+          JSON.stringify(job.files),
+          job.progress.done,
+          job.progress.total,
+          final?.state ?? null,
+          this.leaseSeconds,
+          final?.error ?? job.error ?? null,
+          final || !job.progress.ocr ? null : JSON.stringify(job.progress.ocr),
+        ],
       );
     };
     const heartbeat = setInterval(

@@ -56,6 +56,8 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ON ${SHARED_SCHEMA}.jobs (created_at) WHERE state IN ('queued', 'running');
   `,
+  // 2: a running job's OCR progress (the file being read, its pages read), for every node's GET /v1/jobs/:id.
+  `ALTER TABLE ${SHARED_SCHEMA}.jobs ADD COLUMN ocr_progress jsonb;`,
 ];
 
 /** Version of the shared schema's layout: each entry of MIGRATIONS brings it to the next one. */

@@ -74,7 +74,8 @@ export function createSchema(database: Database.Database): void {
       token_count INTEGER NOT NULL,
       term_count INTEGER NOT NULL,
       content_hash TEXT NOT NULL,
-      vector BLOB NOT NULL
+      vector BLOB NOT NULL,
+      ocr INTEGER
     );
     CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(document_id);
   `);
@@ -89,6 +90,14 @@ export function createSchema(database: Database.Database): void {
   );
   if (!columns.has('metadata')) database.exec(`ALTER TABLE documents ADD COLUMN metadata TEXT`);
   if (!columns.has('groups')) database.exec(`ALTER TABLE documents ADD COLUMN groups TEXT`);
+  // Chunks read by OCR are marked (a column of their own; older indexes have none read so).
+  const chunkColumns = new Set(
+    database
+      .prepare<[], { name: string }>(`PRAGMA table_info(chunks)`)
+      .all()
+      .map((column) => column.name),
+  );
+  if (!chunkColumns.has('ocr')) database.exec(`ALTER TABLE chunks ADD COLUMN ocr INTEGER`);
   // Format 2 → 3: the postings live in keywords.bin only.
   const hasPostings = database.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'postings'`).get();
   if (hasPostings) {
@@ -115,8 +124,8 @@ export function prepareStatements(database: Database.Database) {
        VALUES (@source, @documentKey, @title, @language, @format, @contentHash, @pageCount, @url, @chunkCount, @updatedAt, @metadata, @groups)`,
     ),
     insertChunk: database.prepare(
-      `INSERT INTO chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash, vector)
-       VALUES (@documentId, @ordinal, @text, @headings, @page, @startOffset, @endOffset, @language, @tokenCount, @termCount, @contentHash, @vector)`,
+      `INSERT INTO chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash, vector, ocr)
+       VALUES (@documentId, @ordinal, @text, @headings, @page, @startOffset, @endOffset, @language, @tokenCount, @termCount, @contentHash, @vector, @ocr)`,
     ),
     allChunkIds: database.prepare<[], { id: number }>(`SELECT id FROM chunks`),
     vectorOf: database.prepare<[number], { vector: Buffer }>(`SELECT vector FROM chunks WHERE id = ?`),

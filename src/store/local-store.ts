@@ -368,6 +368,7 @@ export class LocalStore {
             termCount,
             contentHash: chunk.contentHash,
             vector: this.vectorMode === 'none' ? EMPTY_VECTOR : vectorToBlob(chunk.vector),
+            ocr: chunk.ocr ? 1 : null,
           }).lastInsertRowid,
         );
         insertedIds.push(chunkId);
@@ -525,9 +526,21 @@ export class LocalStore {
     const rows = this.database
       .prepare<
         number[],
-        { id: number; document_key: string; ordinal: number; text: string; headings: string; page: number | null; language: Language; title: string; source: string; url: string | null }
+        {
+          id: number;
+          document_key: string;
+          ordinal: number;
+          text: string;
+          headings: string;
+          page: number | null;
+          language: Language;
+          title: string;
+          source: string;
+          url: string | null;
+          ocr: number | null;
+        }
       >(
-        `SELECT c.id, d.document_key, c.ordinal, c.text, c.headings, c.page, c.language, d.title, d.source, d.url
+        `SELECT c.id, d.document_key, c.ordinal, c.text, c.headings, c.page, c.language, d.title, d.source, d.url, c.ocr
          FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN (${ids.map(() => '?').join(',')})`,
       )
       .all(...ids);
@@ -592,8 +605,20 @@ export class LocalStore {
     const rows = this.database
       .prepare<
         [number],
-        { id: number; ordinal: number; text: string; headings: string; page: number | null; start_offset: number; end_offset: number; language: Language; token_count: number; content_hash: string }
-      >(`SELECT id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, content_hash FROM chunks WHERE document_id = ? ORDER BY ordinal`)
+        {
+          id: number;
+          ordinal: number;
+          text: string;
+          headings: string;
+          page: number | null;
+          start_offset: number;
+          end_offset: number;
+          language: Language;
+          token_count: number;
+          content_hash: string;
+          ocr: number | null;
+        }
+      >(`SELECT id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, content_hash, ocr FROM chunks WHERE document_id = ? ORDER BY ordinal`)
       .all(document.id);
     const terms = this.chunkTerms(rows.map((row) => row.id));
     return rows.map((row) => toStoredChunk({ ...row, headings: JSON.parse(row.headings) as string[] }, terms.get(row.id)));

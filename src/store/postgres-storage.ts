@@ -100,6 +100,8 @@ const MIGRATIONS: readonly ((schema: string, dimensions: number, vectors: boolea
     DROP INDEX IF EXISTS ${schema}.postings_chunk_id_idx;
     CREATE INDEX postings_by_chunk ON ${schema}.postings (chunk_id) INCLUDE (term, tf);
   `,
+  // 4: chunks read by OCR (a scanned page, an image) are marked, for their citations.
+  (schema) => `ALTER TABLE ${schema}.chunks ADD COLUMN ocr boolean NOT NULL DEFAULT false;`,
 ];
 
 /** Version of this backend's layout: each entry of MIGRATIONS brings a schema to the next one. */
@@ -191,7 +193,7 @@ export class PostgresStorage implements Storage {
       },
       async documentChunks(source) {
         const { rows } = await pool.query<StoredChunkColumns>(
-          `SELECT c.id, c.ordinal, c.text, c.headings, c.page, c.start_offset, c.end_offset, c.language, c.token_count, c.content_hash
+          `SELECT c.id, c.ordinal, c.text, c.headings, c.page, c.start_offset, c.end_offset, c.language, c.token_count, c.content_hash, c.ocr
            FROM ${schema}.chunks c JOIN ${schema}.documents d ON d.id = c.document_id WHERE d.source = $1 ORDER BY c.ordinal`,
           [source],
         );
@@ -202,7 +204,7 @@ export class PostgresStorage implements Storage {
         const result = new Map<number, ChunkRecord>();
         if (ids.length === 0) return result;
         const { rows } = await pool.query<ChunkColumns>(
-          `SELECT c.id, d.document_key, c.ordinal, c.text, c.headings, c.page, c.language, d.title, d.source, d.url
+          `SELECT c.id, d.document_key, c.ordinal, c.text, c.headings, c.page, c.language, d.title, d.source, d.url, c.ocr
            FROM ${schema}.chunks c JOIN ${schema}.documents d ON d.id = c.document_id WHERE c.id = ANY($1::integer[])`,
           [[...ids]],
         );
@@ -339,13 +341,14 @@ export class PostgresStorage implements Storage {
         languages: chunks.map((chunk) => chunk.language),
         tokenCounts: chunks.map((chunk) => chunk.tokenCount),
         hashes: chunks.map((chunk) => chunk.contentHash),
+        ocr: chunks.map((chunk) => chunk.ocr === true),
       };
       const inserted =
         chunks.length === 0
           ? { rows: [] as { id: number; ordinal: number }[] }
           : await client.query<{ id: number; ordinal: number }>(
-              `INSERT INTO ${schema}.chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash${keepsVectors ? ', embedding' : ''})
-               SELECT $1::integer, * FROM unnest($2::integer[], $3::text[], $4::jsonb[], $5::integer[], $6::integer[], $7::integer[], $8::text[], $9::integer[], $10::integer[], $11::text[]${keepsVectors ? ', $12::vector[]' : ''})
+              `INSERT INTO ${schema}.chunks (document_id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, term_count, content_hash, ocr${keepsVectors ? ', embedding' : ''})
+               SELECT $1::integer, * FROM unnest($2::integer[], $3::text[], $4::jsonb[], $5::integer[], $6::integer[], $7::integer[], $8::text[], $9::integer[], $10::integer[], $11::text[], $12::boolean[]${keepsVectors ? ', $13::vector[]' : ''})
                RETURNING id, ordinal`,
               [
                 documentRow.id,
@@ -359,6 +362,7 @@ export class PostgresStorage implements Storage {
                 columns.tokenCounts,
                 termCounts,
                 columns.hashes,
+                columns.ocr,
                 ...(keepsVectors ? [chunks.map((chunk) => vectorLiteral(chunk.vector))] : []),
               ],
             );

@@ -56,6 +56,8 @@ export interface ChunkColumns {
   title: string;
   source: string;
   url: string | null;
+  /** SQLite keeps 1/0/null, PostgreSQL true/false. */
+  ocr: boolean | number | null;
 }
 
 export function toChunkRecord(row: ChunkColumns): ChunkRecord {
@@ -70,6 +72,7 @@ export function toChunkRecord(row: ChunkColumns): ChunkRecord {
     title: row.title,
     source: row.source,
     url: row.url ?? undefined,
+    ...(row.ocr ? { ocr: true } : {}),
   };
 }
 
@@ -85,6 +88,7 @@ export interface StoredChunkColumns {
   language: Language;
   token_count: number;
   content_hash: string;
+  ocr: boolean | number | null;
 }
 
 export function toStoredChunk(row: StoredChunkColumns, terms: Map<string, number> | undefined): Omit<ChunkInput, 'vector'> {
@@ -98,6 +102,7 @@ export function toStoredChunk(row: StoredChunkColumns, terms: Map<string, number
     language: row.language,
     tokenCount: row.token_count,
     contentHash: row.content_hash,
+    ...(row.ocr ? { ocr: true } : {}),
     terms: terms ?? new Map(),
   };
 }

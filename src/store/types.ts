@@ -51,6 +51,8 @@ export interface ChunkRecord {
   title: string;
   source: string;
   url: string | undefined;
+  /** The chunk's text was read by OCR. */
+  ocr?: boolean;
 }
 
 export interface Posting {

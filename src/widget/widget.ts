@@ -306,6 +306,7 @@ export class KbChatElement extends HTMLElement {
     const where = [
       citation.headings?.join(' › '),
       citation.page !== undefined ? (this.settings.language === 'zh' ? t.page.replace('{n}', String(citation.page)) : `${t.page} ${citation.page}`) : undefined,
+      citation.ocr ? t.ocr : undefined,
       citation.source,
     ]
       .filter(Boolean)

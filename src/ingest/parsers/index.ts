@@ -2,7 +2,7 @@
 // binary never reaches a text parser and a PDF named .txt is still read as a PDF.
 import path from 'node:path';
 import { KbError } from '../../errors.ts';
-import type { DocumentFormat, Parser, ParsedDocument, SourceFile } from '../types.ts';
+import type { DocumentFormat, ParseContext, Parser, ParsedDocument, SourceFile } from '../types.ts';
 import { decodeText } from './encoding.ts';
 
 /**
@@ -18,6 +18,7 @@ const parserLoaders: Record<DocumentFormat, () => Promise<Parser>> = {
   spreadsheet: async () => (await import('./tables.ts')).parseSpreadsheet,
   csv: async () => (await import('./tables.ts')).parseCsvFile,
   slides: async () => (await import('./slides.ts')).parseSlides,
+  image: async () => (await import('./image.ts')).parseImage,
 };
 
 export const formatByExtension: Record<string, DocumentFormat> = {
@@ -32,21 +33,36 @@ export const formatByExtension: Record<string, DocumentFormat> = {
   '.xlsx': 'spreadsheet',
   '.csv': 'csv',
   '.pptx': 'slides',
+  '.png': 'image',
+  '.jpg': 'image',
+  '.jpeg': 'image',
+  '.tif': 'image',
+  '.tiff': 'image',
 };
 
 export function isSupportedPath(file: string): boolean {
   return path.extname(file).toLowerCase() in formatByExtension;
 }
 
+/** PNG, JPEG and TIFF (little- and big-endian) by their signatures. */
+function isImage(bytes: Buffer): boolean {
+  if (bytes.length < 8) return false;
+  if (bytes.readUInt32BE(0) === 0x89504e47) return true;
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return true;
+  const head = bytes.readUInt32BE(0);
+  return head === 0x49492a00 || head === 0x4d4d002a;
+}
+
 /** Office documents are ZIP archives: their part names (stored uncompressed in the archive) say which kind. */
 function sniff(bytes: Buffer): DocumentFormat | 'zip' | undefined {
   if (bytes.subarray(0, 1024).includes('%PDF-')) return 'pdf';
+  if (isImage(bytes)) return 'image';
   if (bytes.length >= 4 && bytes.readUInt32LE(0) === 0x04034b50) return bytes.includes('word/') ? 'docx' : bytes.includes('xl/') ? 'spreadsheet' : bytes.includes('ppt/') ? 'slides' : 'zip';
   return undefined;
 }
 
 /** Formats recognized by their bytes, whatever their name says. */
-const binaryFormats = new Set<DocumentFormat>(['pdf', 'docx', 'spreadsheet', 'slides']);
+const binaryFormats = new Set<DocumentFormat>(['pdf', 'docx', 'spreadsheet', 'slides', 'image']);
 
 export function detectFormat(file: SourceFile): DocumentFormat {
   const extension = path.extname(file.path).toLowerCase();
@@ -58,7 +74,10 @@ export function detectFormat(file: SourceFile): DocumentFormat {
     throw new KbError('KB_ERR_UNSUPPORTED_FORMAT', { file: file.path, reason: `the extension "${extension || '(none)'}" is not one of ${Object.keys(formatByExtension).join(', ')}` });
   }
   if (binaryFormats.has(byExtension)) {
-    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: `the content is not a${{ spreadsheet: 'n XLSX', slides: ' PPTX' }[byExtension as string] ?? ` ${byExtension.toUpperCase()}`} file` });
+    throw new KbError('KB_ERR_PARSE', {
+      file: file.path,
+      reason: `the content is not a${{ spreadsheet: 'n XLSX', slides: ' PPTX', image: ' PNG, JPEG or TIFF' }[byExtension as string] ?? ` ${byExtension.toUpperCase()}`} file`,
+    });
   }
   return byExtension;
 }
@@ -73,7 +92,7 @@ export function checkContent(file: SourceFile): DocumentFormat {
   return format;
 }
 
-export async function parseFile(file: SourceFile): Promise<ParsedDocument> {
+export async function parseFile(file: SourceFile, context?: ParseContext): Promise<ParsedDocument> {
   const parse = await parserLoaders[detectFormat(file)]();
-  return parse(file);
+  return parse(file, context);
 }

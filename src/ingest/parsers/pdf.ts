@@ -1,5 +1,6 @@
 // PDF through pdf-parse (pdf.js), page by page so that every chunk keeps its page number. Numbered heading lines
-// start a heading path, which continues across pages. Encrypted, corrupt and image-only PDFs are typed errors.
+// start a heading path, which continues across pages. Pages without a text layer (scans) are rendered and read by
+// OCR. Encrypted and corrupt PDFs are typed errors.
 import path from 'node:path';
 import { PDFParse } from 'pdf-parse';
 import { KbError, describeError } from '../../errors.ts';
@@ -21,26 +22,26 @@ function joinCjkSpaces(text: string): string {
   return text.replace(/(?<=[\p{Script=Han}，。；：、！？（）])[ ]+(?=[\p{Script=Han}，。；：、！？（）])/gu, '');
 }
 
-export const parsePdf: Parser = async (file) => {
-  if (file.bytes.subarray(0, 1024).indexOf('%PDF-') < 0) throw new KbError('KB_ERR_PARSE', { file: file.path, reason: 'not a PDF file (no %PDF- header)' });
-  const parser = new PDFParse({ data: new Uint8Array(file.bytes), verbosity: 0 });
-  let pages: { num: number; text: string }[];
-  let metadataTitle: string | undefined;
-  try {
-    const result = await parser.getText({ pageJoiner: '' });
-    pages = result.pages;
-    try {
-      const info = await parser.getInfo();
-      const title = (info.info as Record<string, unknown> | undefined)?.['Title'];
-      if (typeof title === 'string' && title.trim()) metadataTitle = title.trim();
-    } catch {
-      // Metadata is optional; the text is what matters.
-    }
-  } catch (error) {
-    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: reasonFor(error) }, { cause: error });
-  } finally {
-    await parser.destroy().catch(() => undefined);
-  }
+/**
+ * A page whose text layer has fewer letters than this is taken for a scan (an image, perhaps with a stamped page
+ * number) and read by OCR. Range 1..100: a real text page has hundreds.
+ */
+const SCANNED_PAGE_MAXIMUM_CHARACTERS = 20;
+
+/** Scanned pages are rendered at this resolution for OCR: the detector's sweet spot for body text. Range 100..300. */
+const OCR_RENDER_DPI = 150;
+
+export interface PageText {
+  num: number;
+  text: string;
+  ocr?: boolean;
+}
+
+/**
+ * Sections from pages of text (a PDF's text layer, or OCR's reading of a scan): running headers and footers removed,
+ * wrapped lines joined, numbered heading lines starting a heading path that continues across pages.
+ */
+export function sectionsOfPages(pages: readonly PageText[], skipLine?: string): { sections: Section[]; firstLine: string | undefined } {
   const sections: Section[] = [];
   const headingStack: { level: number; text: string }[] = [];
   let firstLine: string | undefined;
@@ -48,11 +49,11 @@ export const parsePdf: Parser = async (file) => {
   const kept = withoutRunningLines(pageLines);
   for (const [pageIndex, page] of pages.entries()) {
     // The title line on the first page is the document's title, not part of its first paragraph.
-    const lines = unwrapLines(kept[pageIndex]!.filter((line) => line.trim() !== metadataTitle));
+    const lines = unwrapLines(kept[pageIndex]!.filter((line) => line.trim() !== skipLine));
     let buffer: string[] = [];
     const flush = () => {
       const body = buffer.join('\n').trim();
-      if (body) sections.push({ text: body, headings: headingStack.map((heading) => heading.text), page: page.num });
+      if (body) sections.push({ text: body, headings: headingStack.map((heading) => heading.text), page: page.num, ...(page.ocr ? { ocr: true } : {}) });
       buffer = [];
     };
     for (let index = 0; index < lines.length; index++) {
@@ -69,8 +70,61 @@ export const parsePdf: Parser = async (file) => {
     }
     flush();
   }
+  return { sections, firstLine };
+}
+
+function letterCount(text: string): number {
+  return text.replace(/[\s\p{P}\d]/gu, '').length;
+}
+
+export const parsePdf: Parser = async (file, context) => {
+  if (file.bytes.subarray(0, 1024).indexOf('%PDF-') < 0) throw new KbError('KB_ERR_PARSE', { file: file.path, reason: 'not a PDF file (no %PDF- header)' });
+  const parser = new PDFParse({ data: new Uint8Array(file.bytes), verbosity: 0 });
+  let pages: PageText[];
+  let metadataTitle: string | undefined;
+  const warnings: string[] = [];
+  try {
+    const result = await parser.getText({ pageJoiner: '' });
+    pages = result.pages.map((page) => ({ num: page.num, text: page.text }));
+    try {
+      const info = await parser.getInfo();
+      const title = (info.info as Record<string, unknown> | undefined)?.['Title'];
+      if (typeof title === 'string' && title.trim()) metadataTitle = title.trim();
+    } catch {
+      // Metadata is optional; the text is what matters.
+    }
+    // Pages without a text layer are scans: rendered and read by OCR, each in turn (a page image is megabytes).
+    const scanned = pages.filter((page) => letterCount(page.text) < SCANNED_PAGE_MAXIMUM_CHARACTERS);
+    if (scanned.length > 0) {
+      const { readScannedPages } = await import('../ocr/scanned-pages.ts');
+      const read = await readScannedPages(
+        scanned.map((page) => ({
+          num: page.num,
+          image: async () => {
+            const shot = await parser.getScreenshot({ partial: [page.num], scale: OCR_RENDER_DPI / 72, imageDataUrl: false, imageBuffer: true });
+            const data = shot.pages[0]?.data;
+            if (!data) throw new KbError('KB_ERR_PARSE', { file: file.path, reason: `page ${page.num} cannot be rendered` });
+            return data;
+          },
+        })),
+        file.path,
+        context,
+      );
+      for (const page of scanned) {
+        const text = read.texts.get(page.num);
+        if (text !== undefined) Object.assign(page, { text, ocr: true });
+      }
+      warnings.push(...read.warnings);
+    }
+  } catch (error) {
+    if (error instanceof KbError) throw error;
+    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: reasonFor(error) }, { cause: error });
+  } finally {
+    await parser.destroy().catch(() => undefined);
+  }
+  const { sections, firstLine } = sectionsOfPages(pages, metadataTitle);
   if (sections.length === 0) {
-    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: 'the PDF has no extractable text (scanned images need OCR first)' });
+    throw new KbError('KB_ERR_PARSE', { file: file.path, reason: warnings.length > 0 ? `no text was read: ${warnings.join('; ')}` : 'the PDF has no text (no text layer, and OCR found none)' });
   }
   const allText = sections.map((section) => section.text).join('\n');
   return {
@@ -79,5 +133,6 @@ export const parsePdf: Parser = async (file) => {
     format: 'pdf',
     sections,
     pageCount: pages.length,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 };

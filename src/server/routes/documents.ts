@@ -56,9 +56,19 @@ const jobSchema = z.object({
   kind: z.enum(['upload', 'reindex', 'reembed']),
   collection: z.string(),
   state: z.enum(['queued', 'running', 'succeeded', 'failed']),
-  progress: z.object({ done: z.number().int(), total: z.number().int() }),
+  progress: z.object({
+    done: z.number().int().describe('files done'),
+    total: z.number().int(),
+    ocr: z.object({ file: z.string(), pages: z.number().int(), total: z.number().int() }).optional().describe('while a scanned file is read by OCR: its pages read, of the pages to read'),
+  }),
   files: z.array(
-    z.object({ name: z.string(), status: z.string(), error: z.string().optional(), duplicateOf: z.string().optional().describe('for status duplicate: the document that already has this content') }),
+    z.object({
+      name: z.string(),
+      status: z.string(),
+      error: z.string().optional(),
+      duplicateOf: z.string().optional().describe('for status duplicate: the document that already has this content'),
+      warning: z.string().optional().describe('indexed, but not all of it: pages past the OCR page budget or time limit'),
+    }),
   ),
   error: z.string().optional(),
   createdAt: z.string(),
@@ -113,7 +123,18 @@ const originalContentTypes: Record<DocumentRecord['format'], { type: string; inl
   spreadsheet: { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', inline: false },
   csv: { type: 'text/csv', inline: false },
   slides: { type: 'application/vnd.openxmlformats-officedocument.presentationml.presentation', inline: false },
+  image: { type: 'image/png', inline: true },
 };
+
+/** An image original's type by its extension (the format says only "image"). */
+const imageContentTypes: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.tif': 'image/tiff', '.tiff': 'image/tiff' };
+
+function originalContentType(document: DocumentRecord): { type: string; inline: boolean } {
+  if (document.format !== 'image') return originalContentTypes[document.format];
+  // A browser shows PNG and JPEG, not TIFF: a TIFF is downloaded.
+  const type = imageContentTypes[path.extname(document.source).toLowerCase()] ?? 'application/octet-stream';
+  return { type, inline: type === 'image/png' || type === 'image/jpeg' };
+}
 
 export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; jobs: JobQueue; files: OriginalFiles; config: Readonly<Config>; access: Access }> = async (
   app,
@@ -283,7 +304,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       if (!document || !mayRead(scope, document.groups)) throw new KbError('KB_ERR_UNKNOWN_DOCUMENT', { collection, documentId });
       const file = await originalFileOf(files, collection, document);
       if (!file) throw new KbError('KB_ERR_FILE_UNAVAILABLE', { documentId, details: `it was given as text, or ${document.source} was moved since it was indexed` });
-      const { type, inline } = originalContentTypes[document.format];
+      const { type, inline } = originalContentType(document);
       return (
         reply
           .header('content-type', type)
