@@ -1,4 +1,5 @@
-// npm run bench [-- FOLDER]        (npm run bench -- --scale DIR… : the service at real size, see bench-scale.ts)
+// npm run bench [-- FOLDER]        (npm run bench -- --scale DIR… : the service at real size, see bench-scale.ts;
+//                                   npm run bench -- --ocr-load : searching while a scan is OCR'd, bench-ocr-load.ts)
 // Ingestion throughput and in-process query latency on docs-corpus (and on FOLDER when given, e.g.
 // ../shared/corpora/realworld). Each figure comes with a baseline measured in the same process, because absolute
 // times on shared machines are noisy: ingestion against parsing alone, hybrid search against BM25 alone.
@@ -177,6 +178,10 @@ async function benchHttp(questions: string[]): Promise<Record<string, unknown>> 
   }
 }
 
+if (process.argv.includes('--ocr-load')) {
+  await import('./bench-ocr-load.ts');
+  process.exit(0);
+}
 if (process.argv.includes('--scale')) {
   await import('./bench-scale.ts');
   process.exit(0);

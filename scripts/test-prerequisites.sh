@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `npm test` needs from outside npm, checked before any test runs: Debian's Chromium for the browser tests (a
 # test tool's own browser download cannot work on these machines), a CJK font so that Chinese renders in
-# screenshots, and Debian's PostgreSQL server for the tests of several API nodes sharing one database (the tests start
+# screenshots and in the generated scans that the OCR tests read, and Debian's PostgreSQL server for the tests of several API nodes sharing one database (the tests start
 # their own throw-away cluster in a temporary folder; nothing is configured system-wide). As root with apt-get it installs what is missing; otherwise it names the one command to run and stops.
 # KB_TEST_INSTALL=no never installs (only checks); CHROMIUM_PATH points at another Chromium binary.
 set -euo pipefail
@@ -26,14 +26,11 @@ if [ "${KB_TEST_INSTALL:-yes}" != no ] && [ "$(id -u)" = 0 ] && command -v apt-g
   exit 0
 fi
 
-# Without Chromium or PostgreSQL some tests cannot run: stop now, with the command, rather than fail them later.
-if [[ " ${missing[*]} " == *" chromium "* || " ${missing[*]} " == *" postgresql "* ]]; then
-  {
-    echo "npm test needs Debian packages that are missing: ${missing[*]} (Chromium for the browser tests, at ${chromium_path};"
-    echo "PostgreSQL for the tests of several API nodes). Install them with:"
-    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-    echo "or set CHROMIUM_PATH to a Chromium binary."
-  } >&2
-  exit 1
-fi
-echo "npm test: fonts-wqy-microhei is not installed: Chinese text in browser screenshots will show as boxes (sudo apt-get install -y fonts-wqy-microhei)." >&2
+# Without them some tests cannot run: stop now, with the command, rather than fail them later.
+{
+  echo "npm test needs Debian packages that are missing: ${missing[*]} (Chromium for the browser tests, at ${chromium_path};"
+  echo "PostgreSQL for the tests of several API nodes; the CJK font to draw the Chinese scans the OCR tests read). Install them with:"
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+  echo "or set CHROMIUM_PATH to a Chromium binary."
+} >&2
+exit 1

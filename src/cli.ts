@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { openStorage } from './store/open-storage.ts';
 import { closeDatabasePools, poolFor } from './store/postgres-database.ts';
-import { crawlSite } from './ingest/crawler.ts';
+import { DEFAULT_SITE_SYNC_LIMITS, syncSite, type SiteSyncLimits, type SiteSyncReport } from './ingest/site-sync.ts';
 import { copyStorage } from './store/copy-storage.ts';
 import cliProgress from 'cli-progress';
 import pino from 'pino';
@@ -335,48 +335,20 @@ async function runMigrateStore(config: Readonly<Config>, to: string | undefined,
   }
 }
 
-/** Crawl defaults: links followed from the start page, pages at most, pause between requests (ms). */
-const CRAWL_DEPTH = 3;
-const CRAWL_MAX_PAGES = 500;
-const CRAWL_DELAY_MS = 500;
-
 /** Mirrors a website into the collection's data folder (ingest/crawler.ts), then ingests the mirror incrementally. */
-async function runCrawl(
-  config: Readonly<Config>,
-  start: string,
-  json: boolean,
-  collection: string | undefined,
-  limits: { maxDepth: number; maxPages: number; delayMs: number },
-): Promise<IngestSummary & { pages: number; notModified: number; crawlFailures: { url: string; reason: string }[] }> {
+async function runCrawl(config: Readonly<Config>, start: string, json: boolean, collection: string | undefined, limits: SiteSyncLimits): Promise<SiteSyncReport> {
   const knowledgeBase = await openCollection(config, collection, consoleLogger(json), true);
   try {
-    const crawled = await crawlSite({
-      sitesDir: path.join(knowledgeBase.config.dataDir, 'sites'),
-      start,
-      ...limits,
+    const report = await syncSite(knowledgeBase, start, limits, {
       onPage: (url, outcome, detail) => {
         if (!json) process.stderr.write(`${outcome.padEnd(9)} ${url}${detail ? ` (${detail})` : ''}\n`);
       },
     });
-    const summary = await knowledgeBase.ingest([crawled.folder], {
-      baseDir: crawled.baseDir,
-      documentOverrides: (file) => {
-        const url = crawled.urls.get(path.relative(crawled.baseDir, path.resolve(file)).split(path.sep).join('/'));
-        return url ? { url } : undefined;
-      },
-    });
-    for (const failure of [...crawled.failed.map((entry) => ({ path: entry.url, reason: entry.reason })), ...summary.failed]) process.stderr.write(`failed: ${failure.path}: ${failure.reason}\n`);
-    const report = {
-      ...summary,
-      failed: [...crawled.failed.map((entry) => ({ path: entry.url, reason: entry.reason })), ...summary.failed],
-      pages: crawled.fetched + crawled.notModified,
-      notModified: crawled.notModified,
-      crawlFailures: crawled.failed,
-    };
+    for (const failure of report.failed) process.stderr.write(`failed: ${failure.path}: ${failure.reason}\n`);
     if (json) process.stdout.write(JSON.stringify(report) + '\n');
     else
       process.stdout.write(
-        `crawled ${report.pages} pages (${crawled.notModified} not modified, ${crawled.failed.length} failed, ${crawled.removed} gone from the site); ${summary.added} added, ${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.removed} removed\n`,
+        `crawled ${report.pages} pages (${report.notModified} not modified, ${report.crawlFailures.length} failed, ${report.gone} gone from the site); ${report.added} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.removed} removed\n`,
       );
     return report;
   } finally {
@@ -529,9 +501,9 @@ export async function main(argv: string[]): Promise<number> {
       };
       if (rest.length !== 1) throw new Error('crawl needs one start address: kb crawl https://intranet.example/help/');
       const summary = await runCrawl(config, rest[0]!, json, values.collection, {
-        maxDepth: whole('depth', values.depth, CRAWL_DEPTH, 0, 100),
-        maxPages: whole('max-pages', values['max-pages'], CRAWL_MAX_PAGES, 1, 100_000),
-        delayMs: whole('delay-ms', values['delay-ms'], CRAWL_DELAY_MS, 0, 60_000),
+        maxDepth: whole('depth', values.depth, DEFAULT_SITE_SYNC_LIMITS.maxDepth, 0, 100),
+        maxPages: whole('max-pages', values['max-pages'], DEFAULT_SITE_SYNC_LIMITS.maxPages, 1, 100_000),
+        delayMs: whole('delay-ms', values['delay-ms'], DEFAULT_SITE_SYNC_LIMITS.delayMs, 0, 60_000),
       });
       return summary.failed.length > 0 ? 1 : 0;
     }

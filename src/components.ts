@@ -11,6 +11,7 @@ import { LocalJobQueue } from './jobs/jobs.ts';
 import type { JobQueue } from './jobs/types.ts';
 import { KeyStore, type Scope, type StoredKey } from './keys/key-store.ts';
 import type { KnowledgeBase } from './knowledge-base.ts';
+import { FileSyncScheduleStore, type SyncScheduleStore } from './sync/schedules.ts';
 
 /**
  * API keys. Checking a presented key happens on every request and reads a snapshot kept in memory (re-read when the
@@ -82,6 +83,8 @@ export interface Components {
   collections: CollectionRegistry;
   /** Uploaded originals. */
   files: OriginalFiles;
+  /** Scheduled website re-syncs. */
+  schedules: SyncScheduleStore;
   /** The secret that signs widget sessions when KB_SESSION_SECRET is not set: shared by every node of a deployment. */
   sessionSecret?: string;
   /** For /readyz: where this state is kept and its schema's state. */
@@ -110,6 +113,7 @@ export function localComponents(
     jobs: given.jobs ?? new LocalJobQueue(config.dataDir, config.uploads.maxQueuedJobs),
     collections,
     files: given.files ?? new LocalOriginalFiles((name) => collections.dataDirOf(name)),
+    schedules: new FileSyncScheduleStore(config.dataDir),
     async describe() {
       return { backend: 'embedded' };
     },

@@ -66,6 +66,7 @@ export const settingDescriptions: Record<string, string> = {
     'worker threads that parse, chunk and tokenize files during ingestion (0..64; 0: in the main thread); default: 1 in a server (its event loop keeps answering queries), 0 on the command line (faster alone)',
   KB_OCR_MAX_PAGES: 'pages of one file read by OCR at most (scanned PDF pages, image files); pages past it are left out and the file says so (0..10000; 0: OCR off)',
   KB_OCR_FILE_SECONDS: 'seconds of OCR one file may take; pages not read by then are left out and the file says so (10..86400)',
+  KB_SYNC_CHECK_SECONDS: 'how often a server looks for scheduled website re-syncs that are due (1..3600)',
   KB_BODY_LIMIT: 'largest accepted HTTP request body in bytes',
   KB_API_KEYS: 'comma-separated API keys for server-to-server clients (empty: the API is open to clients without an Origin header, for local use)',
   KB_WIDGET_KEYS: 'public widget keys and the page origins each may be used from: "pk_a=https://help.example.com https://intranet.example.com;pk_b=…"; "self" means this server\'s own origin',
@@ -153,6 +154,7 @@ const configSchema = z
     KB_INGEST_THREADS: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), z.coerce.number().int().min(0).max(64).optional()),
     KB_OCR_MAX_PAGES: integer(0, 10_000, 100),
     KB_OCR_FILE_SECONDS: integer(10, 86_400, 900),
+    KB_SYNC_CHECK_SECONDS: integer(1, 3600, 60),
     KB_BODY_LIMIT: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
     KB_API_KEYS: z
       .string()
@@ -252,6 +254,8 @@ export interface Config {
   queryThreads: number | undefined;
   /** OCR's limits per file: a 20-page scan takes about two minutes on one core (docs/EVALUATION.md). */
   ocr: OcrOptions;
+  /** How often due re-sync schedules are looked for (ms). */
+  syncCheckMilliseconds: number;
   bodyLimit: number;
   uploads: { maxBytes: number; maxFiles: number; maxQueuedJobs: number; jobLeaseSeconds: number };
   access: {
@@ -327,6 +331,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     ingestThreads: raw.KB_INGEST_THREADS,
     queryThreads: raw.KB_QUERY_THREADS,
     ocr: { maxPages: raw.KB_OCR_MAX_PAGES, fileSeconds: raw.KB_OCR_FILE_SECONDS },
+    syncCheckMilliseconds: raw.KB_SYNC_CHECK_SECONDS * 1000,
     bodyLimit: raw.KB_BODY_LIMIT,
     uploads: { maxBytes: raw.KB_UPLOAD_MAX_BYTES, maxFiles: raw.KB_UPLOAD_MAX_FILES, maxQueuedJobs: raw.KB_JOB_QUEUE, jobLeaseSeconds: raw.KB_JOB_LEASE_SECONDS },
     access: {

@@ -6,14 +6,44 @@ import { describeError, isKbError } from '../errors.ts';
 import type { OriginalFiles } from '../files/original-files.ts';
 import type { KnowledgeBase } from '../knowledge-base.ts';
 import type { IngestProgress } from '../ingest/pipeline.ts';
-import type { JobRunner } from './types.ts';
+import { syncSite, type PageOutcome } from '../ingest/site-sync.ts';
+import type { Job, JobFile, JobParameters, JobRunner } from './types.ts';
 import path from 'node:path';
 
 /** Worker threads of an ingestion job (unless KB_INGEST_THREADS says otherwise): one keeps the event loop free. */
 const SERVER_INGEST_THREADS = 1;
 
-/** OCR page progress is saved at most this often (each save is a write to the job store, shared between nodes). */
+/** OCR page and crawl progress is saved at most this often (each save is a write to the job store, shared between nodes). */
 const OCR_PROGRESS_SAVE_MILLISECONDS = 1000;
+
+const pageStatus: Record<PageOutcome, JobFile['status']> = { new: 'added', changed: 'updated', unchanged: 'unchanged', gone: 'removed', failed: 'failed' };
+
+/** A website mirrored and ingested (ingest/site-sync.ts): each page a job file, by URL, as the crawler meets it. */
+async function crawlJob(job: Job, parameters: JobParameters, knowledgeBase: KnowledgeBase, update: () => Promise<void>): Promise<void> {
+  const crawl = parameters.crawl;
+  if (!crawl) throw new Error('a crawl job without its website');
+  // A crawl taken over from a stopped worker starts again: the mirror makes the pages already fetched cheap.
+  job.files = [];
+  job.progress = { done: 0, total: crawl.maxPages };
+  let lastSaved = 0;
+  const report = await syncSite(knowledgeBase, crawl.url, crawl, {
+    threads: SERVER_INGEST_THREADS,
+    onPage: (url, outcome, detail) => {
+      job.files.push({ name: url, status: pageStatus[outcome], ...(detail ? { error: detail } : {}) });
+      job.progress.done = job.files.length;
+      const now = performance.now();
+      if (now - lastSaved >= OCR_PROGRESS_SAVE_MILLISECONDS) {
+        lastSaved = now;
+        void update();
+      }
+    },
+  });
+  // Pages fetched but not indexed (a page the HTML parser rejects) are named by their place in the mirror.
+  const crawlFailures = new Set(report.crawlFailures.map((failure) => failure.url));
+  for (const failure of report.failed) if (!crawlFailures.has(failure.path)) job.files.push({ name: failure.path, status: 'failed', error: failure.reason });
+  job.progress = { done: job.files.length, total: job.files.length };
+  await update();
+}
 
 export function jobRunner(options: { knowledgeBaseOf: (collection: string) => Promise<KnowledgeBase>; files: OriginalFiles; registry: CollectionRegistry }): JobRunner {
   const { knowledgeBaseOf, files, registry } = options;
@@ -26,6 +56,7 @@ export function jobRunner(options: { knowledgeBaseOf: (collection: string) => Pr
       return;
     }
     const knowledgeBase = await knowledgeBaseOf(job.collection);
+    if (job.kind === 'crawl') return crawlJob(job, parameters, knowledgeBase, update);
     let lastSaved = 0;
     const onProgress = (progress: IngestProgress) => {
       if (progress.ocrPagesTotal === undefined || progress.ocrPages === undefined) return;

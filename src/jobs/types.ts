@@ -4,12 +4,14 @@
 // them in a table that every node's worker takes jobs from, with a lease another node takes over when one dies.
 import type { EmbedderChange } from '../collections/reembed.ts';
 import type { DocumentOverrides } from '../ingest/pipeline.ts';
+import type { SiteSyncLimits } from '../ingest/site-sync.ts';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export interface JobFile {
   name: string;
-  status: 'pending' | 'added' | 'updated' | 'unchanged' | 'duplicate' | 'failed';
+  /** For a crawl, a file is a page (named by its URL): "removed" when it is gone from the site. */
+  status: 'pending' | 'added' | 'updated' | 'unchanged' | 'duplicate' | 'failed' | 'removed';
   /** For a duplicate: the source of the document that already has this content. */
   duplicateOf?: string;
   error?: string;
@@ -19,7 +21,7 @@ export interface JobFile {
 
 export interface Job {
   id: string;
-  kind: 'upload' | 'reindex' | 'reembed';
+  kind: 'upload' | 'reindex' | 'reembed' | 'crawl';
   collection: string;
   state: JobState;
   progress: {
@@ -47,6 +49,8 @@ export interface JobParameters {
   documentDefaults?: DocumentOverrides;
   /** A re-embedding's new embedder. */
   embedderChange?: EmbedderChange;
+  /** A crawl's website and limits. */
+  crawl?: { url: string } & SiteSyncLimits;
 }
 
 export interface JobSpec {

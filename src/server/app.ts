@@ -18,6 +18,8 @@ import { collectionRoutes } from './routes/collections.ts';
 import type { CollectionRegistry } from '../collections/registry.ts';
 import type { JobQueue } from '../jobs/types.ts';
 import { jobRunner } from '../jobs/run-job.ts';
+import { startSyncScheduler } from '../sync/scheduler.ts';
+import { siteRoutes } from './routes/sites.ts';
 import { LocalAnswerLog, LocalKeyDirectory, localComponents, type Components } from '../components.ts';
 import { Metrics, metricsPlugin } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -85,9 +87,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   // Tests wait for background jobs through it.
   app.decorate('jobs', jobs);
   jobs.start(jobRunner({ knowledgeBaseOf: (collection) => holder.forCollection(collection), files, registry }));
+  const scheduler = startSyncScheduler({
+    schedules: components.schedules,
+    jobs,
+    collectionExists: async (name) => (await registry.lookup(name)) !== undefined,
+    checkMilliseconds: config.syncCheckMilliseconds,
+    log: app.log,
+  });
   const access = new Access(components.sessionSecret && !config.access.sessionSecret ? { ...config, access: { ...config.access, sessionSecret: components.sessionSecret } } : config, components.keys);
   app.addHook('onClose', async () => {
     await holder.ready;
+    await scheduler.stop();
     await jobs.close();
     await components.close();
     if (options.closeKnowledgeBase !== false) await holder.peek()?.close();
@@ -135,6 +145,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(openAiRoutes, { holder, feedback, registry, access, files });
   await app.register(documentRoutes, { holder, jobs, files, config, access });
   await app.register(collectionRoutes, { registry, jobs, files, config });
+  await app.register(siteRoutes, { registry, jobs, schedules: components.schedules });
   app.addHook('onReady', async () => {
     if (access.openLocally) app.log.warn('no API key exists: the API is open to local clients without an Origin header (create keys with `npm run kb -- keys create`)');
   });

@@ -108,6 +108,7 @@ export const searchResultSchema = z.object({
   page: z.number().int().optional(),
   headings: z.array(z.string()).optional(),
   ocr: z.literal(true).optional().describe('read by OCR from a scanned page or an image'),
+  url: z.string().optional().describe("the document's own link (a crawled page's address, or the URL given at upload)"),
   text: z.string(),
   score: z.number(),
 });

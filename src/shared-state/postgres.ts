@@ -58,6 +58,14 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 2: a running job's OCR progress (the file being read, its pages read), for every node's GET /v1/jobs/:id.
   `ALTER TABLE ${SHARED_SCHEMA}.jobs ADD COLUMN ocr_progress jsonb;`,
+  // 3: scheduled re-syncs of websites (sync/schedules.ts).
+  `
+  CREATE TABLE ${SHARED_SCHEMA}.sync_schedules (
+    id uuid PRIMARY KEY, collection text NOT NULL, url text NOT NULL, max_depth integer NOT NULL, max_pages integer NOT NULL, delay_ms integer NOT NULL,
+    every_minutes integer NOT NULL, created_at timestamptz NOT NULL, next_run_at timestamptz NOT NULL, last_job_id text
+  );
+  CREATE INDEX ON ${SHARED_SCHEMA}.sync_schedules (next_run_at);
+  `,
 ];
 
 /** Version of the shared schema's layout: each entry of MIGRATIONS brings it to the next one. */

@@ -8,6 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { disallowedPaths, mirrorPathOf } from '../../src/ingest/crawler.ts';
 import { KnowledgeBase } from '../../src/knowledge-base.ts';
 import { READ_EVERYTHING } from '../../src/retrieve/read-scope.ts';
+import type { Job } from '../../src/jobs/types.ts';
+import { KeyStore } from '../../src/keys/key-store.ts';
+import { buildApp } from '../../src/server/app.ts';
 import { runCli, runCliAsync } from '../helpers/child-process.ts';
 import { testConfig } from '../helpers/knowledge-base.ts';
 import { silentLogger, temporaryDirectory } from '../helpers/temp.ts';
@@ -122,6 +125,76 @@ describe('crawling a website into a collection and keeping it in sync', () => {
     const limited = await crawl(['--max-pages', '5']);
     assert.equal(limited.pages, 4);
     assert.equal(limited.removed, PAGES - 4);
+  });
+
+  it('crawls over the API as a job, and re-syncs on a schedule: changed pages reindexed, vanished ones removed', async () => {
+    const dataDir = temporaryDirectory();
+    const keys = new KeyStore(dataDir);
+    const admin = keys.create({ scope: 'admin' }).key;
+    const config = testConfig({ KB_DATA_DIR: dataDir, KB_SYNC_CHECK_SECONDS: '1', KB_RATE_LIMIT_PER_MINUTE: '100000' });
+    const app = await buildApp({ config, knowledgeBase: await KnowledgeBase.open(config, silentLogger), keys });
+    const api = await app.listen({ host: '127.0.0.1', port: 0 });
+    const call = async (method: string, route: string, body?: unknown) => {
+      const response = await fetch(`${api}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: response.status, body: response.status === 204 ? undefined : ((await response.json()) as Record<string, unknown>) };
+    };
+    const finished = async (id: string): Promise<Job> => {
+      for (let attempt = 0; attempt < 1200; attempt++) {
+        const job = (await call('GET', `/v1/jobs/${id}`)).body as unknown as Job;
+        if (job.state === 'succeeded' || job.state === 'failed') return job;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      assert.fail(`job ${id} did not finish`);
+    };
+    const search = async (query: string) => ((await call('POST', '/v1/search', { query })).body as { results: { source: string; url?: string; text: string }[] }).results;
+    try {
+      assert.equal((await call('POST', '/v1/collections/default/crawls', { url: 'ftp://files.example/' })).status, 400);
+      assert.equal((await call('POST', '/v1/collections/nowhere/crawls', { url: `${base}/` })).status, 404);
+      const started = await call('POST', '/v1/collections/default/crawls', { url: `${base}/`, delayMs: 0, maxDepth: 100 });
+      assert.equal(started.status, 202, JSON.stringify(started.body));
+      const crawl = await finished((started.body as { job: Job }).job.id);
+      assert.equal(crawl.kind, 'crawl');
+      assert.equal(crawl.state, 'succeeded', JSON.stringify(crawl));
+      assert.equal(crawl.files.filter((file) => file.status === 'added').length, PAGES);
+      assert.ok(crawl.files.some((file) => file.name === `${base}/kb/article-7.html`));
+      const [vpn] = await search('reset the VPN token service desk');
+      assert.match(vpn!.text, /4242/);
+
+      // The site changes; a schedule's first run is due at once, and picked up within the check interval.
+      pages.set('/kb/article-12.html', page('Article 12', 'Toner code T-999 means the drum unit must be replaced.', ['/kb/article-13.html', '/kb/article-14.html']));
+      pages.delete('/kb/article-59.html');
+      const created = await call('POST', '/v1/collections/default/sync-schedules', { url: `${base}/`, delayMs: 0, maxDepth: 100, everyMinutes: 60 });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const schedule = (created.body as { schedule: { id: string; everyMinutes: number } }).schedule;
+      let lastJobId: string | undefined;
+      for (let attempt = 0; attempt < 400 && !lastJobId; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        lastJobId = ((await call('GET', '/v1/collections/default/sync-schedules')).body as { schedules: { id: string; lastJobId?: string; nextRunAt: string }[] }).schedules.find(
+          (entry) => entry.id === schedule.id,
+        )?.lastJobId;
+      }
+      assert.ok(lastJobId, 'the schedule started a crawl job');
+      const resync = await finished(lastJobId);
+      assert.equal(resync.state, 'succeeded', JSON.stringify(resync));
+      const status = (name: string) => resync.files.find((file) => file.name === `${base}${name}`)?.status;
+      assert.deepEqual([status('/kb/article-12.html'), status('/kb/article-59.html'), status('/kb/article-13.html')], ['updated', 'removed', 'unchanged']);
+      const [toner] = await search('toner code T-999 drum unit');
+      assert.equal(toner?.url, `${base}/kb/article-12.html`);
+      assert.ok(!(await search('printer queue 59 toner code T-59')).some((result) => result.url === `${base}/kb/article-59.html`));
+      const listed = (await call('GET', '/v1/collections/default/sync-schedules')).body as { schedules: { id: string; nextRunAt: string }[] };
+      assert.ok(Date.parse(listed.schedules[0]!.nextRunAt) > Date.now() + 50 * 60_000, 'the next run is an interval away');
+
+      assert.equal((await call('DELETE', `/v1/collections/default/sync-schedules/${schedule.id}`)).status, 204);
+      assert.equal((await call('DELETE', `/v1/collections/default/sync-schedules/${schedule.id}`)).status, 404);
+      assert.deepEqual((await call('GET', '/v1/collections/default/sync-schedules')).body, { schedules: [] });
+      assert.equal((await call('POST', '/v1/collections/default/sync-schedules', { url: `${base}/`, everyMinutes: 0 })).status, 400);
+    } finally {
+      await app.close();
+    }
   });
 
   it('refuses an address that is not a web page with a clear error', () => {

@@ -49,9 +49,9 @@ describe('PDF parser', () => {
     assert.equal(error.code, 'KB_ERR_PARSE');
   });
 
-  it('reports a PDF without text', async () => {
+  it('reports a PDF without text, where OCR finds none on its image either', async () => {
     const error = await parseError({ path: 'scan.pdf', bytes: await imageOnlyPdf() });
-    assert.match(error.message, /no extractable text/);
+    assert.match(error.message, /the PDF has no text \(no text layer, and OCR found none\)/);
   });
 });
 

@@ -129,6 +129,16 @@ for (const backend of backends) {
         assert.equal(await documents.deleteDocument('it/vpn.txt'), false);
         assert.deepEqual(await keywords.search(indexTerms('vpn password'), { read: READ_EVERYTHING }, 5, bm25), []);
         assert.equal((await documents.documentChunks('manuals/lathe.txt'))[0]?.text, 'The hydraulic pressure is low below 2.8 MPa.');
+        // A chunk read by OCR keeps its mark, in the citation's record and in the chunks as written.
+        const [scanned, typed] = await chunksOf(['Belt tension on conveyor CV-7 is checked every 250 hours.', 'Typed text.']);
+        await documents.upsertDocument(documentInput('scans/belt.pdf'), [{ ...scanned!, ocr: true }, typed!]);
+        const [belt] = await keywords.search(indexTerms('conveyor CV-7 tension'), { read: READ_EVERYTHING }, 5, bm25);
+        assert.equal((await documents.getChunks([belt![0]])).get(belt![0])?.ocr, true);
+        assert.deepEqual(
+          (await documents.documentChunks('scans/belt.pdf')).map((chunk) => chunk.ocr ?? false),
+          [true, false],
+        );
+        assert.equal(await documents.deleteDocument('scans/belt.pdf'), true);
         await storage.flush();
         const report = await storage.checkConsistency();
         assert.deepEqual([report.documents, report.chunks, report.chunksWithoutVector, report.vectorsWithoutChunk, report.documentsWithWrongChunkCount, report.orphanPostings], [2, 2, 0, 0, 0, 0]);

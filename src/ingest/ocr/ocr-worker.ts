@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { describeError } from '../../errors.ts';
 import type { OcrLine, OcrRequest, OcrReply } from './ocr.ts';
 import { createPaddleOcr } from './paddle.ts';
+import { runInBackground } from '../../thread-priority.ts';
 
 /**
  * Operator threads of each ONNX model run. One: a server answering queries on a two-core machine keeps a core for
@@ -21,6 +22,7 @@ const MAXIMUM_SIDE_PIXELS = 2400;
 /** Pages smaller than this (a thumbnail, a stamp) are enlarged first, so that their lines are not a few pixels high. */
 const MINIMUM_SIDE_PIXELS = 800;
 
+runInBackground();
 const engine = createPaddleOcr({ threads: ONNX_THREADS });
 
 /** The page upright (EXIF orientation applied), within the sizes above, as a lossless image. */

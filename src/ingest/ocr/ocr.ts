@@ -96,8 +96,9 @@ export async function readPageImage(image: Uint8Array, options: { file: string; 
       pending.set(id, { resolve, reject });
       timer = setTimeout(() => {
         // The models cannot be interrupted inside a page: the thread is ended, and the next page starts another.
-        stopWorker('the file ran out of OCR time');
+        pending.delete(id);
         reject(new OcrTimeout());
+        stopWorker('another page ran out of OCR time');
       }, remaining);
       thread.postMessage({ id, image } satisfies OcrRequest);
     });

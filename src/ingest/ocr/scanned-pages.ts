@@ -15,6 +15,11 @@ export interface ReadPages {
   warnings: string[];
 }
 
+/** "page 4 was", "pages 2–5, 9 were" */
+function pagesWere(numbers: readonly number[]): string {
+  return `${pageList(numbers)} ${numbers.length === 1 ? 'was' : 'were'}`;
+}
+
 /** "page 4", "pages 2–5, 9" */
 export function pageList(numbers: readonly number[]): string {
   const ranges: string[] = [];
@@ -33,7 +38,7 @@ export async function readScannedPages(pages: readonly ScannedPage[], file: stri
   const warnings: string[] = [];
   const budgeted = pages.slice(0, options.maxPages);
   if (options.maxPages === 0) {
-    if (pages.length > 0) warnings.push(`${pageList(pages.map((page) => page.num))} without text were not read: OCR is turned off (KB_OCR_MAX_PAGES=0)`);
+    if (pages.length > 0) warnings.push(`${pagesWere(pages.map((page) => page.num))} not read (no text layer): OCR is turned off (KB_OCR_MAX_PAGES=0)`);
     return { texts, warnings };
   }
   const deadline = performance.now() + options.fileSeconds * 1000;
@@ -46,13 +51,13 @@ export async function readScannedPages(pages: readonly ScannedPage[], file: stri
     } catch (error) {
       if (!(error instanceof OcrTimeout)) throw error;
       const unread = budgeted.slice(index).map((left) => left.num);
-      warnings.push(`${pageList(unread)} were not read: the file's OCR time (KB_OCR_FILE_SECONDS=${options.fileSeconds}) ran out`);
+      warnings.push(`${pagesWere(unread)} not read: the file's OCR time (KB_OCR_FILE_SECONDS=${options.fileSeconds}) ran out`);
       break;
     }
     context?.onOcrPage?.(++done, budgeted.length);
   }
   if (pages.length > budgeted.length) {
-    warnings.push(`${pageList(pages.slice(budgeted.length).map((page) => page.num))} were not read: over the OCR page budget (KB_OCR_MAX_PAGES=${options.maxPages})`);
+    warnings.push(`${pagesWere(pages.slice(budgeted.length).map((page) => page.num))} not read: over the OCR page budget (KB_OCR_MAX_PAGES=${options.maxPages})`);
   }
   return { texts, warnings };
 }

@@ -51,9 +51,9 @@ const documentSchema = z.object({
   groups: z.array(z.string()).optional(),
   url: z.string().optional(),
 });
-const jobSchema = z.object({
+export const jobSchema = z.object({
   id: z.string(),
-  kind: z.enum(['upload', 'reindex', 'reembed']),
+  kind: z.enum(['upload', 'reindex', 'reembed', 'crawl']),
   collection: z.string(),
   state: z.enum(['queued', 'running', 'succeeded', 'failed']),
   progress: z.object({

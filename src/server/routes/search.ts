@@ -33,6 +33,7 @@ export const searchRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder }
           source: chunk.source,
           ...(chunk.page !== undefined ? { page: chunk.page } : {}),
           ...(chunk.ocr ? { ocr: true as const } : {}),
+          ...(chunk.url ? { url: chunk.url } : {}),
           ...(chunk.headings.length > 0 ? { headings: chunk.headings } : {}),
           text: chunk.text,
           score: Math.round(chunk.score * 10000) / 10000,
