@@ -14,6 +14,7 @@ import { runCli, startServer, type ServerProcess } from '../helpers/child-proces
 import { startDebianPostgres } from '../helpers/debian-postgres.ts';
 import type { TestPostgres } from '../helpers/postgres.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
+import { SHARED_SCHEMA_VERSION } from '../../src/shared-state/postgres.ts';
 
 /** Seconds a node holds a job without renewing it: short here so that a takeover happens within the test. */
 const LEASE_SECONDS = 5;
@@ -85,12 +86,12 @@ describe('several API nodes over one PostgreSQL database', () => {
     for (const node of nodes) {
       const ready = (await (await fetch(`${node.url}/readyz`)).json()) as { storage: { backend: string; schemaVersion: number }; sharedState: Record<string, unknown> };
       assert.equal(ready.storage.backend, 'postgresql');
-      assert.deepEqual(ready.sharedState, { backend: 'postgresql', schemaVersion: 1, expectedSchemaVersion: 1, database: 'reachable' });
+      assert.deepEqual(ready.sharedState, { backend: 'postgresql', schemaVersion: SHARED_SCHEMA_VERSION, expectedSchemaVersion: SHARED_SCHEMA_VERSION, database: 'reachable' });
     }
     const status = runCli(['status', '--json'], environment);
     assert.equal(status.status, 0, status.stderr);
     const report = JSON.parse(status.stdout) as { sharedSchemaVersion: number; collections: { name: string; schemaVersion: number }[] };
-    assert.equal(report.sharedSchemaVersion, 1);
+    assert.equal(report.sharedSchemaVersion, SHARED_SCHEMA_VERSION);
     assert.deepEqual(
       report.collections.map((collection) => [collection.name, collection.schemaVersion]),
       [['default', POSTGRES_SCHEMA_VERSION]],

@@ -16,6 +16,9 @@ import { indexTerms } from '../../src/text/tokenize.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 import { startDebianPostgres } from '../helpers/debian-postgres.ts';
 import { temporaryDirectory } from '../helpers/temp.ts';
+import { migrateSharedSchema } from '../../src/shared-state/postgres.ts';
+import { PostgresSyncScheduleStore } from '../../src/shared-state/postgres-schedules.ts';
+import { FileSyncScheduleStore, type SyncScheduleStore } from '../../src/sync/schedules.ts';
 
 const embedder = new BuiltinEmbedder();
 const bm25 = { k1: 0.9, b: 0.4 };
@@ -224,6 +227,7 @@ describe('PostgreSQL schema migrations', () => {
     await pool.query(`ALTER TABLE ${schema}.postings DROP CONSTRAINT postings_pkey`);
     await pool.query(`ALTER TABLE ${schema}.postings DROP COLUMN chunk_length`);
     await pool.query(`ALTER TABLE ${schema}.postings ADD PRIMARY KEY (term, chunk_id)`);
+    await pool.query(`ALTER TABLE ${schema}.chunks DROP COLUMN ocr`);
     await pool.query(`DELETE FROM ${schema}.schema_migrations WHERE version > 1`);
     // Two nodes opening it at once: one migrates under the advisory lock, the other finds it done.
     const [first, second] = await Promise.all([0, 1].map(() => PostgresStorage.open({ pool, schema, embedder, vectors: 'none' })));
@@ -242,4 +246,58 @@ describe('PostgreSQL schema migrations', () => {
     assert.equal((await second!.checkConsistency()).documentsWithWrongChunkCount, 0);
     assert.ok(before.every((ranking) => ranking.length > 0));
   });
+});
+
+// The schedules of website re-syncs, in the data directory's file and in the shared database: the same behaviour,
+// and of two nodes taking due schedules at once, exactly one gets each.
+describe('sync schedule stores', () => {
+  const stores: { name: string; open: () => Promise<[SyncScheduleStore, SyncScheduleStore]> }[] = [
+    {
+      name: 'sync-schedules.json',
+      open: async () => {
+        const dataDir = temporaryDirectory();
+        return [new FileSyncScheduleStore(dataDir), new FileSyncScheduleStore(dataDir)];
+      },
+    },
+    {
+      name: "Debian's PostgreSQL (kb__shared.sync_schedules)",
+      open: async () => {
+        const { pool } = await postgresServer('debian');
+        await migrateSharedSchema(pool);
+        await pool.query('DELETE FROM kb__shared.sync_schedules');
+        return [new PostgresSyncScheduleStore(pool), new PostgresSyncScheduleStore(pool)];
+      },
+    },
+  ];
+  for (const store of stores) {
+    it(`adds, lists, hands out due runs once, records jobs and removes: ${store.name}`, async () => {
+      const [first, second] = await store.open();
+      const daily = await first.add({ collection: 'helpdesk', url: 'https://intranet.example/help/', maxDepth: 3, maxPages: 500, delayMs: 500, everyMinutes: 1440 });
+      await first.add({ collection: 'hr', url: 'https://intranet.example/hr/', maxDepth: 1, maxPages: 50, delayMs: 0, everyMinutes: 60 });
+      assert.deepEqual(
+        (await second.list('helpdesk')).map((schedule) => schedule.url),
+        ['https://intranet.example/help/'],
+      );
+      assert.equal((await second.list()).length, 2);
+      // The first run is due at once; two nodes asking at the same moment get it once between them.
+      const now = new Date(Date.now() + 1000);
+      const [a, b] = await Promise.all([first.claimDue(now), second.claimDue(now)]);
+      assert.deepEqual([...a, ...b].map((schedule) => schedule.collection).sort(), ['helpdesk', 'hr']);
+      const after = await first.list('helpdesk');
+      assert.equal(Date.parse(after[0]!.nextRunAt), now.getTime() + 1440 * 60_000);
+      assert.deepEqual(await first.claimDue(now), [], 'nothing is due again before its interval');
+      assert.deepEqual(
+        (await second.claimDue(new Date(now.getTime() + 61 * 60_000))).map((schedule) => schedule.collection),
+        ['hr'],
+      );
+      await first.recordJob(daily.id, 'job-1');
+      assert.equal((await second.list('helpdesk'))[0]!.lastJobId, 'job-1');
+      assert.equal(await second.remove('hr', daily.id), false, 'a schedule is removed from its own collection only');
+      assert.equal(await second.remove('helpdesk', daily.id), true);
+      assert.deepEqual(
+        (await first.list()).map((schedule) => schedule.collection),
+        ['hr'],
+      );
+    });
+  }
 });
