@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KbError, describeError, storageError } from '../errors.ts';
-import type { Job, JobParameters, JobQueue, JobRunner, JobSpec } from './types.ts';
+import type { Job, JobListQuery, JobParameters, JobQueue, JobRunner, JobSpec } from './types.ts';
 
 export type { Job, JobFile, JobState } from './types.ts';
 
@@ -91,6 +91,13 @@ export class LocalJobQueue implements JobQueue {
 
   async get(id: string): Promise<Job | undefined> {
     return this.jobs.get(id);
+  }
+
+  async list(query: JobListQuery): Promise<{ jobs: Job[]; total: number }> {
+    const matching = [...this.jobs.values()]
+      .filter((job) => (query.collection === undefined || job.collection === query.collection) && (query.state === undefined || job.state === query.state))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+    return { jobs: matching.slice(query.offset, query.offset + query.limit).map((job) => structuredClone(job)), total: matching.length };
   }
 
   async submit(spec: JobSpec): Promise<Job> {

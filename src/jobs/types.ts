@@ -67,11 +67,20 @@ export interface JobSpec {
  */
 export type JobRunner = (job: Job, parameters: JobParameters, update: () => Promise<void>) => Promise<void>;
 
+export interface JobListQuery {
+  limit: number;
+  offset: number;
+  collection?: string;
+  state?: JobState;
+}
+
 export interface JobQueue {
   /** Throws KB_ERR_BUSY (503 with Retry-After) when the queue cannot take another job. */
   assertAvailable(): Promise<void>;
   submit(spec: JobSpec): Promise<Job>;
   get(id: string): Promise<Job | undefined>;
+  /** Jobs newest first, a page of them, optionally of one collection or in one state; with how many match. */
+  list(query: JobListQuery): Promise<{ jobs: Job[]; total: number }>;
   /** Starts this node's worker with the runner that knows how to do each kind of job. */
   start(runner: JobRunner): void;
   /** Resolves when this node has no job running or waiting for it (tests, graceful shutdown). */

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import { describeError } from '../errors.ts';
 import { busyError, finalState, newJob } from '../jobs/jobs.ts';
-import type { Job, JobFile, JobParameters, JobQueue, JobRunner, JobSpec } from '../jobs/types.ts';
+import type { Job, JobFile, JobListQuery, JobParameters, JobQueue, JobRunner, JobSpec } from '../jobs/types.ts';
 import { SHARED_SCHEMA } from './postgres.ts';
 
 /** Times a job may be taken by a worker (1..10): above it, it is failed. */
@@ -91,6 +91,20 @@ export class PostgresJobQueue implements JobQueue {
   async get(id: string): Promise<Job | undefined> {
     const { rows } = await this.pool.query<JobRow>(`SELECT * FROM ${SHARED_SCHEMA}.jobs WHERE id = $1`, [id]);
     return rows[0] ? toJob(rows[0]) : undefined;
+  }
+
+  async list(query: JobListQuery): Promise<{ jobs: Job[]; total: number }> {
+    const where = `WHERE ($1::text IS NULL OR collection = $1) AND ($2::text IS NULL OR state = $2)`;
+    const [page, count] = await Promise.all([
+      this.pool.query<JobRow>(`SELECT * FROM ${SHARED_SCHEMA}.jobs ${where} ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`, [
+        query.collection ?? null,
+        query.state ?? null,
+        query.limit,
+        query.offset,
+      ]),
+      this.pool.query<{ total: string }>(`SELECT count(*) AS total FROM ${SHARED_SCHEMA}.jobs ${where}`, [query.collection ?? null, query.state ?? null]),
+    ]);
+    return { jobs: page.rows.map(toJob), total: Number(count.rows[0]!.total) };
   }
 
   start(runner: JobRunner): void {

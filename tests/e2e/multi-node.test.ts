@@ -222,6 +222,13 @@ describe('several API nodes over one PostgreSQL database', () => {
     );
     assert.equal(finished.files.filter((file) => file.status === 'added').length >= total - 1, true);
     assert.deepEqual((await search(survivor, `valve V-${total - 1}-7 reading R${(total - 1) * 1000 + 7}`)).sources.slice(0, 1), [`manual-${total - 1}.md`]);
+    // The job list is the shared table's, newest first, a page at a time.
+    const listed = (await call(survivor, 'GET', '/v1/jobs?limit=1&state=succeeded')).body as unknown as { jobs: JobBody[]; total: number };
+    assert.deepEqual(
+      listed.jobs.map((job) => job.id),
+      [id],
+    );
+    assert.ok(listed.total >= 2, `succeeded jobs: ${listed.total}`);
     // The killed node comes back for the next test.
     nodes[victimIndex] = await startServer(nodeEnvironment());
   });

@@ -173,6 +173,29 @@ describe('documents over HTTP', () => {
     assert.equal((await fetch(`${base}/v1/jobs/not-a-uuid`, { headers: headers() })).status, 400);
     assert.equal((await fetch(`${base}/v1/collections/default/documents/xyz`, { headers: headers() })).status, 400);
   });
+
+  it('lists jobs newest first, a page at a time, by state and collection', async () => {
+    const list = async (query: string, key = admin) => {
+      const response = await fetch(`${base}/v1/jobs${query}`, { headers: headers(key) });
+      return { status: response.status, body: (await response.json()) as { jobs: Job[]; total: number } };
+    };
+    const all = await list('?limit=100');
+    assert.equal(all.status, 200);
+    assert.ok(all.body.total >= 4, `jobs so far: ${all.body.total}`);
+    const created = all.body.jobs.map((job) => job.createdAt);
+    assert.deepEqual(created, [...created].sort().reverse(), 'newest first');
+    const second = await list('?limit=1&offset=1');
+    assert.deepEqual(
+      second.body.jobs.map((job) => job.id),
+      [all.body.jobs[1]!.id],
+    );
+    assert.equal(second.body.total, all.body.total);
+    assert.ok((await list('?state=succeeded&limit=100')).body.jobs.every((job) => job.state === 'succeeded'));
+    assert.deepEqual((await list('?collection=elsewhere')).body, { jobs: [], total: 0 });
+    assert.equal((await list('?limit=0')).status, 400);
+    assert.equal((await list('?state=done')).status, 400);
+    assert.equal((await list('', query)).status, 403);
+  });
 });
 
 describe('job queue', () => {

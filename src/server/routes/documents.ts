@@ -363,6 +363,35 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
   );
 
   app.get(
+    '/v1/jobs',
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['documents'],
+        summary: 'Jobs, newest first, a page at a time (a key limited to one collection sees that collection’s)',
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(100).default(20),
+          offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+          collection: z.string().min(1).max(64).optional(),
+          state: z.enum(['queued', 'running', 'succeeded', 'failed']).optional(),
+        }),
+        response: { 200: z.object({ jobs: z.array(jobSchema), total: z.number().int() }), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema },
+      },
+    },
+    async (request) => {
+      const bound = request.principal?.kind === 'api-key' ? request.principal.collection : undefined;
+      const collection = request.query.collection ?? bound;
+      if (collection !== undefined) assertCollectionAllowed(request, collection);
+      return jobs.list({
+        limit: request.query.limit,
+        offset: request.query.offset,
+        ...(collection !== undefined ? { collection } : {}),
+        ...(request.query.state ? { state: request.query.state } : {}),
+      });
+    },
+  );
+
+  app.get(
     '/v1/jobs/:jobId',
     {
       config: { access: 'admin' as const },
@@ -376,6 +405,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     async (request) => {
       const job = await jobs.get(request.params.jobId);
       if (!job) throw new KbError('KB_ERR_UNKNOWN_JOB', { jobId: request.params.jobId });
+      assertCollectionAllowed(request, job.collection);
       return job;
     },
   );
