@@ -5,7 +5,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import { CollectionRegistry } from './collections/registry.ts';
-import { FeedbackStore, type AnswerRecord, type FeedbackRecord } from './feedback/feedback-store.ts';
+import { FeedbackStore, type AnswerRecord, type ConversationQuery, type ConversationRecord, type FeedbackRecord } from './feedback/feedback-store.ts';
 import { LocalOriginalFiles, type OriginalFiles } from './files/original-files.ts';
 import { LocalJobQueue } from './jobs/jobs.ts';
 import type { JobQueue } from './jobs/types.ts';
@@ -33,6 +33,10 @@ export interface AnswerLog {
   hasAnswer(id: string): Promise<boolean>;
   recordFeedback(answerId: string, rating: 'up' | 'down', comment: string | undefined): Promise<void>;
   listFeedback(limit?: number, offset?: number): Promise<FeedbackRecord[]>;
+  /** The conversation log: answers newest first with their feedback, filtered by the store, a page at a time. */
+  listConversations(query: ConversationQuery): Promise<{ conversations: ConversationRecord[]; total: number }>;
+  /** Deletes answers and their feedback older than `before` (KB_LOG_RETENTION_DAYS); returns how many. */
+  pruneBefore(before: Date): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,12 @@ export class LocalAnswerLog implements AnswerLog {
   }
   async listFeedback(limit?: number, offset?: number): Promise<FeedbackRecord[]> {
     return this.store.listFeedback(limit, offset);
+  }
+  async listConversations(query: ConversationQuery): Promise<{ conversations: ConversationRecord[]; total: number }> {
+    return this.store.listConversations(query);
+  }
+  async pruneBefore(before: Date): Promise<number> {
+    return this.store.pruneBefore(before);
   }
   async close(): Promise<void> {
     this.store.close();

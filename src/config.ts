@@ -67,6 +67,7 @@ export const settingDescriptions: Record<string, string> = {
   KB_OCR_MAX_PAGES: 'pages of one file read by OCR at most (scanned PDF pages, image files); pages past it are left out and the file says so (0..10000; 0: OCR off)',
   KB_OCR_FILE_SECONDS: 'seconds of OCR one file may take; pages not read by then are left out and the file says so (10..86400)',
   KB_SYNC_CHECK_SECONDS: 'how often a server looks for scheduled website re-syncs that are due (1..3600)',
+  KB_LOG_RETENTION_DAYS: 'days the questions, answers and feedback of the conversation log are kept (0..36500; 0: forever)',
   KB_BODY_LIMIT: 'largest accepted HTTP request body in bytes',
   KB_API_KEYS: 'comma-separated API keys for server-to-server clients (empty: the API is open to clients without an Origin header, for local use)',
   KB_WIDGET_KEYS: 'public widget keys and the page origins each may be used from: "pk_a=https://help.example.com https://intranet.example.com;pk_b=…"; "self" means this server\'s own origin',
@@ -155,6 +156,7 @@ const configSchema = z
     KB_OCR_MAX_PAGES: integer(0, 10_000, 100),
     KB_OCR_FILE_SECONDS: integer(10, 86_400, 900),
     KB_SYNC_CHECK_SECONDS: integer(1, 3600, 60),
+    KB_LOG_RETENTION_DAYS: integer(0, 36_500, 365),
     KB_BODY_LIMIT: integer(1024, 100 * 1024 * 1024, 1024 * 1024),
     KB_API_KEYS: z
       .string()
@@ -256,6 +258,8 @@ export interface Config {
   ocr: OcrOptions;
   /** How often due re-sync schedules are looked for (ms). */
   syncCheckMilliseconds: number;
+  /** Days the conversation log keeps an answer (0: forever). A year by default: enough to see a trend, not a dossier. */
+  logRetentionDays: number;
   bodyLimit: number;
   uploads: { maxBytes: number; maxFiles: number; maxQueuedJobs: number; jobLeaseSeconds: number };
   access: {
@@ -332,6 +336,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     queryThreads: raw.KB_QUERY_THREADS,
     ocr: { maxPages: raw.KB_OCR_MAX_PAGES, fileSeconds: raw.KB_OCR_FILE_SECONDS },
     syncCheckMilliseconds: raw.KB_SYNC_CHECK_SECONDS * 1000,
+    logRetentionDays: raw.KB_LOG_RETENTION_DAYS,
     bodyLimit: raw.KB_BODY_LIMIT,
     uploads: { maxBytes: raw.KB_UPLOAD_MAX_BYTES, maxFiles: raw.KB_UPLOAD_MAX_FILES, maxQueuedJobs: raw.KB_JOB_QUEUE, jobLeaseSeconds: raw.KB_JOB_LEASE_SECONDS },
     access: {

@@ -4,10 +4,18 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import type { AnswerKind } from '../answer/types.ts';
 import { storageError } from '../errors.ts';
 
-/** Version of this file's schema (meta.schema_version). */
-export const FEEDBACK_SCHEMA_VERSION = 1;
+/** Version of this file's schema (meta.schema_version). 2: what the console's conversation log shows. */
+export const FEEDBACK_SCHEMA_VERSION = 2;
+
+export interface AnswerSource {
+  documentId: string;
+  title: string;
+  source: string;
+  page?: number;
+}
 
 export interface AnswerRecord {
   id: string;
@@ -16,6 +24,33 @@ export interface AnswerRecord {
   answerable: boolean;
   user: string | undefined;
   origin: string | undefined;
+  /** Recorded since schema 2; older answers have none of these. */
+  collection?: string;
+  kind?: AnswerKind;
+  confidence?: number;
+  sources?: AnswerSource[];
+}
+
+/** An answer as the conversation log shows it, with its feedback. */
+export interface ConversationRecord extends AnswerRecord {
+  createdAt: string;
+  rating?: 'up' | 'down';
+  comment?: string;
+}
+
+/** Which answers the conversation log lists (every condition given must hold). */
+export interface ConversationQuery {
+  limit: number;
+  offset: number;
+  /** Refused: "not in the knowledge base". */
+  refused?: boolean;
+  /** Answered with a confidence below this. */
+  confidenceBelow?: number;
+  rating?: 'up' | 'down';
+  /** ISO times, inclusive from, exclusive until. */
+  since?: string;
+  until?: string;
+  collection?: string;
 }
 
 export interface FeedbackRecord {
@@ -44,17 +79,31 @@ export class FeedbackStore {
       INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '${FEEDBACK_SCHEMA_VERSION}');
       CREATE TABLE IF NOT EXISTS answers (
         id TEXT PRIMARY KEY, question TEXT NOT NULL, answer TEXT NOT NULL, answerable INTEGER NOT NULL,
-        user TEXT, origin TEXT, created_at TEXT NOT NULL
+        user TEXT, origin TEXT, created_at TEXT NOT NULL, collection TEXT, kind TEXT, confidence REAL, sources TEXT
       );
       CREATE TABLE IF NOT EXISTS feedback (
         answer_id TEXT PRIMARY KEY REFERENCES answers(id), rating TEXT NOT NULL, comment TEXT, created_at TEXT NOT NULL
       );
     `);
-    const version = this.database.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get()?.value;
-    if (Number(version) !== FEEDBACK_SCHEMA_VERSION) throw new Error(`feedback.sqlite has schema version ${version}; this build reads ${FEEDBACK_SCHEMA_VERSION}`);
+    let version = Number(this.database.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get()?.value);
+    if (version === 1) {
+      // 1 → 2 in place: the conversation log's columns (older answers keep them empty) and an index by time.
+      this.database.transaction(() => {
+        this.database.exec(`
+          ALTER TABLE answers ADD COLUMN collection TEXT; ALTER TABLE answers ADD COLUMN kind TEXT;
+          ALTER TABLE answers ADD COLUMN confidence REAL; ALTER TABLE answers ADD COLUMN sources TEXT;
+          UPDATE meta SET value = '2' WHERE key = 'schema_version';
+        `);
+      })();
+      version = 2;
+    }
+    if (version !== FEEDBACK_SCHEMA_VERSION) throw new Error(`feedback.sqlite has schema version ${version}; this build reads ${FEEDBACK_SCHEMA_VERSION}`);
+    this.database.exec(`CREATE INDEX IF NOT EXISTS answers_by_time ON answers(created_at)`);
     // Prepared once: an answer is recorded on every ask.
     this.statements = {
-      insertAnswer: this.database.prepare(`INSERT INTO answers (id, question, answer, answerable, user, origin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertAnswer: this.database.prepare(
+        `INSERT INTO answers (id, question, answer, answerable, user, origin, created_at, collection, kind, confidence, sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
       answerExists: this.database.prepare(`SELECT 1 FROM answers WHERE id = ?`),
       upsertFeedback: this.database.prepare(
         `INSERT INTO feedback (answer_id, rating, comment, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(answer_id) DO UPDATE SET rating = excluded.rating, comment = excluded.comment, created_at = excluded.created_at`,
@@ -66,7 +115,19 @@ export class FeedbackStore {
   }
 
   recordAnswer(answer: AnswerRecord): void {
-    this.statements.insertAnswer.run(answer.id, answer.question, answer.answer, answer.answerable ? 1 : 0, answer.user ?? null, answer.origin ?? null, new Date().toISOString());
+    this.statements.insertAnswer.run(
+      answer.id,
+      answer.question,
+      answer.answer,
+      answer.answerable ? 1 : 0,
+      answer.user ?? null,
+      answer.origin ?? null,
+      new Date().toISOString(),
+      answer.collection ?? null,
+      answer.kind ?? null,
+      answer.confidence ?? null,
+      answer.sources ? JSON.stringify(answer.sources) : null,
+    );
   }
 
   hasAnswer(id: string): boolean {
@@ -84,7 +145,86 @@ export class FeedbackStore {
       .map((row) => ({ answerId: row.answer_id, rating: row.rating, comment: row.comment ?? undefined, createdAt: row.created_at, question: row.question, answer: row.answer }));
   }
 
+  /** The conversation log: answers newest first with their feedback, filtered in SQL, a page at a time. */
+  listConversations(query: ConversationQuery): { conversations: ConversationRecord[]; total: number } {
+    const clauses: string[] = [];
+    const values: (string | number)[] = [];
+    if (query.refused !== undefined) clauses.push(query.refused ? `a.kind = 'not_found'` : `(a.kind IS NULL OR a.kind != 'not_found')`);
+    if (query.confidenceBelow !== undefined) {
+      clauses.push(`a.confidence < ?`);
+      values.push(query.confidenceBelow);
+    }
+    if (query.rating) {
+      clauses.push(`f.rating = ?`);
+      values.push(query.rating);
+    }
+    if (query.since) {
+      clauses.push(`a.created_at >= ?`);
+      values.push(query.since);
+    }
+    if (query.until) {
+      clauses.push(`a.created_at < ?`);
+      values.push(query.until);
+    }
+    if (query.collection) {
+      clauses.push(`a.collection = ?`);
+      values.push(query.collection);
+    }
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+    const from = `FROM answers a LEFT JOIN feedback f ON f.answer_id = a.id ${where}`;
+    const total = this.database.prepare<(string | number)[], { total: number }>(`SELECT count(*) AS total ${from}`).get(...values)!.total;
+    const rows = this.database
+      .prepare<(string | number)[], ConversationRow>(`SELECT a.*, f.rating, f.comment ${from} ORDER BY a.created_at DESC, a.id DESC LIMIT ? OFFSET ?`)
+      .all(...values, query.limit, query.offset);
+    return { conversations: rows.map(conversationOf), total };
+  }
+
+  /** Deletes answers (and their feedback) older than `before`; returns how many. */
+  pruneBefore(before: Date): number {
+    const cutoff = before.toISOString();
+    return this.database.transaction(() => {
+      this.database.prepare(`DELETE FROM feedback WHERE answer_id IN (SELECT id FROM answers WHERE created_at < ?)`).run(cutoff);
+      return this.database.prepare(`DELETE FROM answers WHERE created_at < ?`).run(cutoff).changes;
+    })();
+  }
+
   close(): void {
     this.database.close();
   }
+}
+
+interface ConversationRow {
+  id: string;
+  question: string;
+  answer: string;
+  answerable: number | boolean;
+  user: string | null;
+  origin: string | null;
+  created_at: string | Date;
+  collection: string | null;
+  kind: AnswerKind | null;
+  confidence: number | null;
+  sources: string | AnswerSource[] | null;
+  rating: 'up' | 'down' | null;
+  comment: string | null;
+}
+
+/** A row of either backend (SQLite's text and integers, PostgreSQL's timestamps, booleans and JSON). */
+export function conversationOf(row: ConversationRow): ConversationRecord {
+  const sources = typeof row.sources === 'string' ? (JSON.parse(row.sources) as AnswerSource[]) : row.sources;
+  return {
+    id: row.id,
+    question: row.question,
+    answer: row.answer,
+    answerable: Boolean(row.answerable),
+    user: row.user ?? undefined,
+    origin: row.origin ?? undefined,
+    createdAt: row.created_at instanceof Date ? row.created_at.toISOString() : row.created_at,
+    ...(row.collection ? { collection: row.collection } : {}),
+    ...(row.kind ? { kind: row.kind } : {}),
+    ...(row.confidence !== null ? { confidence: row.confidence } : {}),
+    ...(sources ? { sources } : {}),
+    ...(row.rating ? { rating: row.rating } : {}),
+    ...(row.comment ? { comment: row.comment } : {}),
+  };
 }

@@ -28,6 +28,10 @@ import { searchRoutes } from './routes/search.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { widgetSessionRoutes } from './routes/widget-session.ts';
 import { buildWidget, type WidgetBundle } from './widget-bundle.ts';
+import { describeError } from '../errors.ts';
+
+/** How often answers past KB_LOG_RETENTION_DAYS are deleted (ms). */
+const LOG_PRUNE_EVERY_MS = 3_600_000;
 
 export interface BuildAppOptions {
   config: Readonly<Config>;
@@ -95,7 +99,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     log: app.log,
   });
   const access = new Access(components.sessionSecret && !config.access.sessionSecret ? { ...config, access: { ...config.access, sessionSecret: components.sessionSecret } } : config, components.keys);
+  // The conversation log keeps KB_LOG_RETENTION_DAYS: older answers go at start and then every hour.
+  const pruneLog = async () => {
+    if (config.logRetentionDays === 0) return;
+    const removed = await feedback.pruneBefore(new Date(Date.now() - config.logRetentionDays * 86_400_000));
+    if (removed > 0) app.log.info(`conversation log: ${removed} answers older than ${config.logRetentionDays} days removed`);
+  };
+  const logPruning = setInterval(() => void pruneLog().catch((error: unknown) => app.log.warn(`the conversation log could not be pruned: ${describeError(error)}`)), LOG_PRUNE_EVERY_MS);
+  logPruning.unref();
+  app.addHook('onReady', async () => {
+    await pruneLog().catch((error: unknown) => app.log.warn(`the conversation log could not be pruned: ${describeError(error)}`));
+  });
   app.addHook('onClose', async () => {
+    clearInterval(logPruning);
     await holder.ready;
     await scheduler.stop();
     await jobs.close();

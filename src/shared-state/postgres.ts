@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { CollectionCatalog, CollectionInfo, CollectionSettings } from '../collections/registry.ts';
 import type { AnswerLog, KeyDirectory } from '../components.ts';
-import type { AnswerRecord, FeedbackRecord } from '../feedback/feedback-store.ts';
+import { conversationOf, type AnswerRecord, type ConversationQuery, type ConversationRecord, type FeedbackRecord } from '../feedback/feedback-store.ts';
 import type { OriginalFiles } from '../files/original-files.ts';
 import { KbError, describeError } from '../errors.ts';
 import { applyMigrations, inTransaction, lockSchema } from '../store/postgres-database.ts';
@@ -65,6 +65,11 @@ const MIGRATIONS: readonly string[] = [
     every_minutes integer NOT NULL, created_at timestamptz NOT NULL, next_run_at timestamptz NOT NULL, last_job_id text
   );
   CREATE INDEX ON ${SHARED_SCHEMA}.sync_schedules (next_run_at);
+  `,
+  // 4: what the console's conversation log shows (older answers keep these empty), and an index by time.
+  `
+  ALTER TABLE ${SHARED_SCHEMA}.answers ADD COLUMN collection text, ADD COLUMN kind text, ADD COLUMN confidence real, ADD COLUMN sources jsonb;
+  CREATE INDEX ON ${SHARED_SCHEMA}.answers (created_at);
   `,
 ];
 
@@ -235,14 +240,21 @@ export class PostgresAnswerLog implements AnswerLog {
   constructor(private readonly pool: pg.Pool) {}
 
   async recordAnswer(answer: AnswerRecord): Promise<void> {
-    await this.pool.query(`INSERT INTO ${SHARED_SCHEMA}.answers (id, question, answer, answerable, user_id, origin) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      answer.id,
-      answer.question,
-      answer.answer,
-      answer.answerable,
-      answer.user ?? null,
-      answer.origin ?? null,
-    ]);
+    await this.pool.query(
+      `INSERT INTO ${SHARED_SCHEMA}.answers (id, question, answer, answerable, user_id, origin, collection, kind, confidence, sources) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        answer.id,
+        answer.question,
+        answer.answer,
+        answer.answerable,
+        answer.user ?? null,
+        answer.origin ?? null,
+        answer.collection ?? null,
+        answer.kind ?? null,
+        answer.confidence ?? null,
+        answer.sources ? JSON.stringify(answer.sources) : null,
+      ],
+    );
   }
 
   async hasAnswer(id: string): Promise<boolean> {
@@ -265,6 +277,38 @@ export class PostgresAnswerLog implements AnswerLog {
       [limit, offset],
     );
     return rows.map((row) => ({ answerId: row.answer_id, rating: row.rating, comment: row.comment ?? undefined, createdAt: row.created_at.toISOString(), question: row.question, answer: row.answer }));
+  }
+
+  async listConversations(query: ConversationQuery): Promise<{ conversations: ConversationRecord[]; total: number }> {
+    const clauses: string[] = [];
+    const values: unknown[] = [];
+    const parameter = (value: unknown) => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    if (query.refused !== undefined) clauses.push(query.refused ? `a.kind = 'not_found'` : `(a.kind IS NULL OR a.kind != 'not_found')`);
+    if (query.confidenceBelow !== undefined) clauses.push(`a.confidence < ${parameter(query.confidenceBelow)}`);
+    if (query.rating) clauses.push(`f.rating = ${parameter(query.rating)}`);
+    if (query.since) clauses.push(`a.created_at >= ${parameter(query.since)}::timestamptz`);
+    if (query.until) clauses.push(`a.created_at < ${parameter(query.until)}::timestamptz`);
+    if (query.collection) clauses.push(`a.collection = ${parameter(query.collection)}`);
+    const from = `FROM ${SHARED_SCHEMA}.answers a LEFT JOIN ${SHARED_SCHEMA}.feedback f ON f.answer_id = a.id ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''}`;
+    const filters = [...values];
+    const [count, page] = await Promise.all([
+      this.pool.query<{ total: string }>(`SELECT count(*) AS total ${from}`, filters),
+      this.pool.query(
+        `SELECT a.id, a.question, a.answer, a.answerable, a.user_id AS "user", a.origin, a.created_at, a.collection, a.kind, a.confidence, a.sources, f.rating, f.comment
+         ${from} ORDER BY a.created_at DESC, a.id DESC LIMIT ${parameter(query.limit)} OFFSET ${parameter(query.offset)}`,
+        values,
+      ),
+    ]);
+    return { conversations: page.rows.map(conversationOf), total: Number(count.rows[0]!.total) };
+  }
+
+  async pruneBefore(before: Date): Promise<number> {
+    // Feedback goes with its answer (ON DELETE CASCADE).
+    const { rowCount } = await this.pool.query(`DELETE FROM ${SHARED_SCHEMA}.answers WHERE created_at < $1`, [before.toISOString()]);
+    return rowCount ?? 0;
   }
 
   async close(): Promise<void> {

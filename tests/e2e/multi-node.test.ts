@@ -171,6 +171,10 @@ describe('several API nodes over one PostgreSQL database', () => {
       entries.filter((entry) => entry.answerId === asked.body['answerId']).map((entry) => [entry.rating, entry.question]),
       [['up', 'What does charger code F-31 mean?']],
     );
+    // The conversation log is the shared table's too, with the answer's sources and its feedback given on the other node.
+    const log = (await call(second, 'GET', '/v1/conversations?rating=up&limit=5')).body as { conversations: { id: string; kind: string; sources: unknown[]; comment: string }[] };
+    const logged = log.conversations.find((entry) => entry.id === asked.body['answerId']);
+    assert.deepEqual([logged?.kind, logged?.comment, (logged?.sources.length ?? 0) > 0], ['answer', 'clear', true]);
   });
 
   it('sees a collection created on one node from the other, and its deletion', async () => {

@@ -94,6 +94,52 @@ describe('scopes, revocation and admin routes over HTTP', () => {
     assert.equal((await call('GET', '/v1/feedback?limit=0', admin)).status, 400);
   });
 
+  it('keeps a conversation log the admin filters by refusal, confidence, feedback and date', async () => {
+    const ask = async (question: string) => ((await (await call('POST', '/v1/ask', query, { question })).json()) as { answerId: string; confidence: number }).answerId;
+    const since = new Date().toISOString();
+    const answered = await ask('What does fault code E-104 mean on the HL-400 lathe?');
+    const refused = await ask('What is the price of a Boeing 747 wing?');
+    const disliked = await ask('How do I reset my VPN password?');
+    assert.equal((await call('POST', '/v1/feedback', query, { answerId: disliked, rating: 'down', comment: 'wrong steps' })).status, 201);
+    type Listed = {
+      conversations: { id: string; question: string; kind?: string; confidence?: number; sources?: { source: string; page?: number }[]; rating?: string; comment?: string; collection?: string }[];
+      total: number;
+    };
+    const list = async (filters: string) => {
+      const response = await call('GET', `/v1/conversations?since=${encodeURIComponent(since)}&${filters}`, admin);
+      assert.equal(response.status, 200, await response.clone().text());
+      return (await response.json()) as Listed;
+    };
+    const all = await list('limit=50');
+    assert.deepEqual(
+      all.conversations.map((entry) => entry.id),
+      [disliked, refused, answered],
+      'newest first',
+    );
+    const lathe = all.conversations[2]!;
+    assert.equal(lathe.kind, 'answer');
+    assert.equal(lathe.collection, 'default');
+    assert.ok(lathe.confidence! >= 0.5 && lathe.sources!.some((source) => source.source.includes('cnc-lathe') && source.page !== undefined), JSON.stringify(lathe));
+    assert.deepEqual(
+      (await list('refused=true')).conversations.map((entry) => [entry.id, entry.kind, entry.sources]),
+      [[refused, 'not_found', []]],
+    );
+    assert.deepEqual(
+      (await list('rating=down')).conversations.map((entry) => [entry.id, entry.rating, entry.comment]),
+      [[disliked, 'down', 'wrong steps']],
+    );
+    assert.deepEqual(
+      (await list('confidenceBelow=0.5')).conversations.map((entry) => entry.id),
+      [refused],
+    );
+    const paged = await list('limit=1&offset=1');
+    assert.deepEqual([paged.conversations.map((entry) => entry.id), paged.total], [[refused], 3]);
+    assert.equal((await list(`until=${encodeURIComponent(since)}`)).total, 0);
+    assert.equal((await call('GET', '/v1/conversations', query)).status, 403);
+    assert.equal((await call('GET', '/v1/conversations?refused=maybe', admin)).status, 400);
+    assert.equal((await call('GET', '/v1/conversations?since=yesterday', admin)).status, 400);
+  });
+
   it('uses a stored widget key only to mint sessions from its origins', async () => {
     assert.equal((await call('POST', '/v1/search', widget, { query: 'vpn' })).status, 403);
     const minted = await call('POST', '/v1/widget/session', undefined, { key: widget }, { origin: 'https://portal.example' });

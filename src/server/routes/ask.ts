@@ -11,7 +11,13 @@ import { askBodySchema, askResponseSchema, errorResponseSchema } from '../schema
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { readScopeOf, type Access } from '../access/access.ts';
 import { withFileLinks } from './citation-links.ts';
-import type { Citation } from '../../answer/types.ts';
+import type { AnswerResult, Citation } from '../../answer/types.ts';
+import type { AnswerSource } from '../../feedback/feedback-store.ts';
+
+/** What the conversation log keeps of an answer's citations: which document and page, not the passage. */
+export function sourcesOf(citations: readonly Citation[]): AnswerSource[] {
+  return citations.map((citation) => ({ documentId: citation.documentId, title: citation.title, source: citation.source, ...(citation.page !== undefined ? { page: citation.page } : {}) }));
+}
 import { errorBody } from '../plugins/errors.ts';
 import { abortWhenClientLeaves, openEventStream } from '../event-stream.ts';
 import { toRetrievalFilters } from './filters.ts';
@@ -67,20 +73,24 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
           request.log.info({ retrieveMs: timings.retrieveMs, generateMs: timings.generateMs, answeredBy: result.answeredBy }, 'answered');
         }
       };
-      const record = (answer: string, answerable: boolean) =>
+      const record = (result: AnswerResult) =>
         feedback.recordAnswer({
           id: answerId,
           question,
-          answer,
-          answerable,
+          answer: result.answer,
+          answerable: result.answerable,
           user: principal?.kind === 'session' ? principal.claims.user : undefined,
           origin: principal?.kind === 'session' ? principal.claims.origin : undefined,
+          collection: names.join(','),
+          kind: result.kind,
+          confidence: result.confidence,
+          sources: sourcesOf(result.citations),
         });
 
       if (!wantsStream) {
         const result = await knowledgeBase.ask(input);
         const { retrieval, ...response } = result;
-        await record(response.answer, response.answerable);
+        await record(response);
         observe(response, response.timings);
         return { answerId, ...response, citations: await linked(response.citations), query: retrieval.query };
       }
@@ -97,7 +107,7 @@ export const askRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; fee
           } else if (part.type === 'delta') {
             reply.raw.write(sseEvent('delta', { text: part.text }));
           } else {
-            await record(part.result.answer, part.result.answerable);
+            await record(part.result);
             observe(part.result, part.timings);
             reply.raw.write(sseEvent('done', { answerId, ...part.result, citations: await linked(part.result.citations), query, timings: part.timings }));
           }

@@ -46,4 +46,64 @@ export const feedbackAdminRoutes: FastifyPluginAsyncZod<{ feedback: AnswerLog }>
     },
     async (request) => ({ feedback: await feedback.listFeedback(request.query.limit, request.query.offset) }),
   );
+
+  const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
+  app.get(
+    '/v1/conversations',
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['feedback'],
+        summary: 'The conversation log: questions and answers newest first, with sources, confidence and feedback, filtered (admin)',
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+          refused: booleanQuery.optional().describe('true: only "not in the knowledge base" answers; false: only the others'),
+          confidenceBelow: z.coerce.number().min(0).max(1).optional().describe('only answers with a lower confidence (low-confidence review)'),
+          rating: z.enum(['up', 'down']).optional().describe('only answers with this feedback'),
+          since: z.iso.datetime({ offset: true }).optional(),
+          until: z.iso.datetime({ offset: true }).optional(),
+          collection: z.string().min(1).max(64).optional(),
+        }),
+        response: {
+          200: z.object({
+            conversations: z.array(
+              z.object({
+                id: z.string().describe('the answerId'),
+                question: z.string(),
+                answer: z.string(),
+                answerable: z.boolean(),
+                kind: z.enum(['answer', 'smalltalk', 'not_found']).optional(),
+                confidence: z.number().optional(),
+                collection: z.string().optional().describe('the collections asked, comma-separated'),
+                sources: z.array(z.object({ documentId: z.string(), title: z.string(), source: z.string(), page: z.number().int().optional() })).optional(),
+                user: z.string().optional().describe('the end user, when the host page vouched for one'),
+                origin: z.string().optional(),
+                createdAt: z.string(),
+                rating: z.enum(['up', 'down']).optional(),
+                comment: z.string().optional(),
+              }),
+            ),
+            total: z.number().int(),
+          }),
+          400: errorResponseSchema,
+          401: errorResponseSchema,
+          403: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { limit, offset, refused, confidenceBelow, rating, since, until, collection } = request.query;
+      return feedback.listConversations({
+        limit,
+        offset,
+        ...(refused !== undefined ? { refused } : {}),
+        ...(confidenceBelow !== undefined ? { confidenceBelow } : {}),
+        ...(rating ? { rating } : {}),
+        ...(since ? { since: new Date(since).toISOString() } : {}),
+        ...(until ? { until: new Date(until).toISOString() } : {}),
+        ...(collection ? { collection } : {}),
+      });
+    },
+  );
 };

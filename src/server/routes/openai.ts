@@ -3,6 +3,7 @@
 // message is the question and earlier turns are the history; answers carry [n] markers in the text and the sources
 // in an extra `citations` field (on the response, and on the last chunk of a stream). Each collection is a model:
 // "kb-<collection>".
+import { sourcesOf } from './ask.ts';
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -109,7 +110,18 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
       };
       if (!body.stream) {
         const result = await knowledgeBase.ask(input);
-        await feedback.recordAnswer({ id: answerId, question, answer: result.answer, answerable: result.answerable, user: undefined, origin: undefined });
+        await feedback.recordAnswer({
+          id: answerId,
+          question,
+          answer: result.answer,
+          answerable: result.answerable,
+          user: undefined,
+          origin: undefined,
+          collection,
+          kind: result.kind,
+          confidence: result.confidence,
+          sources: sourcesOf(result.citations),
+        });
         return {
           id,
           object: 'chat.completion' as const,
@@ -133,7 +145,18 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
           if (signal.aborted) break;
           if (part.type === 'delta') reply.raw.write(chunk({ content: part.text }, null));
           else if (part.type === 'done') {
-            await feedback.recordAnswer({ id: answerId, question, answer: part.result.answer, answerable: part.result.answerable, user: undefined, origin: undefined });
+            await feedback.recordAnswer({
+              id: answerId,
+              question,
+              answer: part.result.answer,
+              answerable: part.result.answerable,
+              user: undefined,
+              origin: undefined,
+              collection,
+              kind: part.result.kind,
+              confidence: part.result.confidence,
+              sources: sourcesOf(part.result.citations),
+            });
             reply.raw.write(
               chunk({}, 'stop', {
                 citations: await withFileLinks(part.result.citations, [{ name: collection, knowledgeBase }], access.fileLinks, files),
