@@ -3,11 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isKbError, describeError } from '../errors.ts';
 import { setCjkTokenizer, type CjkTokenizer } from '../text/tokenize.ts';
-import { runInBackground } from '../thread-priority.ts';
 import { encodeTerms, prepareDocument, type PrepareInput } from './prepare.ts';
 
-// Parsing for a job must not slow the server's answers: the query threads come first.
-runInBackground();
 const ready = setCjkTokenizer((workerData as { tokenizer: CjkTokenizer }).tokenizer);
 
 parentPort!.on('message', async (message: { id: number; input: PrepareInput }) => {
