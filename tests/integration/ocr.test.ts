@@ -81,6 +81,18 @@ describe('OCR: scanned PDFs and images', () => {
     assert.ok(characterAccuracy(conveyor.slice(2).join(' '), second.text) > 0.97, second.text);
     assert.match(second.text, /must be checked every 250 operating hours/);
     assert.ok(chunks.every((chunk) => chunk.ocr === true));
+    // A scan's first line is its title, and when it is short and not a numbered heading it is not repeated in the
+    // text (a numbered one, 3.2 …, stays in the text as the heading it is).
+    const documents = await knowledgeBase.storage.documents.listDocuments();
+    assert.deepEqual(
+      documents.map((document) => document.title),
+      ['Boiler room access', '3.2液压站故障代码', '仓库消防规定'],
+    );
+    assert.deepEqual(chunks.find((chunk) => chunk.page === 1)?.headings, ['3.2液压站故障代码']);
+    assert.deepEqual(
+      (await knowledgeBase.storage.documents.documentChunks('boiler-notice.png')).map((chunk) => chunk.text),
+      ['Only staff with a valid permit card may enter boiler room B-12 after 18:00.'],
+    );
   });
 
   it('leaves pages past the page budget or the time limit out, and says which', async () => {

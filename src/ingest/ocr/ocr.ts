@@ -40,6 +40,9 @@ const MINIMUM_LINE_CONFIDENCE = 0.5;
 /** A vertical gap above a line larger than this many line heights starts a new paragraph. Range 0.8..2. */
 const PARAGRAPH_GAP_LINE_HEIGHTS = 1.2;
 
+/** A line this many times the usual line height is in larger type: a title or a heading. Range 1.2..1.6. */
+const LARGER_TYPE_LINE_HEIGHTS = 1.3;
+
 /** The OCR thread is ended after this long without a page, freeing its models (~150 MB). */
 const IDLE_MILLISECONDS = 30_000;
 
@@ -148,12 +151,17 @@ export function pageTextOf(runs: readonly OcrLine[]): string {
   }
   const parts: string[] = [];
   let previousBottom: number | undefined;
+  let previousLarge = false;
   for (const line of lines) {
     line.sort((a, b) => a.left - b.left);
     const top = Math.min(...line.map((run) => run.top));
-    if (previousBottom !== undefined && lineHeight > 0 && top - previousBottom > PARAGRAPH_GAP_LINE_HEIGHTS * lineHeight) parts.push('');
+    // A line in larger type (a title, a heading) is a paragraph of its own, so that it is not run into the text below.
+    const large = lineHeight > 0 && Math.max(...line.map((run) => run.height)) > LARGER_TYPE_LINE_HEIGHTS * lineHeight;
+    const gap = previousBottom !== undefined && lineHeight > 0 && top - previousBottom > PARAGRAPH_GAP_LINE_HEIGHTS * lineHeight;
+    if (parts.length > 0 && (gap || large || previousLarge) && parts[parts.length - 1] !== '') parts.push('');
     parts.push(line.map((run) => run.text).join(' '));
     previousBottom = Math.max(...line.map((run) => run.top + run.height));
+    previousLarge = large;
   }
   return parts.join('\n');
 }

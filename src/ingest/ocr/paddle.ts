@@ -218,6 +218,8 @@ function decode(output: Float32Array, steps: number, classes: number, dictionary
 
 /** A blank column run at least this share of the ink's height wide is a space between words. Range 0.15..0.35. */
 const WORD_GAP_SHARE = 0.22;
+/** The ink's height is taken as at least this share of the line image's height. Range 0.6..0.85. */
+const MINIMUM_INK_SHARE = 0.75;
 /** A column is blank when no pixel in it is darker than this (0 black, 255 white; the page was normalised). */
 const INK_LEVEL = 128;
 
@@ -251,9 +253,11 @@ function withWordSpaces(decoded: readonly DecodedCharacter[], line: Raster, step
       }
     }
   }
-  const inkHeight = bottom - top + 1;
+  // The ink's height, but never much under the line image's: a line without ascenders or descenders ("Boiler room
+  // access") has short ink, and its letter gaps would pass for word gaps.
+  const inkHeight = Math.max(bottom - top + 1, MINIMUM_INK_SHARE * line.height);
   const gaps: [number, number][] = [];
-  if (inkHeight > 0) {
+  if (bottom >= top) {
     let start = -1;
     for (let x = 0; x <= line.width; x++) {
       const blank = x < line.width && inkColumns[x] === 0;

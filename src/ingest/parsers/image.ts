@@ -6,7 +6,7 @@ import { KbError, describeError } from '../../errors.ts';
 import { detectLanguage } from '../../text/language.ts';
 import { readScannedPages } from '../ocr/scanned-pages.ts';
 import type { Parser } from '../types.ts';
-import { sectionsOfPages, type PageText } from './pdf.ts';
+import { scannedTitleOf, sectionsOfPages, type PageText } from './pdf.ts';
 
 export const parseImage: Parser = async (file, context) => {
   let pageCount: number;
@@ -34,12 +34,13 @@ export const parseImage: Parser = async (file, context) => {
     const text = read.texts.get(num);
     return text === undefined ? [] : [{ num, text, ocr: true }];
   });
-  const { sections, firstLine } = sectionsOfPages(pages);
+  const title = scannedTitleOf(pages);
+  const { sections, firstLine } = sectionsOfPages(pages, title);
   if (sections.length === 0) {
     throw new KbError('KB_ERR_PARSE', { file: file.path, reason: read.warnings.length > 0 ? `no text was read: ${read.warnings.join('; ')}` : 'OCR found no text in the image' });
   }
   return {
-    title: firstLine?.slice(0, 120) ?? path.basename(file.path, path.extname(file.path)),
+    title: title ?? firstLine?.slice(0, 120) ?? path.basename(file.path, path.extname(file.path)),
     language: detectLanguage(sections.map((section) => section.text).join('\n')),
     format: 'image',
     sections,

@@ -73,6 +73,27 @@ export function sectionsOfPages(pages: readonly PageText[], skipLine?: string): 
   return { sections, firstLine };
 }
 
+/** A title line is at most this long (longer, the first line of a scan is a paragraph's). */
+const TITLE_MAXIMUM_CHARACTERS = 80;
+
+/**
+ * The title of a document whose first page was read by OCR: its first line, when short. OCR gives no font sizes to
+ * tell a title by, and the lines of a scan are joined into paragraphs; so the line is taken before that, and left
+ * out of the text as a PDF's metadata title is.
+ */
+export function scannedTitleOf(pages: readonly PageText[]): string | undefined {
+  const first = pages[0];
+  if (!first?.ocr) return undefined;
+  const line = first.text
+    .split('\n')
+    .map((entry) => entry.trim())
+    .find(Boolean);
+  // A numbered line ("3.2 Hydraulic faults", or "3.2液压站" as OCR reads it, without the space) is a section's
+  // heading, not the document's title.
+  const numbered = /^\d+(\.\d+)*[.、)]?\s*[^\d\s.]/u.test(line ?? '');
+  return line && line.length <= TITLE_MAXIMUM_CHARACTERS && !numbered && headingLevel(line, '', '') === 0 ? line : undefined;
+}
+
 function letterCount(text: string): number {
   return text.replace(/[\s\p{P}\d]/gu, '').length;
 }
@@ -122,6 +143,7 @@ export const parsePdf: Parser = async (file, context) => {
   } finally {
     await parser.destroy().catch(() => undefined);
   }
+  metadataTitle ??= scannedTitleOf(pages);
   const { sections, firstLine } = sectionsOfPages(pages, metadataTitle);
   if (sections.length === 0) {
     throw new KbError('KB_ERR_PARSE', { file: file.path, reason: warnings.length > 0 ? `no text was read: ${warnings.join('; ')}` : 'the PDF has no text (no text layer, and OCR found none)' });
