@@ -12,6 +12,7 @@ import type { JobQueue } from './jobs/types.ts';
 import { KeyStore, type Scope, type StoredKey } from './keys/key-store.ts';
 import type { KnowledgeBase } from './knowledge-base.ts';
 import { FileSyncScheduleStore, type SyncScheduleStore } from './sync/schedules.ts';
+import { FileCuratedAnswerStore, type CuratedAnswerStore } from './curated/curated-answers.ts';
 
 /**
  * API keys. Checking a presented key happens on every request and reads a snapshot kept in memory (re-read when the
@@ -33,6 +34,8 @@ export interface AnswerLog {
   hasAnswer(id: string): Promise<boolean>;
   recordFeedback(answerId: string, rating: 'up' | 'down', comment: string | undefined): Promise<void>;
   listFeedback(limit?: number, offset?: number): Promise<FeedbackRecord[]>;
+  /** One logged answer (to promote it to a curated answer). */
+  getAnswer(id: string): Promise<ConversationRecord | undefined>;
   /** The conversation log: answers newest first with their feedback, filtered by the store, a page at a time. */
   listConversations(query: ConversationQuery): Promise<{ conversations: ConversationRecord[]; total: number }>;
   /** Deletes answers and their feedback older than `before` (KB_LOG_RETENTION_DAYS); returns how many. */
@@ -78,6 +81,9 @@ export class LocalAnswerLog implements AnswerLog {
   async listConversations(query: ConversationQuery): Promise<{ conversations: ConversationRecord[]; total: number }> {
     return this.store.listConversations(query);
   }
+  async getAnswer(id: string): Promise<ConversationRecord | undefined> {
+    return this.store.getAnswer(id);
+  }
   async pruneBefore(before: Date): Promise<number> {
     return this.store.pruneBefore(before);
   }
@@ -95,6 +101,8 @@ export interface Components {
   files: OriginalFiles;
   /** Scheduled website re-syncs. */
   schedules: SyncScheduleStore;
+  /** Reviewed answers matched before retrieval. */
+  curated: CuratedAnswerStore;
   /** The secret that signs widget sessions when KB_SESSION_SECRET is not set: shared by every node of a deployment. */
   sessionSecret?: string;
   /** For /readyz: where this state is kept and its schema's state. */
@@ -124,6 +132,7 @@ export function localComponents(
     collections,
     files: given.files ?? new LocalOriginalFiles((name) => collections.dataDirOf(name)),
     schedules: new FileSyncScheduleStore(config.dataDir),
+    curated: new FileCuratedAnswerStore(config.dataDir),
     async describe() {
       return { backend: 'embedded' };
     },

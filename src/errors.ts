@@ -18,6 +18,7 @@ export const errorCatalogue = {
   KB_ERR_UNKNOWN_DOCUMENT: { status: 404, message: 'No document {documentId} in collection "{collection}".' },
   KB_ERR_FILE_UNAVAILABLE: { status: 404, message: 'The original file of document {documentId} is not available on this server ({details}).' },
   KB_ERR_UNKNOWN_JOB: { status: 404, message: 'No job {jobId}.' },
+  KB_ERR_UNKNOWN_CURATED: { status: 404, message: 'No curated answer {curatedId} in collection "{collection}".' },
   KB_ERR_UNKNOWN_SCHEDULE: { status: 404, message: 'No sync schedule {scheduleId} in collection "{collection}".' },
   KB_ERR_UPLOAD_REJECTED: { status: 415, message: 'Upload refused: {details}' },
   KB_ERR_BUSY: { status: 503, message: '{details} Retry in {retryAfter} seconds.' },

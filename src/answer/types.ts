@@ -52,7 +52,7 @@ export interface AnswerResult {
   citations: Citation[];
   language: Language;
   /** Which answerer produced the text. */
-  answeredBy: 'extractive' | 'llm' | 'none';
+  answeredBy: 'extractive' | 'llm' | 'none' | 'curated';
   /** Set when the LLM failed and the extractive answer was used instead. */
   fallback?: { reason: string };
   /** [n] markers in the model's text that pointed to no retrieved chunk; they were removed. */

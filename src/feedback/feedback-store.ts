@@ -179,6 +179,11 @@ export class FeedbackStore {
     return { conversations: rows.map(conversationOf), total };
   }
 
+  getAnswer(id: string): ConversationRecord | undefined {
+    const row = this.database.prepare<[string], ConversationRow>(`SELECT a.*, f.rating, f.comment FROM answers a LEFT JOIN feedback f ON f.answer_id = a.id WHERE a.id = ?`).get(id);
+    return row ? conversationOf(row) : undefined;
+  }
+
   /** Deletes answers (and their feedback) older than `before`; returns how many. */
   pruneBefore(before: Date): number {
     const cutoff = before.toISOString();

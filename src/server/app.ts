@@ -20,6 +20,7 @@ import type { JobQueue } from '../jobs/types.ts';
 import { jobRunner } from '../jobs/run-job.ts';
 import { startSyncScheduler } from '../sync/scheduler.ts';
 import { siteRoutes } from './routes/sites.ts';
+import { curatedRoutes } from './routes/curated.ts';
 import { LocalAnswerLog, LocalKeyDirectory, localComponents, type Components } from '../components.ts';
 import { Metrics, metricsPlugin } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -154,7 +155,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(widgetRoutes, { bundle: await widgetBundle });
   await app.register(healthRoutes, { holder, components });
   await app.register(searchRoutes, { holder });
-  await app.register(askRoutes, { holder, feedback, metrics, access, files });
+  await app.register(askRoutes, { holder, feedback, metrics, access, files, curated: components.curated });
   await app.register(feedbackRoutes, { feedback });
   await app.register(feedbackAdminRoutes, { feedback });
   await app.register(widgetSessionRoutes, { access });
@@ -162,6 +163,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(documentRoutes, { holder, jobs, files, config, access });
   await app.register(collectionRoutes, { registry, jobs, files, config });
   await app.register(siteRoutes, { registry, jobs, schedules: components.schedules });
+  await app.register(curatedRoutes, { registry, curated: components.curated, feedback });
   app.addHook('onReady', async () => {
     if (access.openLocally) app.log.warn('no API key exists: the API is open to local clients without an Origin header (create keys with `npm run kb -- keys create`)');
   });

@@ -81,7 +81,7 @@ export const askResponseSchema = z.object({
   confidence: z.number().min(0).max(1),
   citations: z.array(citationSchema),
   language: z.enum(['zh', 'en']),
-  answeredBy: z.enum(['extractive', 'llm', 'none']),
+  answeredBy: z.enum(['extractive', 'llm', 'none', 'curated']).describe('curated: a reviewed answer of the help-desk team, matched to the question before retrieval'),
   fallback: z.object({ reason: z.string() }).optional().describe('present when the LLM failed and the extractive answer was used'),
   droppedCitations: z.array(z.number()).optional().describe('citation numbers in the model text that pointed to no source and were removed'),
   query: z.string().describe('the standalone query used for retrieval (differs from the question for follow-ups)'),

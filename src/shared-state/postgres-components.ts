@@ -1,6 +1,7 @@
 // The components of a deployment of several API nodes sharing one PostgreSQL database (KB_DATABASE_URL): the shared
 // schema migrated at start-up (under an advisory lock), then keys, answers, jobs, collections, originals and rate-limit
 // counters from it, with the change checker that brings other nodes' changes here.
+import { PostgresCuratedAnswerStore } from './postgres-curated.ts';
 import { PostgresSyncScheduleStore } from './postgres-schedules.ts';
 import type { FastifyBaseLogger } from 'fastify';
 import { CollectionRegistry, DEFAULT_COLLECTION } from '../collections/registry.ts';
@@ -50,6 +51,7 @@ export async function postgresComponents(config: Readonly<Config>, logger: Pick<
     collections,
     files: new PostgresOriginalFiles(pool, config.dataDir),
     schedules: new PostgresSyncScheduleStore(pool),
+    curated: new PostgresCuratedAnswerStore(pool),
     sessionSecret,
     rateLimitStore: postgresRateLimitStore(pool),
     async describe() {

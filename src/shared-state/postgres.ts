@@ -71,6 +71,14 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE ${SHARED_SCHEMA}.answers ADD COLUMN collection text, ADD COLUMN kind text, ADD COLUMN confidence real, ADD COLUMN sources jsonb;
   CREATE INDEX ON ${SHARED_SCHEMA}.answers (created_at);
   `,
+  // 5: curated answers (curated/curated-answers.ts).
+  `
+  CREATE TABLE ${SHARED_SCHEMA}.curated_answers (
+    id uuid PRIMARY KEY, collection text NOT NULL, question text NOT NULL, answer text NOT NULL, sources jsonb NOT NULL,
+    from_answer_id text, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL
+  );
+  CREATE INDEX ON ${SHARED_SCHEMA}.curated_answers (collection);
+  `,
 ];
 
 /** Version of the shared schema's layout: each entry of MIGRATIONS brings it to the next one. */
@@ -303,6 +311,15 @@ export class PostgresAnswerLog implements AnswerLog {
       ),
     ]);
     return { conversations: page.rows.map(conversationOf), total: Number(count.rows[0]!.total) };
+  }
+
+  async getAnswer(id: string): Promise<ConversationRecord | undefined> {
+    const { rows } = await this.pool.query(
+      `SELECT a.id, a.question, a.answer, a.answerable, a.user_id AS "user", a.origin, a.created_at, a.collection, a.kind, a.confidence, a.sources, f.rating, f.comment
+       FROM ${SHARED_SCHEMA}.answers a LEFT JOIN ${SHARED_SCHEMA}.feedback f ON f.answer_id = a.id WHERE a.id = $1`,
+      [id],
+    );
+    return rows[0] ? conversationOf(rows[0]) : undefined;
   }
 
   async pruneBefore(before: Date): Promise<number> {

@@ -140,6 +140,45 @@ describe('scopes, revocation and admin routes over HTTP', () => {
     assert.equal((await call('GET', '/v1/conversations?since=yesterday', admin)).status, 400);
   });
 
+  it('turns a thumbs-down answer into a curated answer given for the same and a paraphrased question', async () => {
+    type Asked = { answerId: string; answer: string; answeredBy: string; citations: { source: string }[] };
+    const ask = async (question: string) => (await (await call('POST', '/v1/ask', query, { question })).json()) as Asked;
+    const wrong = await ask('How do I reset my VPN password?');
+    assert.notEqual(wrong.answeredBy, 'curated');
+    await call('POST', '/v1/feedback', query, { answerId: wrong.answerId, rating: 'down', comment: 'outdated' });
+    const corrected = 'Reset it yourself on the self-service portal under Account → VPN, or call extension 4242.';
+    const promoted = await call('POST', '/v1/collections/default/curated-answers', admin, { fromAnswerId: wrong.answerId, answer: corrected });
+    assert.equal(promoted.status, 201, await promoted.clone().text());
+    const { curatedAnswer } = (await promoted.json()) as { curatedAnswer: { id: string; question: string; sources: unknown[]; fromAnswerId: string } };
+    assert.deepEqual([curatedAnswer.question, curatedAnswer.fromAnswerId], ['How do I reset my VPN password?', wrong.answerId]);
+    assert.ok(curatedAnswer.sources.length > 0, 'the logged answer’s sources come along');
+
+    for (const question of ['How do I reset my VPN password?', 'How can I reset the VPN password?']) {
+      const answer = await ask(question);
+      assert.deepEqual([answer.answeredBy, answer.answer], ['curated', corrected], question);
+      assert.ok(answer.citations.length > 0);
+    }
+    assert.notEqual((await ask('How do I reset my Windows domain password?')).answeredBy, 'curated');
+    // Streamed too, as the widget asks.
+    const streamed = await (await call('POST', '/v1/ask', query, { question: 'how can i reset the vpn password', stream: true })).text();
+    assert.match(streamed, /event: done\ndata: .*"answeredBy":"curated"/);
+
+    const listed = (await (await call('GET', '/v1/collections/default/curated-answers', admin)).json()) as { curatedAnswers: { id: string }[] };
+    assert.deepEqual(
+      listed.curatedAnswers.map((entry) => entry.id),
+      [curatedAnswer.id],
+    );
+    const edited = await call('PUT', `/v1/collections/default/curated-answers/${curatedAnswer.id}`, admin, { question: 'How do I reset my VPN password?', answer: 'Call extension 4242.' });
+    assert.equal(edited.status, 200);
+    assert.equal((await ask('How do I reset my VPN password?')).answer, 'Call extension 4242.');
+    assert.equal((await call('POST', '/v1/collections/default/curated-answers', admin, { fromAnswerId: 'no-such-answer' })).status, 404);
+    assert.equal((await call('POST', '/v1/collections/default/curated-answers', admin, { question: 'only a question' })).status, 400);
+    assert.equal((await call('POST', '/v1/collections/default/curated-answers', query, { question: 'q', answer: 'a' })).status, 403);
+    assert.equal((await call('DELETE', `/v1/collections/default/curated-answers/${curatedAnswer.id}`, admin)).status, 204);
+    assert.equal((await call('DELETE', `/v1/collections/default/curated-answers/${curatedAnswer.id}`, admin)).status, 404);
+    assert.notEqual((await ask('How do I reset my VPN password?')).answeredBy, 'curated');
+  });
+
   it('uses a stored widget key only to mint sessions from its origins', async () => {
     assert.equal((await call('POST', '/v1/search', widget, { query: 'vpn' })).status, 403);
     const minted = await call('POST', '/v1/widget/session', undefined, { key: widget }, { origin: 'https://portal.example' });

@@ -19,6 +19,8 @@ import { temporaryDirectory } from '../helpers/temp.ts';
 import { migrateSharedSchema } from '../../src/shared-state/postgres.ts';
 import { PostgresSyncScheduleStore } from '../../src/shared-state/postgres-schedules.ts';
 import { FileSyncScheduleStore, type SyncScheduleStore } from '../../src/sync/schedules.ts';
+import { FileCuratedAnswerStore, matchCurated, type CuratedAnswerStore } from '../../src/curated/curated-answers.ts';
+import { PostgresCuratedAnswerStore } from '../../src/shared-state/postgres-curated.ts';
 
 const embedder = new BuiltinEmbedder();
 const bm25 = { k1: 0.9, b: 0.4 };
@@ -298,6 +300,49 @@ describe('sync schedule stores', () => {
         (await first.list()).map((schedule) => schedule.collection),
         ['hr'],
       );
+    });
+  }
+});
+
+// Curated answers in the data directory's file and in the shared database: the same behaviour, and the matching.
+describe('curated answer stores', () => {
+  const stores: { name: string; open: () => Promise<CuratedAnswerStore> }[] = [
+    { name: 'curated-answers.json', open: async () => new FileCuratedAnswerStore(temporaryDirectory()) },
+    {
+      name: "Debian's PostgreSQL (kb__shared.curated_answers)",
+      open: async () => {
+        const { pool } = await postgresServer('debian');
+        await migrateSharedSchema(pool);
+        await pool.query('DELETE FROM kb__shared.curated_answers');
+        return new PostgresCuratedAnswerStore(pool);
+      },
+    },
+  ];
+  for (const store of stores) {
+    it(`adds, lists by collection, edits, deletes, and matches paraphrases: ${store.name}`, async () => {
+      const curated = await store.open();
+      const vpn = await curated.add({
+        collection: 'it',
+        question: 'How do I reset my VPN password?',
+        answer: 'Call 4242.',
+        sources: [{ documentId: 'd1', title: 'VPN FAQ', source: 'it/vpn.md', page: 2 }],
+        fromAnswerId: 'a-1',
+      });
+      await curated.add({ collection: 'hr', question: 'VPN密码怎么重置？', answer: '在自助门户重置。', sources: [] });
+      assert.deepEqual(
+        (await curated.list('it')).map((entry) => [entry.question, entry.sources[0]?.page, entry.fromAnswerId]),
+        [['How do I reset my VPN password?', 2, 'a-1']],
+      );
+      assert.equal((await curated.get('hr', vpn.id)) ?? null, null, 'an entry is found in its own collection only');
+      const edited = await curated.update('it', vpn.id, { question: vpn.question, answer: 'Use the portal.', sources: [] });
+      assert.deepEqual([edited?.answer, edited?.sources], ['Use the portal.', []]);
+      assert.equal(matchCurated('How can I reset the VPN password?', await curated.list('it'))?.entry.id, vpn.id);
+      assert.equal(matchCurated('How do I reset my Windows password?', await curated.list('it')), undefined);
+      assert.equal(matchCurated('如何重置VPN密码', await curated.list('hr'))?.entry.answer, '在自助门户重置。');
+      assert.equal(matchCurated('VPN连不上怎么办', await curated.list('hr')), undefined);
+      assert.equal(await curated.remove('hr', vpn.id), false);
+      assert.equal(await curated.remove('it', vpn.id), true);
+      assert.deepEqual(await curated.list('it'), []);
     });
   }
 });
