@@ -128,6 +128,28 @@ describe('document metadata and reader groups', () => {
     }
   });
 
+  it('gives a curated answer citing a restricted document only to readers of its group', async () => {
+    const call = async (method: string, route: string, key: string, body?: unknown) => {
+      const response = await fetch(`${base}${route}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      const text = await response.text();
+      return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    };
+    const asked = (await call('POST', '/v1/ask', keys['hr']!, { question: 'What is the range of salary band S3?' })) as { answerId: string; citations: { source: string }[] };
+    assert.ok(
+      asked.citations.some((citation) => citation.source === 'Salary bands 2026.txt'),
+      JSON.stringify(asked.citations),
+    );
+    const created = (await call('POST', '/v1/collections/default/curated-answers', keys['admin']!, { fromAnswerId: asked.answerId, answer: 'S3 pays 9,000 to 12,000 a month.' })) as {
+      curatedAnswer: { id: string };
+    };
+    const inGroup = (await call('POST', '/v1/ask', keys['hr']!, { question: 'What is the range of salary band S3?' })) as { answeredBy: string; answer: string };
+    assert.deepEqual([inGroup.answeredBy, inGroup.answer], ['curated', 'S3 pays 9,000 to 12,000 a month.']);
+    const outside = (await call('POST', '/v1/ask', keys['public']!, { question: 'What is the range of salary band S3?' })) as { answeredBy: string; answer: string };
+    assert.notEqual(outside.answeredBy, 'curated');
+    assert.doesNotMatch(outside.answer, /9,000/);
+    await call('DELETE', `/v1/collections/default/curated-answers/${created.curatedAnswer.id}`, keys['admin']!);
+  });
+
   it('filters by tags and department', async () => {
     assert.deepEqual(await search(keys['admin']!, { filters: { tags: ['food'] } }), ['Canteen hours']);
     assert.deepEqual(await search(keys['admin']!, { filters: { department: 'HR' } }), ['Salary bands 2026']);
