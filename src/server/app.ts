@@ -157,7 +157,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(searchRoutes, { holder });
   await app.register(askRoutes, { holder, feedback, metrics, access, files, curated: components.curated });
   await app.register(feedbackRoutes, { feedback });
-  await app.register(feedbackAdminRoutes, { feedback });
+  await app.register(feedbackAdminRoutes, { feedback, answerThreshold: config.retrieval.answerThreshold });
   await app.register(widgetSessionRoutes, { access });
   await app.register(openAiRoutes, { holder, feedback, registry, access, files });
   await app.register(documentRoutes, { holder, jobs, files, config, access });

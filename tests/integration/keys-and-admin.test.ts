@@ -140,6 +140,31 @@ describe('scopes, revocation and admin routes over HTTP', () => {
     assert.equal((await call('GET', '/v1/conversations?since=yesterday', admin)).status, 400);
   });
 
+  it('groups refused questions into knowledge gaps by what they ask, largest first', async () => {
+    const since = new Date().toISOString();
+    for (const question of [
+      'How do I connect a Linux laptop to the VPN?',
+      'VPN on a Linux laptop: how to connect?',
+      'Linux laptop VPN connection',
+      'What is the price of a Boeing 747 wing?',
+      '公司班车几点发车？',
+    ])
+      await call('POST', '/v1/ask', query, { question });
+    const response = await call('GET', `/v1/knowledge-gaps?since=${encodeURIComponent(since)}`, admin);
+    assert.equal(response.status, 200, await response.clone().text());
+    const { gaps } = (await response.json()) as { gaps: { question: string; count: number; refused: number; examples: { question: string }[] }[] };
+    assert.deepEqual(gaps[0] && [gaps[0].count, gaps[0].question], [3, 'Linux laptop VPN connection'], JSON.stringify(gaps));
+    assert.equal(gaps[0]!.examples.length, 3);
+    assert.deepEqual(
+      gaps.slice(1).map((gap) => [gap.question, gap.count]),
+      [
+        ['公司班车几点发车？', 1],
+        ['What is the price of a Boeing 747 wing?', 1],
+      ],
+    );
+    assert.equal((await call('GET', '/v1/knowledge-gaps', query)).status, 403);
+  });
+
   it('turns a thumbs-down answer into a curated answer given for the same and a paraphrased question', async () => {
     type Asked = { answerId: string; answer: string; answeredBy: string; citations: { source: string }[] };
     const ask = async (question: string) => (await (await call('POST', '/v1/ask', query, { question })).json()) as Asked;

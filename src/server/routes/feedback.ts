@@ -1,4 +1,5 @@
 // POST /v1/feedback: a thumbs up or down (and an optional comment) on an answer, by its answerId; GET lists them.
+import { knowledgeGaps } from '../../feedback/knowledge-gaps.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { KbError } from '../../errors.ts';
@@ -26,7 +27,7 @@ export const feedbackRoutes: FastifyPluginAsyncZod<{ feedback: AnswerLog }> = as
   );
 };
 
-export const feedbackAdminRoutes: FastifyPluginAsyncZod<{ feedback: AnswerLog }> = async (app, { feedback }) => {
+export const feedbackAdminRoutes: FastifyPluginAsyncZod<{ feedback: AnswerLog; answerThreshold: number }> = async (app, { feedback, answerThreshold }) => {
   app.get(
     '/v1/feedback',
     {
@@ -45,6 +46,50 @@ export const feedbackAdminRoutes: FastifyPluginAsyncZod<{ feedback: AnswerLog }>
       },
     },
     async (request) => ({ feedback: await feedback.listFeedback(request.query.limit, request.query.offset) }),
+  );
+
+  app.get(
+    '/v1/knowledge-gaps',
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['feedback'],
+        summary: 'Refused and low-confidence questions grouped by what they ask, largest group first, with recent examples (admin)',
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          since: z.iso.datetime({ offset: true }).optional(),
+          collection: z.string().min(1).max(64).optional(),
+        }),
+        response: {
+          200: z.object({
+            gaps: z.array(
+              z.object({
+                question: z.string().describe('the most recent question of the group'),
+                count: z.number().int(),
+                refused: z.number().int(),
+                lowConfidence: z.number().int(),
+                lastAskedAt: z.string(),
+                examples: z.array(z.object({ answerId: z.string(), question: z.string(), createdAt: z.string(), confidence: z.number().optional(), refused: z.boolean() })),
+              }),
+            ),
+          }),
+          400: errorResponseSchema,
+          401: errorResponseSchema,
+          403: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { limit, since, collection } = request.query;
+      return {
+        gaps: await knowledgeGaps(feedback, {
+          limit,
+          answerThreshold,
+          ...(since ? { since: new Date(since).toISOString() } : {}),
+          ...(collection ? { collection } : {}),
+        }),
+      };
+    },
   );
 
   const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
