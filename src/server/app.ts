@@ -159,7 +159,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(feedbackRoutes, { feedback });
   await app.register(feedbackAdminRoutes, { feedback, answerThreshold: config.retrieval.answerThreshold });
   await app.register(widgetSessionRoutes, { access });
-  await app.register(openAiRoutes, { holder, feedback, registry, access, files });
+  await app.register(openAiRoutes, { holder, feedback, registry, access, files, curated: components.curated });
   await app.register(documentRoutes, { holder, jobs, files, config, access });
   await app.register(collectionRoutes, { registry, jobs, files, config });
   await app.register(siteRoutes, { registry, jobs, schedules: components.schedules });

@@ -299,6 +299,21 @@ describe('OpenAI-compatible endpoint with the official openai client', () => {
     assert.ok((await usageChunks(false)).every((chunk) => chunk.usage === undefined && chunk.choices === 1));
   });
 
+  it('gives a curated answer to the OpenAI clients as well, streamed or not', async () => {
+    const created = await fetch(`${client.baseURL.replace(/\/v1$/, '')}/v1/collections/default/curated-answers`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ question: 'Where do I return a broken badge?', answer: 'At the lobby desk, building A.' }),
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const completion = await client.chat.completions.create({ model: 'kb-default', messages: [{ role: 'user', content: 'Where can I return my broken badge?' }] });
+    assert.equal(completion.choices[0]!.message.content, 'At the lobby desk, building A.');
+    const stream = await client.chat.completions.create({ model: 'kb-default', stream: true, messages: [{ role: 'user', content: 'broken badge: where do I return it?' }] });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+    assert.equal(text, 'At the lobby desk, building A.');
+  });
+
   it('refuses an unknown model and a missing key the way OpenAI clients expect', async () => {
     await assert.rejects(client.chat.completions.create({ model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => error instanceof OpenAI.APIError && error.status === 404);
     const anonymous = new OpenAI({ baseURL: client.baseURL, apiKey: 'not-a-key-0123456789', maxRetries: 0 });

@@ -3,7 +3,15 @@
 // message is the question and earlier turns are the history; answers carry [n] markers in the text and the sources
 // in an extra `citations` field (on the response, and on the last chunk of a stream). Each collection is a model:
 // "kb-<collection>".
-import { sourcesOf } from './ask.ts';
+import { curatedAnswerFor, sourcesOf } from './ask.ts';
+import type { AnswerResult } from '../../answer/types.ts';
+import type { CuratedAnswerStore } from '../../curated/curated-answers.ts';
+
+/** A curated answer as the parts of a stream: the whole text at once, then done. */
+async function* curatedParts(result: AnswerResult): AsyncGenerator<{ type: 'delta'; text: string } | { type: 'done'; result: AnswerResult }> {
+  yield { type: 'delta', text: result.answer };
+  yield { type: 'done', result };
+}
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -54,10 +62,14 @@ function textOf(content: z.infer<typeof contentSchema> | null | undefined): stri
   return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
 }
 
-export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; feedback: AnswerLog; registry: CollectionRegistry; access: Access; files: OriginalFiles }> = async (
-  app,
-  { holder, feedback, registry, access, files },
-) => {
+export const openAiRoutes: FastifyPluginAsyncZod<{
+  holder: KnowledgeBaseHolder;
+  feedback: AnswerLog;
+  registry: CollectionRegistry;
+  access: Access;
+  files: OriginalFiles;
+  curated: CuratedAnswerStore;
+}> = async (app, { holder, feedback, registry, access, files, curated }) => {
   app.get(
     '/v1/models',
     { config: { access: 'query' as const }, schema: { tags: ['openai'], summary: 'Knowledge bases available as OpenAI models', response: { 200: modelsResponseSchema, 401: errorResponseSchema } } },
@@ -108,8 +120,10 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
         const completionTokens = countTokens(answer);
         return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
       };
+      // A curated answer of the team comes first, as on /v1/ask.
+      const curatedResult = await curatedAnswerFor(curated, [{ name: collection, knowledgeBase }], question, scope);
       if (!body.stream) {
-        const result = await knowledgeBase.ask(input);
+        const result = curatedResult ?? (await knowledgeBase.ask(input));
         await feedback.recordAnswer({
           id: answerId,
           question,
@@ -141,7 +155,8 @@ export const openAiRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder; 
         frame({ choices: [{ index: 0, delta, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}), ...extra });
       reply.raw.write(chunk({ role: 'assistant', content: '' }, null));
       try {
-        for await (const part of knowledgeBase.askStream(input)) {
+        const parts = curatedResult ? curatedParts(curatedResult) : knowledgeBase.askStream(input);
+        for await (const part of parts) {
           if (signal.aborted) break;
           if (part.type === 'delta') reply.raw.write(chunk({ content: part.text }, null));
           else if (part.type === 'done') {
