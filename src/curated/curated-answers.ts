@@ -2,13 +2,15 @@
 // for the same or a paraphrased question, so that a thumbs-down turned into a correct answer stays corrected. Kept
 // with the deployment's other state: a versioned JSON file in the data directory, or a table of the shared database.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { KbError } from '../errors.ts';
 import type { AnswerSource } from '../feedback/feedback-store.ts';
-import { writeFileAtomic } from '../store/local-schema.ts';
-import { contentWords } from '../text/tokenize.ts';
+import { VersionedJsonFile } from '../store/versioned-json-file.ts';
+import type { AnswerResult, Citation } from '../answer/types.ts';
+import type { KnowledgeBase } from '../knowledge-base.ts';
+import { mayRead, type ReadScope } from '../retrieve/read-scope.ts';
+import { detectLanguage } from '../text/language.ts';
+import { questionTerms, termSimilarity } from '../text/question-similarity.ts';
 
 export interface CuratedAnswerInput {
   collection: string;
@@ -40,29 +42,68 @@ export interface CuratedAnswerStore {
  */
 export const CURATED_MATCH_SIMILARITY = 0.75;
 
-function termsOf(question: string): Set<string> {
-  return new Set(contentWords(question).flatMap((word) => word.terms));
-}
+/** A curated question's terms, computed once per entry read (matching runs on every ask). */
+const termsOfEntry = new WeakMap<CuratedAnswer, Set<string>>();
 
 /** The curated answer whose question is closest to `question`, if it is close enough. */
 export function matchCurated(question: string, curated: readonly CuratedAnswer[]): { entry: CuratedAnswer; similarity: number } | undefined {
-  const asked = termsOf(question);
+  const asked = questionTerms(question);
   if (asked.size === 0) return undefined;
   let best: { entry: CuratedAnswer; similarity: number } | undefined;
   for (const entry of curated) {
-    const known = termsOf(entry.question);
-    let shared = 0;
-    for (const term of asked) if (known.has(term)) shared++;
-    const similarity = shared / (asked.size + known.size - shared);
+    let known = termsOfEntry.get(entry);
+    if (!known) termsOfEntry.set(entry, (known = questionTerms(entry.question)));
+    const similarity = termSimilarity(asked, known);
     if (similarity >= CURATED_MATCH_SIMILARITY && (!best || similarity > best.similarity)) best = { entry, similarity };
   }
   return best;
 }
 
+/**
+ * The curated answer for a question in the collections asked, as an answer result: given only when the caller may
+ * read every source it cites that still exists (a curated answer never tells what a reader's groups may not read).
+ */
+export async function curatedAnswerFor(
+  store: CuratedAnswerStore,
+  asked: readonly { name: string; knowledgeBase: KnowledgeBase }[],
+  question: string,
+  scope: ReadScope,
+): Promise<AnswerResult | undefined> {
+  for (const { name, knowledgeBase } of asked) {
+    const match = matchCurated(question, await store.list(name));
+    if (!match) continue;
+    const citations: Citation[] = [];
+    for (const source of match.entry.sources) {
+      const document = await knowledgeBase.storage.documents.getDocumentByKey(source.documentId);
+      if (!document) continue;
+      if (!mayRead(scope, document.groups)) return undefined;
+      citations.push({
+        n: citations.length + 1,
+        documentId: source.documentId,
+        title: document.title,
+        source: document.source,
+        ...(source.page !== undefined ? { page: source.page } : {}),
+        ...(document.url ? { url: document.url } : {}),
+        snippet: '',
+        score: 1,
+      });
+    }
+    return {
+      answer: match.entry.answer,
+      answerable: true,
+      kind: 'answer',
+      confidence: Math.round(match.similarity * 10000) / 10000,
+      citations,
+      language: detectLanguage(question),
+      answeredBy: 'curated',
+    };
+  }
+  return undefined;
+}
+
 const FORMAT_VERSION = 1;
 const sourceSchema = z.object({ documentId: z.string(), title: z.string(), source: z.string(), page: z.number().int().optional() });
 const fileSchema = z.object({
-  formatVersion: z.literal(FORMAT_VERSION),
   answers: z.array(
     z.object({
       id: z.string(),
@@ -77,27 +118,32 @@ const fileSchema = z.object({
   ),
 });
 
-/** curated-answers.json in the data directory. */
+/**
+ * curated-answers.json in the data directory. Read once and kept: every ask looks at it, and only this process's
+ * API writes it (the embedded store serves one process).
+ */
 export class FileCuratedAnswerStore implements CuratedAnswerStore {
-  private readonly file: string;
+  private readonly file: VersionedJsonFile<{ answers: CuratedAnswer[] }>;
+  private cached: CuratedAnswer[] | undefined;
 
   constructor(dataDir: string) {
-    this.file = path.join(dataDir, 'curated-answers.json');
+    this.file = new VersionedJsonFile(path.join(dataDir, 'curated-answers.json'), fileSchema, FORMAT_VERSION);
   }
 
   private read(): CuratedAnswer[] {
-    if (!existsSync(this.file)) return [];
-    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
-    if (!parsed.success) throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir: path.dirname(this.file), details: `curated-answers.json: ${parsed.error.issues[0]?.message}` });
-    return parsed.data.answers;
+    this.cached ??= this.file.read()?.answers ?? [];
+    return this.cached.map((entry) => ({ ...entry }));
   }
 
   private write(answers: CuratedAnswer[]): void {
-    writeFileAtomic(this.file, JSON.stringify({ formatVersion: FORMAT_VERSION, answers }, null, 2));
+    this.file.write({ answers });
+    this.cached = answers;
   }
 
   async list(collection: string): Promise<CuratedAnswer[]> {
-    return this.read().filter((entry) => entry.collection === collection);
+    // The cached entries themselves: matching memoizes their terms by identity.
+    this.read();
+    return this.cached!.filter((entry) => entry.collection === collection);
   }
 
   async get(collection: string, id: string): Promise<CuratedAnswer | undefined> {

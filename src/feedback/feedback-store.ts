@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { AnswerKind } from '../answer/types.ts';
+import type { AnswerKind, Citation } from '../answer/types.ts';
 import { storageError } from '../errors.ts';
 
 /** Version of this file's schema (meta.schema_version). 2: what the console's conversation log shows. */
@@ -15,6 +15,11 @@ export interface AnswerSource {
   title: string;
   source: string;
   page?: number;
+}
+
+/** What the log keeps of an answer's citations: which document and page, not the passage. */
+export function sourcesOf(citations: readonly Citation[]): AnswerSource[] {
+  return citations.map((citation) => ({ documentId: citation.documentId, title: citation.title, source: citation.source, ...(citation.page !== undefined ? { page: citation.page } : {}) }));
 }
 
 export interface AnswerRecord {
@@ -147,30 +152,11 @@ export class FeedbackStore {
 
   /** The conversation log: answers newest first with their feedback, filtered in SQL, a page at a time. */
   listConversations(query: ConversationQuery): { conversations: ConversationRecord[]; total: number } {
-    const clauses: string[] = [];
     const values: (string | number)[] = [];
-    if (query.refused !== undefined) clauses.push(query.refused ? `a.kind = 'not_found'` : `(a.kind IS NULL OR a.kind != 'not_found')`);
-    if (query.confidenceBelow !== undefined) {
-      clauses.push(`a.confidence < ?`);
-      values.push(query.confidenceBelow);
-    }
-    if (query.rating) {
-      clauses.push(`f.rating = ?`);
-      values.push(query.rating);
-    }
-    if (query.since) {
-      clauses.push(`a.created_at >= ?`);
-      values.push(query.since);
-    }
-    if (query.until) {
-      clauses.push(`a.created_at < ?`);
-      values.push(query.until);
-    }
-    if (query.collection) {
-      clauses.push(`a.collection = ?`);
-      values.push(query.collection);
-    }
-    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+    const where = conversationWhere(query, (value) => {
+      values.push(value);
+      return '?';
+    });
     const from = `FROM answers a LEFT JOIN feedback f ON f.answer_id = a.id ${where}`;
     const total = this.database.prepare<(string | number)[], { total: number }>(`SELECT count(*) AS total ${from}`).get(...values)!.total;
     const rows = this.database
@@ -196,6 +182,21 @@ export class FeedbackStore {
   close(): void {
     this.database.close();
   }
+}
+
+/**
+ * The WHERE clause of the conversation log's filters over `answers a LEFT JOIN feedback f`, for either backend:
+ * `parameter` adds a value and returns its placeholder (SQLite's ?, PostgreSQL's $n).
+ */
+export function conversationWhere(query: ConversationQuery, parameter: (value: string | number) => string): string {
+  const clauses: string[] = [];
+  if (query.refused !== undefined) clauses.push(query.refused ? `a.kind = 'not_found'` : `(a.kind IS NULL OR a.kind != 'not_found')`);
+  if (query.confidenceBelow !== undefined) clauses.push(`a.confidence < ${parameter(query.confidenceBelow)}`);
+  if (query.rating) clauses.push(`f.rating = ${parameter(query.rating)}`);
+  if (query.since) clauses.push(`a.created_at >= ${parameter(query.since)}`);
+  if (query.until) clauses.push(`a.created_at < ${parameter(query.until)}`);
+  if (query.collection) clauses.push(`a.collection = ${parameter(query.collection)}`);
+  return clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
 }
 
 interface ConversationRow {

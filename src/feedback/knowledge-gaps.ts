@@ -2,7 +2,7 @@
 // confidence), grouped by what they ask, so that the team sees which documents are missing: "VPN on Linux" asked
 // twelve ways is one gap with a count, not twelve lines of a log.
 import type { AnswerLog } from '../components.ts';
-import { contentWords } from '../text/tokenize.ts';
+import { questionTerms, termSimilarity } from '../text/question-similarity.ts';
 import type { ConversationRecord } from './feedback-store.ts';
 
 /** Questions whose content words overlap this much (Jaccard) ask the same thing. Range 0.3..0.8. */
@@ -28,17 +28,6 @@ export interface KnowledgeGap {
   examples: { answerId: string; question: string; createdAt: string; confidence?: number; refused: boolean }[];
 }
 
-function termsOf(question: string): Set<string> {
-  return new Set(contentWords(question).flatMap((word) => word.terms));
-}
-
-function similarity(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
-  let shared = 0;
-  for (const term of a) if (b.has(term)) shared++;
-  const union = a.size + b.size - shared;
-  return union === 0 ? 0 : shared / union;
-}
-
 /** Gaps since a time, largest first. `answerThreshold` is KB_ANSWER_THRESHOLD: below it an answer was refused. */
 export async function knowledgeGaps(log: AnswerLog, options: { since?: string; collection?: string; answerThreshold: number; limit: number }): Promise<KnowledgeGap[]> {
   const weakBelow = options.answerThreshold + LOW_CONFIDENCE_MARGIN;
@@ -59,12 +48,12 @@ export async function knowledgeGaps(log: AnswerLog, options: { since?: string; c
   }
   const groups: { terms: Set<string>; entries: ConversationRecord[] }[] = [];
   for (const entry of weak) {
-    const terms = termsOf(entry.question);
+    const terms = questionTerms(entry.question);
     if (terms.size === 0) continue;
     let best: (typeof groups)[number] | undefined;
     let bestSimilarity = 0;
     for (const group of groups) {
-      const value = similarity(terms, group.terms);
+      const value = termSimilarity(terms, group.terms);
       if (value >= SAME_GAP_SIMILARITY && value > bestSimilarity) {
         best = group;
         bestSimilarity = value;

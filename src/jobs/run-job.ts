@@ -14,7 +14,18 @@ import path from 'node:path';
 const SERVER_INGEST_THREADS = 1;
 
 /** OCR page and crawl progress is saved at most this often (each save is a write to the job store, shared between nodes). */
-const OCR_PROGRESS_SAVE_MILLISECONDS = 1000;
+const PROGRESS_SAVE_MILLISECONDS = 1000;
+
+/** `update` for progress that changes often: saved when a second has passed since the last save, or when `now` says so. */
+function throttledSave(update: () => Promise<void>): (now?: boolean) => void {
+  let lastSaved = 0;
+  return (now = false) => {
+    const time = performance.now();
+    if (!now && time - lastSaved < PROGRESS_SAVE_MILLISECONDS) return;
+    lastSaved = time;
+    void update();
+  };
+}
 
 const pageStatus: Record<PageOutcome, JobFile['status']> = { new: 'added', changed: 'updated', unchanged: 'unchanged', gone: 'removed', failed: 'failed' };
 
@@ -25,17 +36,13 @@ async function crawlJob(job: Job, parameters: JobParameters, knowledgeBase: Know
   // A crawl taken over from a stopped worker starts again: the mirror makes the pages already fetched cheap.
   job.files = [];
   job.progress = { done: 0, total: crawl.maxPages };
-  let lastSaved = 0;
+  const saveProgress = throttledSave(update);
   const report = await syncSite(knowledgeBase, crawl.url, crawl, {
     threads: SERVER_INGEST_THREADS,
     onPage: (url, outcome, detail) => {
       job.files.push({ name: url, status: pageStatus[outcome], ...(detail ? { error: detail } : {}) });
       job.progress.done = job.files.length;
-      const now = performance.now();
-      if (now - lastSaved >= OCR_PROGRESS_SAVE_MILLISECONDS) {
-        lastSaved = now;
-        void update();
-      }
+      saveProgress();
     },
   });
   // Pages fetched but not indexed (a page the HTML parser rejects) are named by their place in the mirror.
@@ -57,14 +64,12 @@ export function jobRunner(options: { knowledgeBaseOf: (collection: string) => Pr
     }
     const knowledgeBase = await knowledgeBaseOf(job.collection);
     if (job.kind === 'crawl') return crawlJob(job, parameters, knowledgeBase, update);
-    let lastSaved = 0;
+    const saveProgress = throttledSave(update);
     const onProgress = (progress: IngestProgress) => {
       if (progress.ocrPagesTotal === undefined || progress.ocrPages === undefined) return;
       job.progress.ocr = { file: path.basename(progress.file), pages: progress.ocrPages, total: progress.ocrPagesTotal };
-      const now = performance.now();
-      if (now - lastSaved < OCR_PROGRESS_SAVE_MILLISECONDS && progress.ocrPages < progress.ocrPagesTotal) return;
-      lastSaved = now;
-      void update();
+      // The last page is always saved: a file's OCR is seen to finish.
+      saveProgress(progress.ocrPages === progress.ocrPagesTotal);
     };
     for (const [index, entry] of job.files.entries()) {
       if (entry.status !== 'pending') continue;

@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import type { CollectionCatalog, CollectionInfo, CollectionSettings } from '../collections/registry.ts';
 import type { AnswerLog, KeyDirectory } from '../components.ts';
-import { conversationOf, type AnswerRecord, type ConversationQuery, type ConversationRecord, type FeedbackRecord } from '../feedback/feedback-store.ts';
+import { conversationOf, conversationWhere, type AnswerRecord, type ConversationQuery, type ConversationRecord, type FeedbackRecord } from '../feedback/feedback-store.ts';
 import type { OriginalFiles } from '../files/original-files.ts';
 import { KbError, describeError } from '../errors.ts';
 import { applyMigrations, inTransaction, lockSchema } from '../store/postgres-database.ts';
@@ -243,6 +243,9 @@ export class PostgresKeyDirectory implements KeyDirectory {
   }
 }
 
+/** A logged answer with its feedback, as conversationOf reads it (the column user_id is SQLite's user). */
+const CONVERSATION_COLUMNS = `a.id, a.question, a.answer, a.answerable, a.user_id AS "user", a.origin, a.created_at, a.collection, a.kind, a.confidence, a.sources, f.rating, f.comment`;
+
 /** Answers and feedback in the shared schema. */
 export class PostgresAnswerLog implements AnswerLog {
   constructor(private readonly pool: pg.Pool) {}
@@ -288,24 +291,17 @@ export class PostgresAnswerLog implements AnswerLog {
   }
 
   async listConversations(query: ConversationQuery): Promise<{ conversations: ConversationRecord[]; total: number }> {
-    const clauses: string[] = [];
     const values: unknown[] = [];
     const parameter = (value: unknown) => {
       values.push(value);
       return `$${values.length}`;
     };
-    if (query.refused !== undefined) clauses.push(query.refused ? `a.kind = 'not_found'` : `(a.kind IS NULL OR a.kind != 'not_found')`);
-    if (query.confidenceBelow !== undefined) clauses.push(`a.confidence < ${parameter(query.confidenceBelow)}`);
-    if (query.rating) clauses.push(`f.rating = ${parameter(query.rating)}`);
-    if (query.since) clauses.push(`a.created_at >= ${parameter(query.since)}::timestamptz`);
-    if (query.until) clauses.push(`a.created_at < ${parameter(query.until)}::timestamptz`);
-    if (query.collection) clauses.push(`a.collection = ${parameter(query.collection)}`);
-    const from = `FROM ${SHARED_SCHEMA}.answers a LEFT JOIN ${SHARED_SCHEMA}.feedback f ON f.answer_id = a.id ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''}`;
+    const from = `FROM ${SHARED_SCHEMA}.answers a LEFT JOIN ${SHARED_SCHEMA}.feedback f ON f.answer_id = a.id ${conversationWhere(query, parameter)}`;
     const filters = [...values];
     const [count, page] = await Promise.all([
       this.pool.query<{ total: string }>(`SELECT count(*) AS total ${from}`, filters),
       this.pool.query(
-        `SELECT a.id, a.question, a.answer, a.answerable, a.user_id AS "user", a.origin, a.created_at, a.collection, a.kind, a.confidence, a.sources, f.rating, f.comment
+        `SELECT ${CONVERSATION_COLUMNS}
          ${from} ORDER BY a.created_at DESC, a.id DESC LIMIT ${parameter(query.limit)} OFFSET ${parameter(query.offset)}`,
         values,
       ),
@@ -315,7 +311,7 @@ export class PostgresAnswerLog implements AnswerLog {
 
   async getAnswer(id: string): Promise<ConversationRecord | undefined> {
     const { rows } = await this.pool.query(
-      `SELECT a.id, a.question, a.answer, a.answerable, a.user_id AS "user", a.origin, a.created_at, a.collection, a.kind, a.confidence, a.sources, f.rating, f.comment
+      `SELECT ${CONVERSATION_COLUMNS}
        FROM ${SHARED_SCHEMA}.answers a LEFT JOIN ${SHARED_SCHEMA}.feedback f ON f.answer_id = a.id WHERE a.id = $1`,
       [id],
     );

@@ -3,11 +3,9 @@
 // JSON file in the data directory (one process), or a table of the shared database, where taking a due schedule is
 // one UPDATE … RETURNING, so that of several nodes exactly one starts each run.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { KbError } from '../errors.ts';
-import { writeFileAtomic } from '../store/local-schema.ts';
+import { VersionedJsonFile } from '../store/versioned-json-file.ts';
 
 export interface SyncScheduleInput {
   collection: string;
@@ -50,7 +48,7 @@ const scheduleSchema = z.object({
   nextRunAt: z.string(),
   lastJobId: z.string().optional(),
 });
-const fileSchema = z.object({ formatVersion: z.literal(FORMAT_VERSION), schedules: z.array(scheduleSchema) });
+const fileSchema = z.object({ schedules: z.array(scheduleSchema) });
 
 function nextRun(schedule: Pick<SyncSchedule, 'everyMinutes'>, from: Date): string {
   return new Date(from.getTime() + schedule.everyMinutes * 60_000).toISOString();
@@ -58,21 +56,18 @@ function nextRun(schedule: Pick<SyncSchedule, 'everyMinutes'>, from: Date): stri
 
 /** sync-schedules.json in the data directory. */
 export class FileSyncScheduleStore implements SyncScheduleStore {
-  private readonly file: string;
+  private readonly file: VersionedJsonFile<{ schedules: SyncSchedule[] }>;
 
   constructor(dataDir: string) {
-    this.file = path.join(dataDir, 'sync-schedules.json');
+    this.file = new VersionedJsonFile(path.join(dataDir, 'sync-schedules.json'), fileSchema, FORMAT_VERSION);
   }
 
   private read(): SyncSchedule[] {
-    if (!existsSync(this.file)) return [];
-    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
-    if (!parsed.success) throw new KbError('KB_ERR_INDEX_CORRUPT', { dataDir: path.dirname(this.file), details: `sync-schedules.json: ${parsed.error.issues[0]?.message}` });
-    return parsed.data.schedules;
+    return this.file.read()?.schedules ?? [];
   }
 
   private write(schedules: SyncSchedule[]): void {
-    writeFileAtomic(this.file, JSON.stringify({ formatVersion: FORMAT_VERSION, schedules }, null, 2));
+    this.file.write({ schedules });
   }
 
   async list(collection?: string): Promise<SyncSchedule[]> {

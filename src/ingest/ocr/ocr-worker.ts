@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { describeError } from '../../errors.ts';
-import type { OcrLine, OcrRequest, OcrReply } from './ocr.ts';
+import type { OcrRequest, OcrReply } from './ocr.ts';
 import { createPaddleOcr } from './paddle.ts';
 import { runInBackground } from '../../thread-priority.ts';
 
@@ -44,8 +44,7 @@ parentPort!.on('message', async (request: OcrRequest) => {
   let reply: OcrReply;
   try {
     const [ocr, page] = await Promise.all([engine, normalizedPage(request.image)]);
-    const lines: OcrLine[] = (await ocr.read(page)).map(({ text, confidence, left, top, width, height }) => ({ text, confidence, left, top, width, height }));
-    reply = { id: request.id, lines, milliseconds: performance.now() - started };
+    reply = { id: request.id, lines: await ocr.read(page), milliseconds: performance.now() - started };
   } catch (error) {
     reply = { id: request.id, error: describeError(error) };
   }

