@@ -3,7 +3,6 @@
 // by scheduled re-syncs.
 import path from 'node:path';
 import type { KnowledgeBase } from '../knowledge-base.ts';
-import { crawlSite } from './crawler.ts';
 import type { IngestSummary } from './pipeline.ts';
 
 export interface SiteSyncLimits {
@@ -35,6 +34,8 @@ export async function syncSite(
   limits: SiteSyncLimits,
   options: { onPage?: (url: string, outcome: PageOutcome, detail?: string) => void; threads?: number } = {},
 ): Promise<SiteSyncReport> {
+  // Loaded by the first crawl, not at every server's or command's start (the crawler brings the HTML parser).
+  const { crawlSite } = await import('./crawler.ts');
   const crawled = await crawlSite({ sitesDir: path.join(knowledgeBase.config.dataDir, 'sites'), start, ...limits, ...(options.onPage ? { onPage: options.onPage } : {}) });
   const summary = await knowledgeBase.ingest([crawled.folder], {
     baseDir: crawled.baseDir,
