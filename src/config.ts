@@ -74,6 +74,7 @@ export const settingDescriptions: Record<string, string> = {
   KB_SESSION_SECRET: 'secret that signs widget session tokens (empty: a random one per start, so sessions end with a restart)',
   KB_USER_TOKEN_SECRET: 'secret the host page backend signs end-user tokens (data-user-token) with; their groups decide what the user reads (empty: user ids are plain labels without groups)',
   KB_SESSION_TTL_SECONDS: 'lifetime of a widget session token (60..86400)',
+  KB_CONSOLE_SESSION_HOURS: 'lifetime of an admin console sign-in, in hours (1..168)',
   KB_RATE_LIMIT_PER_MINUTE: 'requests per minute per widget session, API key or client IP (1..100000000)',
   KB_RATE_LIMIT_PER_IP_PER_MINUTE: 'requests per minute from one client address, whatever widget sessions it uses; API keys are held to their own limit instead (1..100000000)',
   KB_RATE_LIMIT_ADMIN_PER_MINUTE: 'requests per minute per admin key, unless the key was created with its own --rate-limit (1..100000000)',
@@ -191,6 +192,7 @@ const configSchema = z
     KB_SESSION_SECRET: optionalText.pipe(z.string().min(32, 'must have at least 32 characters').optional()),
     KB_USER_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'must have at least 32 characters').optional()),
     KB_SESSION_TTL_SECONDS: integer(60, 86400, 3600),
+    KB_CONSOLE_SESSION_HOURS: integer(1, 168, 8),
     KB_RATE_LIMIT_PER_MINUTE: integer(1, 100_000_000, 60),
     KB_RATE_LIMIT_PER_IP_PER_MINUTE: integer(1, 100_000_000, 600),
     KB_RATE_LIMIT_ADMIN_PER_MINUTE: integer(1, 100_000_000, 6000),
@@ -269,6 +271,8 @@ export interface Config {
     sessionSecret: string | undefined;
     userTokenSecret: string | undefined;
     sessionTtlSeconds: number;
+    /** Lifetime of an admin console session (hours). */
+    consoleSessionHours: number;
     rateLimitPerMinute: number;
     rateLimitPerIpPerMinute: number;
     /** Admin keys run scripts (uploads, reindexing): a higher default than query keys and widget sessions. */
@@ -345,6 +349,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
       sessionSecret: raw.KB_SESSION_SECRET,
       userTokenSecret: raw.KB_USER_TOKEN_SECRET,
       sessionTtlSeconds: raw.KB_SESSION_TTL_SECONDS,
+      consoleSessionHours: raw.KB_CONSOLE_SESSION_HOURS,
       rateLimitPerMinute: raw.KB_RATE_LIMIT_PER_MINUTE,
       rateLimitPerIpPerMinute: raw.KB_RATE_LIMIT_PER_IP_PER_MINUTE,
       adminRateLimitPerMinute: raw.KB_RATE_LIMIT_ADMIN_PER_MINUTE,

@@ -47,6 +47,8 @@ export interface JobParameters {
   force?: boolean;
   /** Metadata, groups and URL given to every document of an upload. */
   documentDefaults?: DocumentOverrides;
+  /** A reindex's: each file's title, metadata, groups and URL as they are indexed, kept through the new parse. */
+  documentsAsIndexed?: Record<string, DocumentOverrides>;
   /** A re-embedding's new embedder. */
   embedderChange?: EmbedderChange;
   /** A crawl's website and limits. */

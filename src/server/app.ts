@@ -28,7 +28,9 @@ import { openAiRoutes } from './routes/openai.ts';
 import { searchRoutes } from './routes/search.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { widgetSessionRoutes } from './routes/widget-session.ts';
-import { buildWidget, type WidgetBundle } from './widget-bundle.ts';
+import { buildConsole, buildWidget, type WidgetBundle } from './widget-bundle.ts';
+import { consoleRoutes } from './routes/console.ts';
+import { keyRoutes } from './routes/keys.ts';
 import { describeError } from '../errors.ts';
 
 /** How often answers past KB_LOG_RETENTION_DAYS are deleted (ms). */
@@ -55,6 +57,7 @@ export interface BuildAppOptions {
 }
 
 let widgetBundle: Promise<WidgetBundle> | undefined;
+let consoleBundle: Promise<WidgetBundle> | undefined;
 
 function trustHops(hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops;
@@ -164,6 +167,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(collectionRoutes, { registry, jobs, files, config });
   await app.register(siteRoutes, { registry, jobs, schedules: components.schedules });
   await app.register(curatedRoutes, { registry, curated: components.curated, feedback });
+  await app.register(keyRoutes, { keys: components.keys });
+  consoleBundle ??= buildConsole();
+  await app.register(consoleRoutes, {
+    access,
+    bundle: await consoleBundle,
+    widgetBundle: await widgetBundle,
+    logRetentionDays: config.logRetentionDays,
+    answerThreshold: config.retrieval.answerThreshold,
+  });
   app.addHook('onReady', async () => {
     if (access.openLocally) app.log.warn('no API key exists: the API is open to local clients without an Origin header (create keys with `npm run kb -- keys create`)');
   });

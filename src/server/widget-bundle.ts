@@ -1,4 +1,5 @@
-// Builds the widget (src/widget/widget.ts) into one minified script with esbuild when the server starts (about 30 ms),
+// Builds the widget (src/widget/widget.ts), and the admin console (src/console/console.ts, served by routes/console.ts),
+// into one minified script with esbuild when the server starts (about 30 ms),
 // and serves it at /widget.js (short cache, always the current version) and at /widget/<hash>/widget.js (immutable:
 // the hash is of the content, so the URL never serves anything else and pages can pin it with integrity=).
 import { createHash } from 'node:crypto';
@@ -16,11 +17,10 @@ export interface WidgetBundle {
   gzipBytes: number;
 }
 
-const entry = fileURLToPath(siblingModule('../widget/widget', import.meta.url));
-
-export async function buildWidget(): Promise<WidgetBundle> {
+/** One browser script bundled from a TypeScript entry module (the widget, the admin console). */
+export async function bundleScript(entryModule: string): Promise<WidgetBundle> {
   const result = await build({
-    entryPoints: [entry],
+    entryPoints: [fileURLToPath(siblingModule(entryModule, import.meta.url))],
     bundle: true,
     minify: true,
     format: 'iife',
@@ -36,4 +36,12 @@ export async function buildWidget(): Promise<WidgetBundle> {
     integrity: `sha256-${digest.toString('base64')}`,
     gzipBytes: gzipSync(code, { level: 9 }).length,
   };
+}
+
+export function buildWidget(): Promise<WidgetBundle> {
+  return bundleScript('../widget/widget');
+}
+
+export function buildConsole(): Promise<WidgetBundle> {
+  return bundleScript('../console/console');
 }

@@ -39,6 +39,7 @@ export class LocalStorage implements Storage {
       getDocumentByKey: async (key) => engine.getDocumentByKey(key),
       documentCount: async () => engine.documentCount(),
       listDocuments: async (page) => engine.listDocuments(page),
+      findDocuments: async (query, page) => engine.findDocuments(query, page),
       documentChunks: async (source) => engine.documentChunks(source),
       getChunks: async (ids) => engine.getChunks(ids),
     };

@@ -21,10 +21,10 @@ import { currentCjkTokenizer, indexTerms } from '../text/tokenize.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
 import { MemoryKeywordIndex } from './keyword-index.ts';
 import { VECTOR_FILE, VECTOR_STATE_FILE, HnswVectorIndex, type HnswParameters } from './vector-index.ts';
-import type { ChunkFilters, ChunkInput, ChunkRecord, DocumentInput, DocumentRecord, ConsistencyReport, KeywordStatistics, ScoredChunk, SearchScope, StoreEmbedder, VectorMode } from './types.ts';
+import type { ChunkFilters, ChunkInput, ChunkRecord, DocumentInput, DocumentQuery, DocumentRecord, ConsistencyReport, KeywordStatistics, ScoredChunk, SearchScope, StoreEmbedder, VectorMode } from './types.ts';
 import { ChunkBitset, type ChunkPredicate } from './chunk-bitset.ts';
 import { documentKeyOf, toChunkRecord, toStoredChunk } from './records.ts';
-import { EMPTY_VECTOR, blobToVector, createSchema, indexedTextOf, prepareStatements, toDocumentRecord, vectorToBlob, writeFileAtomic, type ChunkTextRow } from './local-schema.ts';
+import { EMPTY_VECTOR, blobToVector, createSchema, indexedTextOf, prepareStatements, toDocumentRecord, vectorToBlob, writeFileAtomic, type ChunkTextRow, type DocumentRow } from './local-schema.ts';
 
 /** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
 export const STORE_FORMAT_VERSION = 3;
@@ -429,6 +429,36 @@ export class LocalStore {
 
   listDocuments(page?: { offset: number; limit: number }): DocumentRecord[] {
     return (page ? this.statements.documentPage.all(page.limit, page.offset) : this.statements.allDocuments.all()).map(toDocumentRecord);
+  }
+
+  findDocuments(query: DocumentQuery, page: { offset: number; limit: number }): { documents: DocumentRecord[]; total: number } {
+    const clauses: string[] = [];
+    const values: (string | number)[] = [];
+    if (query.text) {
+      const pattern = `%${query.text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+      clauses.push(`(title LIKE ? ESCAPE '\\' OR source LIKE ? ESCAPE '\\')`);
+      values.push(pattern, pattern);
+    }
+    const equal = (column: string, value: string | undefined) => {
+      if (value === undefined) return;
+      clauses.push(`${column} = ?`);
+      values.push(value);
+    };
+    equal('format', query.format);
+    equal('language', query.language);
+    equal(`json_extract(metadata, '$.department')`, query.department);
+    if (query.tag) {
+      clauses.push(`EXISTS (SELECT 1 FROM json_each(documents.metadata, '$.tags') WHERE value = ?)`);
+      values.push(query.tag);
+    }
+    if (query.group) {
+      clauses.push(`EXISTS (SELECT 1 FROM json_each(documents.groups) WHERE value = ?)`);
+      values.push(query.group);
+    }
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+    const total = this.database.prepare<(string | number)[], { count: number }>(`SELECT COUNT(*) AS count FROM documents ${where}`).get(...values)?.count ?? 0;
+    const rows = this.database.prepare<(string | number)[], DocumentRow>(`SELECT * FROM documents ${where} ORDER BY source LIMIT ? OFFSET ?`).all(...values, page.limit, page.offset);
+    return { documents: rows.map(toDocumentRecord), total };
   }
 
   // ---- search ----------------------------------------------------------------------------------------------------

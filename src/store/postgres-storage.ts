@@ -191,6 +191,29 @@ export class PostgresStorage implements Storage {
           : await pool.query<DocumentColumns>(`SELECT * FROM ${schema}.documents ORDER BY source COLLATE "C"`);
         return rows.map(toDocumentRecord);
       },
+      async findDocuments(query, page) {
+        const clauses: string[] = [];
+        const values: unknown[] = [];
+        const parameter = (value: unknown) => {
+          values.push(value);
+          return `$${values.length}`;
+        };
+        if (query.text) {
+          const pattern = parameter(`%${query.text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`);
+          clauses.push(`(title ILIKE ${pattern} OR source ILIKE ${pattern})`);
+        }
+        if (query.format) clauses.push(`format = ${parameter(query.format)}`);
+        if (query.language) clauses.push(`language = ${parameter(query.language)}`);
+        if (query.department) clauses.push(`metadata->>'department' = ${parameter(query.department)}`);
+        if (query.tag) clauses.push(`metadata->'tags' ? ${parameter(query.tag)}`);
+        if (query.group) clauses.push(`${parameter(query.group)} = ANY(groups)`);
+        const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+        const [count, rows] = await Promise.all([
+          pool.query<{ count: number }>(`SELECT count(*)::integer AS count FROM ${schema}.documents ${where}`, values),
+          pool.query<DocumentColumns>(`SELECT * FROM ${schema}.documents ${where} ORDER BY source COLLATE "C" LIMIT ${page.limit | 0} OFFSET ${page.offset | 0}`, values),
+        ]);
+        return { documents: rows.rows.map(toDocumentRecord), total: count.rows[0]!.count };
+      },
       async documentChunks(source) {
         const { rows } = await pool.query<StoredChunkColumns>(
           `SELECT c.id, c.ordinal, c.text, c.headings, c.page, c.start_offset, c.end_offset, c.language, c.token_count, c.content_hash, c.ocr

@@ -118,6 +118,18 @@ export interface StoreEmbedder {
  * vector entries are written together (all or nothing), so the indexes below are read-only seams. Every call is
  * asynchronous: a backend may be a database reached over the network and shared by several API processes.
  */
+/** What the document list is filtered by (the admin console's search box and filters); every field optional. */
+export interface DocumentQuery {
+  /** Part of the title or file name, case-insensitive for Latin letters. */
+  text?: string;
+  format?: DocumentRecord['format'];
+  language?: 'zh' | 'en';
+  tag?: string;
+  department?: string;
+  /** Readable by this reader group (documents open to everyone are not "of" a group). */
+  group?: string;
+}
+
 export interface DocumentStore {
   readonly embedderId: string;
   readonly dimensions: number;
@@ -133,6 +145,8 @@ export interface DocumentStore {
   documentCount(): Promise<number>;
   /** Documents ordered by source; a page of them when given. */
   listDocuments(page?: { offset: number; limit: number }): Promise<DocumentRecord[]>;
+  /** Documents matching every given criterion, ordered by source, a page of them, and how many match in all. */
+  findDocuments(query: DocumentQuery, page: { offset: number; limit: number }): Promise<{ documents: DocumentRecord[]; total: number }>;
   /** A document's chunks as indexed (text, headings, location and terms), in order. */
   documentChunks(source: string): Promise<Omit<ChunkInput, 'vector'>[]>;
   getChunks(ids: readonly number[]): Promise<Map<number, ChunkRecord>>;

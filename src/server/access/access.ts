@@ -4,18 +4,22 @@
 //   - a server-side client: presents an API key (`kb keys create`, or KB_API_KEYS, which count as admin keys) whose
 //     scope must cover the route (admin ⊃ query); an API key is refused when it comes with an Origin header, so a
 //     key pasted into a web page is useless;
+//   - the admin console (/admin): signed in with an admin key, it presents a session cookie (console-session.ts) and,
+//     on every state-changing call, the CSRF token; it may call admin and query routes;
 //   - a local client with no key at all: allowed only while no admin or query key exists, the server listens on a
 //     loopback interface, and the request carries no Origin header (a browser always sends one on these requests).
 // CORS allows exactly the origins of the configured widget keys.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import cors from '@fastify/cors';
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import { KbError } from '../../errors.ts';
 import { errorBody } from '../plugins/errors.ts';
 import { SessionTokens, type SessionClaims } from './session-token.ts';
+import { CONSOLE_COOKIE, CSRF_HEADER, ConsoleSessions, type ConsoleClaims } from './console-session.ts';
 import { FileLinks } from './file-links.ts';
 import type { Scope } from '../../keys/key-store.ts';
 import type { KeyDirectory } from '../../components.ts';
@@ -23,7 +27,10 @@ import { READ_EVERYTHING, readScopeForGroups, type ReadScope } from '../../retri
 
 export type RouteAccess = 'query' | 'admin';
 export type Principal =
-  { kind: 'session'; claims: SessionClaims } | { kind: 'api-key'; keyId: string; scope: Scope; collection?: string; groups?: string[]; rateLimitPerMinute?: number } | { kind: 'local' };
+  | { kind: 'session'; claims: SessionClaims }
+  | { kind: 'console'; claims: ConsoleClaims }
+  | { kind: 'api-key'; keyId: string; scope: Scope; collection?: string; groups?: string[]; rateLimitPerMinute?: number }
+  | { kind: 'local' };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,8 +51,12 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
 }
 
+/** Methods that change nothing: a console session needs no CSRF token for them. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export class Access {
   readonly tokens: SessionTokens;
+  readonly consoleSessions: ConsoleSessions;
   /** Signed links to cited documents' originals, for browsers (file-links.ts). */
   readonly fileLinks: FileLinks;
   private readonly apiKeyHashes: Buffer[];
@@ -56,6 +67,7 @@ export class Access {
   ) {
     this.tokens = new SessionTokens(config.access.sessionSecret, config.access.sessionTtlSeconds);
     this.fileLinks = new FileLinks(config.access.sessionSecret);
+    this.consoleSessions = new ConsoleSessions(config.access.sessionSecret, config.access.consoleSessionHours * 3600);
     this.apiKeyHashes = config.access.apiKeys.map((key) => createHash('sha256').update(key).digest());
   }
 
@@ -83,6 +95,44 @@ export class Access {
   isAllowedOrigin(origin: string, request: FastifyRequest): boolean {
     for (const key of this.config.access.widgetKeys.keys()) if (this.originsFor(key, request)!.includes(origin)) return true;
     return this.keys.active().some((key) => key.scope === 'widget' && key.origins?.includes(origin));
+  }
+
+  /** The admin key a console session may be opened with: its id, or undefined for any other key. */
+  adminKeyId(candidate: string): string | undefined {
+    const matched = this.matchApiKey(candidate);
+    // A key limited to one collection does not open the console, which manages the whole deployment.
+    return matched?.scope === 'admin' && !matched.collection ? matched.keyId : undefined;
+  }
+
+  /** A console session lasts only as long as the admin key it was opened with. */
+  private adminKeyActive(keyId: string): boolean {
+    const environment = /^env-(\d+)$/.exec(keyId);
+    if (environment) return Number(environment[1]) <= this.apiKeyHashes.length;
+    return this.keys.active().some((key) => key.id === keyId && key.scope === 'admin' && !key.collection);
+  }
+
+  /** The valid console session of the request's cookie, if any (for pages: no CSRF check, never throws). */
+  consoleSessionOf(request: FastifyRequest): ConsoleClaims | undefined {
+    const token = request.cookies?.[CONSOLE_COOKIE];
+    const claims = token ? this.consoleSessions.verify(token) : undefined;
+    return claims && this.adminKeyActive(claims.keyId) ? claims : undefined;
+  }
+
+  /** The console session of the request's cookie, if valid; throws when a state-changing call lacks its CSRF token. */
+  private consoleSession(request: FastifyRequest): ConsoleClaims | undefined {
+    const token = request.cookies?.[CONSOLE_COOKIE];
+    if (!token) return undefined;
+    const claims = this.consoleSessions.verify(token);
+    if (!claims || !this.adminKeyActive(claims.keyId))
+      throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'The console session has ended (expired, signed out or its key revoked): sign in again at /admin.' });
+    if (!SAFE_METHODS.has(request.method)) {
+      const origin = request.headers.origin;
+      if (origin !== undefined && origin !== selfOrigin(request)) throw new KbError('KB_ERR_FORBIDDEN', { details: `A console session works only from this server's own pages, not from ${origin}.` });
+      const given = request.headers[CSRF_HEADER];
+      if (!this.consoleSessions.checkCsrf(claims.sid, typeof given === 'string' ? given : undefined))
+        throw new KbError('KB_ERR_CSRF', { details: `send the session's CSRF token (GET /v1/console/session) in the ${CSRF_HEADER} header` });
+    }
+    return claims;
   }
 
   private matchApiKey(candidate: string): { keyId: string; scope: Scope; collection?: string; groups?: string[]; rateLimitPerMinute?: number } | undefined {
@@ -131,6 +181,8 @@ export class Access {
       if (origin !== undefined) throw new KbError('KB_ERR_FORBIDDEN', { details: 'API keys cannot be used from a browser page; a widget uses a session token from POST /v1/widget/session.' });
       return { kind: 'api-key', ...matched };
     }
+    const console = this.consoleSession(request);
+    if (console) return { kind: 'console', claims: console };
     if (origin !== undefined) throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'Requests from a web page need a widget session token (POST /v1/widget/session with the public widget key).' });
     if (!this.openLocally) throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'This API needs "Authorization: Bearer <API key>" (create one with `npm run kb -- keys create --scope query`).' });
     return { kind: 'local' };
@@ -140,6 +192,7 @@ export class Access {
   bucket(request: FastifyRequest): string {
     const principal = request.principal;
     if (principal?.kind === 'session') return `session:${principal.claims.sid}`;
+    if (principal?.kind === 'console') return `console:${principal.claims.sid}`;
     if (principal?.kind === 'api-key') return `key:${principal.keyId}`;
     return `ip:${request.ip}`;
   }
@@ -148,6 +201,7 @@ export class Access {
   rateLimitOf(request: FastifyRequest): number {
     const principal = request.principal;
     if (principal?.kind === 'api-key') return principal.rateLimitPerMinute ?? (principal.scope === 'admin' ? this.config.access.adminRateLimitPerMinute : this.config.access.rateLimitPerMinute);
+    if (principal?.kind === 'console') return this.config.access.adminRateLimitPerMinute;
     return this.config.access.rateLimitPerMinute;
   }
 }
@@ -177,6 +231,7 @@ export class AddressLimit {
 
 export const accessPlugin = fp(async (app: FastifyInstance, options: { access: Access; config: Readonly<Config>; rateLimitStore?: unknown }) => {
   const { access, config } = options;
+  await app.register(cookie);
   await app.register(cors, {
     // Only pages of the configured widget origins may call the API from a browser.
     delegator: (request, callback) => {
@@ -208,7 +263,7 @@ export const accessPlugin = fp(async (app: FastifyInstance, options: { access: A
     }
     // A valid API key is held to its own limit (an admin script uploading from one machine is not a crowd of widget
     // sessions); everything else, failed authentications included, counts against the client address.
-    if (request.url.startsWith('/v1/') && principal?.kind !== 'api-key') {
+    if (request.url.startsWith('/v1/') && principal?.kind !== 'api-key' && principal?.kind !== 'console') {
       const wait = addressLimit.take(request.ip);
       if (wait > 0) {
         reply.header('retry-after', String(wait));
@@ -252,7 +307,7 @@ export function assertCollectionAllowed(request: FastifyRequest, collection: str
 export function readScopeOf(request: FastifyRequest, collections: readonly string[]): ReadScope {
   for (const collection of collections) assertCollectionAllowed(request, collection);
   const principal = request.principal;
-  if (!principal || principal.kind === 'local') return READ_EVERYTHING;
+  if (!principal || principal.kind === 'local' || principal.kind === 'console') return READ_EVERYTHING;
   if (principal.kind === 'api-key') return principal.scope === 'admin' ? READ_EVERYTHING : readScopeForGroups(principal.groups ?? []);
   return readScopeForGroups(principal.claims.groups ?? []);
 }

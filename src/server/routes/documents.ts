@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { DocumentRecord } from '../../store/types.ts';
+import type { DocumentQuery, DocumentRecord } from '../../store/types.ts';
 import { assertCollectionAllowed, readScopeOf, type Access } from '../access/access.ts';
 import { READ_EVERYTHING, mayRead, type ReadScope } from '../../retrieve/read-scope.ts';
 import { z } from 'zod';
@@ -24,6 +24,7 @@ import { originalFileOf } from './citation-links.ts';
 const collectionParams = z.object({ collection: z.string().min(1).max(64) });
 const documentParams = collectionParams.extend({ documentId: z.string().regex(/^[0-9a-f]{16}$/, 'a document id is 16 hexadecimal characters') });
 const metadataSchema = z.strictObject({
+  title: z.string().trim().min(1).max(300).optional().describe('the title of the one uploaded file (else the title found in the file)'),
   tags: z.array(z.string().trim().min(1).max(100)).max(20).optional(),
   department: z.string().trim().min(1).max(100).optional(),
   groups: z.array(z.string().trim().min(1).max(100)).max(50).optional().describe('groups allowed to read the document; absent: everyone'),
@@ -84,6 +85,21 @@ function documentDefaultsOf(metadata: z.infer<typeof metadataSchema>): DocumentO
     ...(metadata.tags || metadata.department ? { metadata: { ...(metadata.tags ? { tags: metadata.tags } : {}), ...(metadata.department ? { department: metadata.department } : {}) } } : {}),
     ...(metadata.groups ? { groups: metadata.groups } : {}),
     ...(metadata.url ? { url: metadata.url } : {}),
+    ...(metadata.title ? { title: metadata.title } : {}),
+  };
+}
+
+/**
+ * What a reindex keeps of a document as indexed: the title, metadata, reader groups and URL it was given at upload
+ * (the kept original is parsed again, so its own title is the same). Without them a document limited to a group would
+ * come back open to everyone.
+ */
+function asIndexed(document: DocumentRecord): DocumentOverrides {
+  return {
+    title: document.title,
+    ...(document.metadata ? { metadata: document.metadata } : {}),
+    ...(document.groups ? { groups: document.groups } : {}),
+    ...(document.url ? { url: document.url } : {}),
   };
 }
 
@@ -205,6 +221,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
             names.push(name);
           }
           if (names.length === 0) throw new KbError('KB_ERR_VALIDATION', { details: 'the multipart request has no file' });
+          if (metadata?.title !== undefined && names.length > 1) throw new KbError('KB_ERR_VALIDATION', { details: 'metadata.title: a title is given to one file at a time' });
           for (const [index, name] of names.entries()) await files.keep(collection, name, saved[index]!);
         } catch (error) {
           for (const file of saved) rmSync(file, { force: true });
@@ -230,6 +247,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         writeFileSync(staged, `${parsed.data.title}\n\n${parsed.data.text}\n`);
         await files.keep(collection, name, staged);
         names.push(name);
+        if (parsed.data.metadata?.title !== undefined) throw new KbError('KB_ERR_VALIDATION', { details: 'body.metadata.title: a text document has its title in body.title' });
         metadata = parsed.data.metadata;
       }
       const documentDefaults = metadata ? documentDefaultsOf(metadata) : undefined;
@@ -246,15 +264,33 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
         tags: ['documents'],
         summary: 'List documents (paged)',
         params: collectionParams,
-        querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).max(10_000_000).default(0) }),
+        querystring: z.object({
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+          offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
+          q: z.string().trim().min(1).max(200).optional().describe('part of the title or file name'),
+          format: z.enum(Object.keys(originalContentTypes) as [DocumentRecord['format'], ...DocumentRecord['format'][]]).optional(),
+          language: z.enum(['zh', 'en']).optional(),
+          tag: z.string().trim().min(1).max(100).optional(),
+          department: z.string().trim().min(1).max(100).optional(),
+          group: z.string().trim().min(1).max(100).optional().describe('documents readable by this reader group'),
+        }),
         response: { 200: z.object({ documents: z.array(documentSchema), total: z.number().int() }), 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema },
       },
     },
     async (request) => {
-      // Paged by the store: a page costs the same at 5,000 documents as at 50.
+      // Searched, filtered and paged by the store: a page costs the same at 5,000 documents as at 50.
       const { documents } = (await knowledgeBaseFor(request, request.params.collection)).storage;
-      const [total, page] = await Promise.all([documents.documentCount(), documents.listDocuments({ offset: request.query.offset, limit: request.query.limit })]);
-      return { total, documents: page.map(toDocumentResponse) };
+      const { offset, limit, q, format, language, tag, department, group } = request.query;
+      const query: DocumentQuery = {
+        ...(q ? { text: q } : {}),
+        ...(format ? { format } : {}),
+        ...(language ? { language } : {}),
+        ...(tag ? { tag } : {}),
+        ...(department ? { department } : {}),
+        ...(group ? { group } : {}),
+      };
+      const found = await documents.findDocuments(query, { offset, limit });
+      return { total: found.total, documents: found.documents.map(toDocumentResponse) };
     },
   );
 
@@ -319,6 +355,79 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
     },
   );
 
+  app.get(
+    '/v1/collections/:collection/documents/:documentId/chunks',
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['documents'],
+        summary: "A document's chunks as the index holds them: text, heading path and location",
+        params: documentParams,
+        response: {
+          200: z.object({
+            document: documentSchema,
+            chunks: z.array(
+              z.object({
+                ordinal: z.number().int(),
+                text: z.string(),
+                headings: z.array(z.string()),
+                page: z.number().int().optional(),
+                startOffset: z.number().int(),
+                endOffset: z.number().int(),
+                language: z.enum(['zh', 'en']),
+                tokenCount: z.number().int(),
+                ocr: z.boolean().optional(),
+              }),
+            ),
+          }),
+          400: errorResponseSchema,
+          401: errorResponseSchema,
+          404: errorResponseSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { knowledgeBase, document } = await findDocument(request, request.params.collection, request.params.documentId);
+      const chunks = await knowledgeBase.storage.documents.documentChunks(document.source);
+      return {
+        document: toDocumentResponse(document),
+        chunks: chunks.map((chunk) => ({
+          ordinal: chunk.ordinal,
+          text: chunk.text,
+          headings: chunk.headings,
+          ...(chunk.page !== undefined ? { page: chunk.page } : {}),
+          startOffset: chunk.startOffset,
+          endOffset: chunk.endOffset,
+          language: chunk.language,
+          tokenCount: chunk.tokenCount,
+          ...(chunk.ocr ? { ocr: true } : {}),
+        })),
+      };
+    },
+  );
+
+  app.post(
+    '/v1/collections/:collection/documents/:documentId/reindex',
+    {
+      config: { access: 'admin' as const },
+      schema: {
+        tags: ['documents'],
+        summary: 'Parse and embed one uploaded document again (a job)',
+        params: documentParams,
+        response: { 202: z.object({ job: jobSchema }), 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema, 503: errorResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const { collection } = request.params;
+      const { document } = await findDocument(request, collection, request.params.documentId);
+      await jobs.assertAvailable();
+      if (!(await files.names(collection)).includes(document.source))
+        throw new KbError('KB_ERR_FILE_UNAVAILABLE', { documentId: document.key, details: `${document.source} was not uploaded (it was ingested from disk): reindex it with \`kb ingest --force\`` });
+      const job = await jobs.submit({ kind: 'reindex', collection, files: [document.source], parameters: { force: true, documentsAsIndexed: { [document.source]: asIndexed(document) } } });
+      return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
+    },
+  );
+
   app.delete(
     '/v1/collections/:collection/documents/:documentId',
     {
@@ -356,8 +465,9 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       const knowledgeBase = await knowledgeBaseFor(request, collection);
       await jobs.assertAvailable();
       const kept = new Set(await files.names(collection));
-      const names = (await knowledgeBase.storage.documents.listDocuments()).map((document) => document.source).filter((source) => kept.has(source));
-      const job = await jobs.submit({ kind: 'reindex', collection, files: names, parameters: { force: true } });
+      const documents = (await knowledgeBase.storage.documents.listDocuments()).filter((document) => kept.has(document.source));
+      const documentsAsIndexed = Object.fromEntries(documents.map((document) => [document.source, asIndexed(document)]));
+      const job = await jobs.submit({ kind: 'reindex', collection, files: documents.map((document) => document.source), parameters: { force: true, documentsAsIndexed } });
       return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
     },
   );
