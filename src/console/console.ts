@@ -160,7 +160,10 @@ function render(): void {
       render();
     },
   };
-  views[page](main, context).catch((error: Error) => main.append(h('div', { className: 'notice error' }, error.message)));
+  views[page](main, context)
+    // Marked when its first data is shown: tests and screenshots wait for it.
+    .then(() => main.setAttribute('data-ready', 'true'))
+    .catch((error: Error) => main.append(h('div', { className: 'notice error' }, error.message)));
 }
 
 async function start(opened: Session): Promise<void> {

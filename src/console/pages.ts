@@ -11,7 +11,7 @@ body { margin: 0; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", "PingFang
 button, input, select, textarea { font: inherit; }
 header.top { display: flex; align-items: center; gap: 12px; padding: 10px 20px; background: #111827; color: #fff; flex-wrap: wrap; }
 header.top strong { font-size: 16px; margin-right: auto; }
-header.top label { color: #d1d5db; font-size: 13px; display: flex; gap: 6px; align-items: center; }
+header.top label { color: #d1d5db; font-size: 13px; display: flex; gap: 6px; align-items: center; white-space: nowrap; }
 header.top select, header.top button { background: #1f2937; color: #fff; border: 1px solid #374151; border-radius: 6px; padding: 4px 10px; cursor: pointer; }
 .layout { display: grid; grid-template-columns: 200px 1fr; min-height: calc(100vh - 52px); }
 nav.side { background: #fff; border-right: 1px solid var(--line); padding: 12px 0; }
@@ -22,7 +22,8 @@ main { padding: 20px 24px; min-width: 0; }
 h1 { font-size: 20px; margin: 0 0 14px; }
 h2 { font-size: 16px; margin: 0 0 10px; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; margin-bottom: 16px; }
-.row { display: flex; gap: 10px; flex-wrap: wrap; align-items: flex-end; }
+.row { display: flex; gap: 10px; flex-wrap: wrap; align-items: flex-end; margin-top: 10px; }
+.row > label.check { flex-direction: row; align-items: center; gap: 6px; flex: 0 1 auto; min-width: 0; padding-bottom: 8px; }
 .row > label, .field { display: flex; flex-direction: column; gap: 3px; font-size: 12px; color: #374151; min-width: 140px; flex: 1 1 160px; }
 .field.wide { flex-basis: 100%; }
 input[type=text], input[type=search], input[type=url], input[type=number], input[type=password], input[type=date], select, textarea { border: 1px solid #d1d5db; border-radius: 6px; padding: 6px 8px; background: #fff; color: #111827; width: 100%; }
@@ -42,7 +43,7 @@ td.actions { white-space: nowrap; }
 td:first-child { min-width: 180px; }
 a.button { display: inline-block; border: 1px solid #d1d5db; border-radius: 6px; padding: 6px 12px; color: #111827; text-decoration: none; background: #fff; }
 a.button:hover { background: #f9fafb; }
-td .sub { display: block; color: var(--muted); font-size: 12px; word-break: break-all; }
+td .sub { display: block; color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; background: #e5e7eb; white-space: nowrap; }
 .badge.succeeded, .badge.added, .badge.updated, .badge.answered, .badge.up { background: #dcfce7; color: var(--good); }
@@ -72,8 +73,8 @@ dialog .dialog-body { padding: 12px 16px; }
 .toast { position: fixed; right: 16px; bottom: 16px; max-width: 420px; z-index: 10; }
 progress { width: 120px; vertical-align: middle; }
 @media (max-width: 820px) {
-  .layout { grid-template-columns: 1fr; }
-  nav.side { display: flex; overflow-x: auto; padding: 0; border-right: none; border-bottom: 1px solid var(--line); }
+  .layout { grid-template-columns: 1fr; grid-template-rows: auto 1fr; }
+  nav.side { align-self: start; display: flex; overflow-x: auto; padding: 0; border-right: none; border-bottom: 1px solid var(--line); }
   nav.side a { border-left: none; border-bottom: 3px solid transparent; white-space: nowrap; padding: 10px 12px; }
   nav.side a[aria-current="page"] { border-bottom-color: var(--accent); }
   main { padding: 14px; }

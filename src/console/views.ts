@@ -75,6 +75,7 @@ interface KeyView {
 }
 
 const PAGE_SIZE = 20;
+const WIDGET_KEY_STORAGE = 'kb-console-widget-key';
 const POLL_MILLISECONDS = 2000;
 const FORMATS = ['pdf', 'docx', 'html', 'markdown', 'text', 'spreadsheet', 'csv', 'slides', 'image'];
 const ACCEPTED = '.pdf,.docx,.html,.htm,.md,.markdown,.txt,.xlsx,.csv,.pptx,.png,.jpg,.jpeg,.tif,.tiff';
@@ -461,7 +462,12 @@ async function jobsView(main: HTMLElement, context: Context): Promise<void> {
   append(
     main,
     h('h1', {}, t('page.jobs')),
-    h('section', { className: 'card' }, h('div', { className: 'row' }, field(t('jobs.state'), state), h('label', {}, onlyThis, ` ${t('collectionLabel')}: ${context.collection}`)), listArea),
+    h(
+      'section',
+      { className: 'card' },
+      h('div', { className: 'row' }, field(t('jobs.state'), state), h('label', { className: 'check' }, onlyThis, `${t('collectionLabel')}: ${context.collection}`)),
+      listArea,
+    ),
   );
   await load();
 }
@@ -673,7 +679,9 @@ async function keysView(main: HTMLElement): Promise<void> {
 // ---- Widget ------------------------------------------------------------------------------------------------------
 
 async function widgetView(main: HTMLElement, context: Context): Promise<void> {
-  const key = input({ placeholder: 'pk_…', testid: 'widget-key' });
+  // A widget key is public (it is in every page that embeds the chat): kept for this tab, not to be pasted again.
+  const key = input({ placeholder: 'pk_…', testid: 'widget-key', value: sessionStorage.getItem(WIDGET_KEY_STORAGE) ?? '' });
+  key.addEventListener('change', () => sessionStorage.setItem(WIDGET_KEY_STORAGE, key.value.trim()));
   const origins = input({ value: location.origin });
   const title = input({ value: t('brand') === '知识库控制台' ? '服务台助手' : 'Help desk assistant' });
   const language = select(
@@ -725,6 +733,7 @@ async function widgetView(main: HTMLElement, context: Context): Promise<void> {
   const showPreview = () => {
     if (!key.value.trim()) return notify(t('widget.previewNeedsKey', { origin: location.origin }), 'error');
     preview.src = `/admin/widget-preview${query(options())}`;
+    preview.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
   };
   const createKey = button(
     t('widget.createKey'),
@@ -732,6 +741,7 @@ async function widgetView(main: HTMLElement, context: Context): Promise<void> {
       api<{ key: string }>('POST', '/v1/keys', { scope: 'widget', label: 'widget', origins: listOf(origins.value, /[\s,]+/) })
         .then((created) => {
           key.value = created.key;
+          sessionStorage.setItem(WIDGET_KEY_STORAGE, created.key);
           update();
           showPreview();
         })
@@ -757,6 +767,7 @@ async function widgetView(main: HTMLElement, context: Context): Promise<void> {
     h('section', { className: 'card' }, h('h2', {}, t('widget.snippet')), snippet, h('div', { className: 'row' }, copy)),
     h('section', { className: 'card' }, h('h2', {}, t('widget.preview')), h('div', { className: 'row' }, button(t('widget.refresh'), showPreview, { testid: 'widget-show-preview' })), preview),
   );
+  if (key.value) preview.src = `/admin/widget-preview${query(options())}`;
 }
 
 // ---- Conversations -----------------------------------------------------------------------------------------------
@@ -889,7 +900,7 @@ async function conversationsView(main: HTMLElement, context: Context): Promise<v
         field(t('conversations.rating'), rating),
         field(t('conversations.since'), since),
         field(t('conversations.until'), until),
-        h('label', {}, low, ` ${t('conversations.lowConfidence')}`),
+        h('label', { className: 'check' }, low, t('conversations.lowConfidence')),
       ),
       listArea,
     ),
