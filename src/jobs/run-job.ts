@@ -84,7 +84,11 @@ export function jobRunner(options: { knowledgeBaseOf: (collection: string) => Pr
             force: parameters.force ?? false,
             threads: SERVER_INGEST_THREADS,
             onProgress,
-            ...(parameters.documentsAsIndexed?.[entry.name] ? { documentDefaults: parameters.documentsAsIndexed[entry.name] } : parameters.documentDefaults ? { documentDefaults: parameters.documentDefaults } : {}),
+            ...(parameters.documentsAsIndexed?.[entry.name]
+              ? { documentDefaults: parameters.documentsAsIndexed[entry.name] }
+              : parameters.documentDefaults
+                ? { documentDefaults: parameters.documentDefaults }
+                : {}),
           });
           if (summary.failed.length > 0) Object.assign(entry, { status: 'failed', error: summary.failed[0]!.reason });
           else if (summary.duplicates.length > 0) Object.assign(entry, { status: 'duplicate', duplicateOf: summary.duplicates[0]!.duplicateOf });

@@ -21,7 +21,20 @@ import { currentCjkTokenizer, indexTerms } from '../text/tokenize.ts';
 import type { Bm25Parameters } from '../retrieve/bm25.ts';
 import { MemoryKeywordIndex } from './keyword-index.ts';
 import { VECTOR_FILE, VECTOR_STATE_FILE, HnswVectorIndex, type HnswParameters } from './vector-index.ts';
-import type { ChunkFilters, ChunkInput, ChunkRecord, DocumentInput, DocumentQuery, DocumentRecord, ConsistencyReport, KeywordStatistics, ScoredChunk, SearchScope, StoreEmbedder, VectorMode } from './types.ts';
+import type {
+  ChunkFilters,
+  ChunkInput,
+  ChunkRecord,
+  DocumentInput,
+  DocumentQuery,
+  DocumentRecord,
+  ConsistencyReport,
+  KeywordStatistics,
+  ScoredChunk,
+  SearchScope,
+  StoreEmbedder,
+  VectorMode,
+} from './types.ts';
 import { ChunkBitset, type ChunkPredicate } from './chunk-bitset.ts';
 import { documentKeyOf, toChunkRecord, toStoredChunk } from './records.ts';
 import { EMPTY_VECTOR, blobToVector, createSchema, indexedTextOf, prepareStatements, toDocumentRecord, vectorToBlob, writeFileAtomic, type ChunkTextRow, type DocumentRow } from './local-schema.ts';

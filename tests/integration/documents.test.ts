@@ -174,6 +174,58 @@ describe('documents over HTTP', () => {
     assert.equal((await fetch(`${base}/v1/collections/default/documents/xyz`, { headers: headers() })).status, 400);
   });
 
+  it('uploads with a title and metadata, finds by them, shows the chunks, and reindexes keeping title and reader groups', async () => {
+    const metadata = { title: 'Forklift Safety Rules', tags: ['safety', 'warehouse'], department: 'Logistics', groups: ['warehouse'] };
+    const form = new FormData();
+    form.append('metadata', JSON.stringify(metadata));
+    const text = '# forklift notes\n\n## Charging\n\nForklift batteries charge in bay C-3 overnight.\n\n## Speed\n\nForklifts drive at walking pace inside hall 2.\n';
+    form.append('file', new Blob([text]), 'forklift.md');
+    const job = await finished(await fetch(`${base}/v1/collections/default/documents`, { method: 'POST', headers: headers(), body: form }));
+    assert.equal(job.files[0]?.status, 'added');
+    type Listed = { total: number; documents: { id: string; title: string; source: string; groups?: string[]; metadata?: { tags?: string[]; department?: string } }[] };
+    const find = async (parameters: string) => (await (await fetch(`${base}/v1/collections/default/documents?${parameters}`, { headers: headers() })).json()) as Listed;
+    for (const parameters of ['q=forklift', 'q=SAFETY%20rules', 'tag=warehouse', 'department=Logistics', 'group=warehouse', 'format=markdown&language=en&tag=safety']) {
+      const found = await find(parameters);
+      assert.deepEqual([found.total, found.documents.map((document) => document.title)], [1, ['Forklift Safety Rules']], parameters);
+    }
+    assert.equal((await find('tag=nothing')).total, 0);
+    assert.equal((await fetch(`${base}/v1/collections/default/documents?format=exe`, { headers: headers() })).status, 400);
+    const documentId = (await find('q=forklift')).documents[0]!.id;
+
+    const chunks = (await (await fetch(`${base}/v1/collections/default/documents/${documentId}/chunks`, { headers: headers() })).json()) as {
+      document: { title: string };
+      chunks: { ordinal: number; text: string; headings: string[]; startOffset: number; endOffset: number }[];
+    };
+    assert.equal(chunks.document.title, 'Forklift Safety Rules');
+    const charging = chunks.chunks.find((chunk) => chunk.text.includes('bay C-3'));
+    assert.deepEqual(charging?.headings.slice(-1), ['Charging']);
+    assert.ok(charging!.endOffset > charging!.startOffset);
+    assert.equal((await fetch(`${base}/v1/collections/default/documents/${documentId}/chunks`, { headers: headers(query) })).status, 403);
+
+    // Limited to the warehouse group before and after each reindex: a reindex must not open it to everyone.
+    const readable = async () => (await search('forklift batteries charge bay C-3')).some((result) => result.documentId === documentId);
+    assert.equal(await readable(), false);
+    const one = await finished(await fetch(`${base}/v1/collections/default/documents/${documentId}/reindex`, { method: 'POST', headers: headers() }));
+    assert.deepEqual(
+      one.files.map((file) => [file.name, file.status]),
+      [['forklift.md', 'updated']],
+    );
+    const all = await finished(await fetch(`${base}/v1/collections/default/reindex`, { method: 'POST', headers: headers() }));
+    assert.ok(all.files.some((file) => file.name === 'forklift.md' && file.status === 'updated'));
+    const after = (await find('group=warehouse')).documents[0];
+    assert.deepEqual([after?.title, after?.groups, after?.metadata], ['Forklift Safety Rules', ['warehouse'], { tags: ['safety', 'warehouse'], department: 'Logistics' }]);
+    assert.equal(await readable(), false);
+
+    const two = new FormData();
+    two.append('metadata', JSON.stringify({ title: 'One title' }));
+    two.append('file', new Blob(['# a\n\ntext a']), 'a.md');
+    two.append('file', new Blob(['# b\n\ntext b']), 'b.md');
+    const refused = await fetch(`${base}/v1/collections/default/documents`, { method: 'POST', headers: headers(), body: two });
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /a title is given to one file at a time/);
+    assert.equal((await find('q=a.md')).total, 0, 'nothing of a refused upload is kept');
+  });
+
   it('lists jobs newest first, a page at a time, by state and collection', async () => {
     const list = async (query: string, key = admin) => {
       const response = await fetch(`${base}/v1/jobs${query}`, { headers: headers(key) });

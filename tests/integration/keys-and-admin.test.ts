@@ -221,6 +221,75 @@ describe('scopes, revocation and admin routes over HTTP', () => {
     assert.equal((await call('POST', '/v1/search', key, { query: 'vpn' })).status, 401);
   });
 
+  it('manages keys over HTTP: the secret shown once, checked input, revoked at once; not by a key limited to one collection', async () => {
+    const created = await call('POST', '/v1/keys', admin, { scope: 'query', label: 'crm bot', groups: ['hr'], rateLimitPerMinute: 120 });
+    assert.equal(created.status, 201);
+    const { key, record } = (await created.json()) as { key: string; record: { id: string; scope: string; groups: string[]; rateLimitPerMinute: number } };
+    assert.match(key, /^kb_query_/);
+    assert.deepEqual([record.scope, record.groups, record.rateLimitPerMinute], ['query', ['hr'], 120]);
+    const listed = await (await call('GET', '/v1/keys', admin)).text();
+    assert.ok(listed.includes(record.id) && !listed.includes(key) && !listed.includes('"hash"'), 'listed by id, never with the secret or its hash');
+    assert.equal((await call('POST', '/v1/search', key, { query: 'vpn' })).status, 200);
+    assert.equal((await call('DELETE', `/v1/keys/${record.id}`, admin)).status, 204);
+    assert.equal((await call('POST', '/v1/search', key, { query: 'vpn' })).status, 401);
+    assert.equal((await call('DELETE', '/v1/keys/ffffffffffff', admin)).status, 404);
+    const refusals: [unknown, RegExp][] = [
+      [{ scope: 'widget' }, /needs the page origins/],
+      [{ scope: 'widget', origins: ['https://portal.example/path'] }, /an origin is like/],
+      [{ scope: 'query', origins: ['https://portal.example'] }, /only widget keys/],
+      [{ scope: 'root' }, /scope/],
+      [{ scope: 'query', rateLimitPerMinute: 0 }, /rateLimitPerMinute/],
+    ];
+    for (const [body, message] of refusals) {
+      const refused = await call('POST', '/v1/keys', admin, body);
+      assert.equal(refused.status, 400, JSON.stringify(body));
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, message);
+    }
+    assert.equal((await call('GET', '/v1/keys', query)).status, 403);
+    const bound = keys.create({ scope: 'admin', collection: 'default' }).key;
+    assert.equal((await call('POST', '/v1/keys', bound, { scope: 'admin' })).status, 403, 'a key limited to one collection cannot mint an unlimited one');
+  });
+
+  it('opens console sessions for admin keys only: an HttpOnly SameSite=Strict cookie, Secure over HTTPS, ended by sign-out or by revoking the key', async () => {
+    const signIn = (key: string, headers: Record<string, string> = {}) => call('POST', '/v1/console/session', undefined, { key }, headers);
+    for (const refused of [query, widget, keys.create({ scope: 'admin', collection: 'default' }).key, 'kb_admin_made-up']) assert.equal((await signIn(refused)).status, 401);
+    assert.deepEqual(await (await call('GET', '/v1/console/session', undefined)).json(), { signedIn: false });
+
+    const { key: consoleKey, record } = keys.create({ scope: 'admin', label: 'console' });
+    const opened = await signIn(consoleKey);
+    assert.equal(opened.status, 200);
+    const setCookie = opened.headers.get('set-cookie') ?? '';
+    assert.match(setCookie, /^kb_console=kbc1\.[^;]+; Max-Age=28800; Path=\/; HttpOnly; SameSite=Strict$/);
+    const cookie = setCookie.split(';')[0]!;
+    const { csrfToken, keyId } = (await opened.json()) as { csrfToken: string; keyId: string };
+    assert.equal(keyId, record.id);
+    const withSession = (method: string, url: string, body?: unknown, headers: Record<string, string> = {}) => call(method, url, undefined, body, { cookie, ...headers });
+    assert.equal((await withSession('GET', '/v1/jobs')).status, 200);
+    assert.equal((await withSession('POST', '/v1/collections', { name: 'console-made' })).status, 403, 'no CSRF token');
+    assert.equal((await withSession('POST', '/v1/collections', { name: 'console-made' }, { 'x-csrf-token': csrfToken })).status, 201);
+    // Another session's token does not do.
+    const other = (await (await signIn(consoleKey)).json()) as { csrfToken: string };
+    assert.equal((await withSession('DELETE', '/v1/collections/console-made', undefined, { 'x-csrf-token': other.csrfToken })).status, 403);
+    assert.equal((await withSession('DELETE', '/v1/collections/console-made', undefined, { 'x-csrf-token': csrfToken })).status, 204);
+
+    // Behind a TLS-terminating proxy (a trusted hop saying https), the cookie is Secure.
+    const secureApp = await buildApp({ config: testConfig({ KB_DATA_DIR: temporaryDirectory(), KB_TRUST_PROXY: '1' }), knowledgeBase, keys, closeKnowledgeBase: false });
+    try {
+      const behindProxy = await secureApp.inject({ method: 'POST', url: '/v1/console/session', headers: { 'x-forwarded-proto': 'https' }, payload: { key: consoleKey } });
+      assert.match(String(behindProxy.headers['set-cookie']), /; Secure; SameSite=Strict$/);
+    } finally {
+      await secureApp.close();
+    }
+
+    keys.revoke(record.id);
+    assert.equal((await withSession('GET', '/v1/jobs')).status, 401, 'revoking the key ends its sessions');
+    const { key: second } = keys.create({ scope: 'admin' });
+    const again = (await signIn(second)).headers.get('set-cookie')!.split(';')[0]!;
+    const csrf = ((await (await call('GET', '/v1/console/session', undefined, undefined, { cookie: again })).json()) as { csrfToken: string }).csrfToken;
+    assert.equal((await call('DELETE', '/v1/console/session', undefined, undefined, { cookie: again, 'x-csrf-token': csrf })).status, 204);
+    assert.equal((await call('GET', '/v1/jobs', undefined, undefined, { cookie: again })).status, 401, 'signed out');
+  });
+
   it('exposes Prometheus metrics', async () => {
     const text = await (await fetch(`${base}/metrics`)).text();
     assert.match(text, /kb_http_requests_total\{method="POST",route="\/v1\/search",status="200"\} \d+/);

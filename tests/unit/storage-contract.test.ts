@@ -11,7 +11,7 @@ import { POSTGRES_SCHEMA_VERSION, PostgresStorage } from '../../src/store/postgr
 import { BuiltinEmbedder } from '../../src/embed/builtin.ts';
 import { READ_EVERYTHING, readScopeForGroups } from '../../src/retrieve/read-scope.ts';
 import { LocalStorage } from '../../src/store/local-storage.ts';
-import type { ChunkInput, DocumentInput, Storage } from '../../src/store/types.ts';
+import type { ChunkInput, DocumentInput, DocumentQuery, Storage } from '../../src/store/types.ts';
 import { indexTerms } from '../../src/text/tokenize.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 import { startDebianPostgres } from '../helpers/debian-postgres.ts';
@@ -176,6 +176,38 @@ for (const backend of backends) {
         // A scope resolved before a write is not reused after it.
         await documents.upsertDocument(documentInput('lobby.txt'), await chunksOf(['Lost badge? Ask the lobby desk.']));
         assert.deepEqual(await sourcesOf(await keywords.search(query, { read: readScopeForGroups([]) }, 10, bm25)), ['lobby.txt', 'public.txt']);
+      } finally {
+        await storage.close();
+      }
+    });
+
+    it('finds documents by title or file name, format, language, tag, department and reader group, paged, in the store', async () => {
+      const storage = await backend.open(temporaryDirectory());
+      const { documents } = storage;
+      try {
+        const write = async (source: string, extra: Partial<DocumentInput>) => documents.upsertDocument(documentInput(source, extra), await chunksOf([`Text of ${source}.`]));
+        await write('it/vpn-guide.md', { title: 'VPN Guide', format: 'markdown', metadata: { tags: ['vpn', 'network'], department: 'IT' } });
+        await write('it/100%_done.txt', { title: 'Checklist' });
+        await write('hr/年假制度.docx', { title: '员工年假制度', format: 'docx', language: 'zh', groups: ['hr', 'managers'], metadata: { department: 'HR' } });
+        await write('hr/payroll.pdf', { title: 'Payroll calendar', format: 'pdf', groups: ['finance'], metadata: { tags: ['pay'], department: 'HR' } });
+        const find = async (query: DocumentQuery, page = { offset: 0, limit: 10 }) => {
+          const found = await documents.findDocuments(query, page);
+          return [found.total, found.documents.map((document) => document.source)];
+        };
+        assert.deepEqual(await find({}), [4, ['hr/payroll.pdf', 'hr/年假制度.docx', 'it/100%_done.txt', 'it/vpn-guide.md']]);
+        assert.deepEqual(await find({}, { offset: 1, limit: 2 }), [4, ['hr/年假制度.docx', 'it/100%_done.txt']]);
+        assert.deepEqual(await find({ text: 'vpn' }), [1, ['it/vpn-guide.md']], 'title, case-insensitive');
+        assert.deepEqual(await find({ text: 'GUIDE' }), [1, ['it/vpn-guide.md']]);
+        assert.deepEqual(await find({ text: '年假' }), [1, ['hr/年假制度.docx']]);
+        assert.deepEqual(await find({ text: '100%' }), [1, ['it/100%_done.txt']], 'LIKE wildcards are literal');
+        assert.deepEqual(await find({ text: '_' }), [1, ['it/100%_done.txt']]);
+        assert.deepEqual(await find({ format: 'pdf' }), [1, ['hr/payroll.pdf']]);
+        assert.deepEqual(await find({ language: 'zh' }), [1, ['hr/年假制度.docx']]);
+        assert.deepEqual(await find({ tag: 'network' }), [1, ['it/vpn-guide.md']]);
+        assert.deepEqual(await find({ department: 'HR' }), [2, ['hr/payroll.pdf', 'hr/年假制度.docx']]);
+        assert.deepEqual(await find({ group: 'managers' }), [1, ['hr/年假制度.docx']]);
+        assert.deepEqual(await find({ department: 'HR', tag: 'pay', text: 'payroll' }), [1, ['hr/payroll.pdf']]);
+        assert.deepEqual(await find({ department: 'HR', language: 'en', group: 'hr' }), [0, []]);
       } finally {
         await storage.close();
       }
