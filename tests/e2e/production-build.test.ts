@@ -40,7 +40,7 @@ describe('production build', () => {
     assert.equal(JSON.parse(readFileSync('package.json', 'utf8')).scripts.start, 'node dist/cli.js start');
   });
 
-  it('ingests, serves from query threads and the compiled widget, and stops on SIGTERM, with plain node', async () => {
+  it('ingests, serves from query threads, the compiled widget and console, and stops on SIGTERM, with plain node', async () => {
     const dataDir = temporaryDirectory();
     const environment = { ...process.env, KB_DATA_DIR: dataDir, KB_LOG_LEVEL: 'info', KB_INGEST_THREADS: '1', KB_QUERY_THREADS: '1', KB_LLM_BASE_URL: '', NODE_OPTIONS: '' };
     const cli = path.join(output, 'cli.js');
@@ -66,6 +66,10 @@ describe('production build', () => {
       const widget = await fetch(`${base}/widget.js`);
       assert.equal(widget.status, 200);
       assert.ok((await widget.text()).length > 10_000);
+      // The console is bundled from the compiled modules too.
+      const consoleScript = await fetch(`${base}/admin/console.js`);
+      assert.equal(consoleScript.status, 200);
+      assert.match(await consoleScript.text(), /login-submit/);
     } finally {
       server.kill('SIGTERM');
     }
