@@ -24,8 +24,8 @@ h2 { font-size: 16px; margin: 0 0 10px; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; margin-bottom: 16px; }
 .row { display: flex; gap: 10px; flex-wrap: wrap; align-items: flex-end; margin-top: 10px; }
 .row > label.check { flex-direction: row; align-items: center; gap: 6px; flex: 0 1 auto; min-width: 0; padding-bottom: 8px; }
-.row > label, .field { display: flex; flex-direction: column; gap: 3px; font-size: 12px; color: #374151; min-width: 140px; flex: 1 1 160px; }
-.field.wide { flex-basis: 100%; }
+.row > label, .field { display: flex; flex-direction: column; gap: 3px; font-size: 12px; color: #374151; min-width: 140px; flex: 1 1 160px; max-width: 360px; }
+.field.wide { flex-basis: 100%; max-width: none; }
 input[type=text], input[type=search], input[type=url], input[type=number], input[type=password], input[type=date], select, textarea { border: 1px solid #d1d5db; border-radius: 6px; padding: 6px 8px; background: #fff; color: #111827; width: 100%; }
 textarea { min-height: 90px; resize: vertical; }
 button { border: 1px solid #d1d5db; background: #fff; color: #111827; border-radius: 6px; padding: 6px 12px; cursor: pointer; white-space: nowrap; }

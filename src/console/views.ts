@@ -1,7 +1,7 @@
 // The console's pages, each a view over the public API for the current collection.
 import { api, query } from './api.ts';
 import { append, badge, button, clear, copyText, field, formatTime, h, input, listOf, notify, openDialog, select } from './dom.ts';
-import { t } from './i18n.ts';
+import { t, type MessageKey } from './i18n.ts';
 import type { ConsolePage } from './pages.ts';
 
 export interface Context {
@@ -79,6 +79,12 @@ const WIDGET_KEY_STORAGE = 'kb-console-widget-key';
 const POLL_MILLISECONDS = 2000;
 const FORMATS = ['pdf', 'docx', 'html', 'markdown', 'text', 'spreadsheet', 'csv', 'slides', 'image'];
 const ACCEPTED = '.pdf,.docx,.html,.htm,.md,.markdown,.txt,.xlsx,.csv,.pptx,.png,.jpg,.jpeg,.tif,.tiff';
+
+/** "Title · Chapter › Section · page 2": a location without the title repeated as the first heading. */
+function locationOf(entry: { title?: string; headings?: string[]; page?: number }, withTitle: boolean): string {
+  const headings = entry.headings?.[0] === entry.title ? entry.headings?.slice(1) : entry.headings;
+  return [withTitle ? entry.title : '', headings?.join(' › '), entry.page !== undefined ? t('chunks.page', { page: entry.page }) : ''].filter(Boolean).join(' · ');
+}
 
 const collectionPath = (context: Context) => `/v1/collections/${encodeURIComponent(context.collection)}`;
 const fail = (error: Error) => notify(error.message, 'error');
@@ -415,7 +421,7 @@ async function jobsView(main: HTMLElement, context: Context): Promise<void> {
         'tr',
         { testid: 'job-row', attributes: { 'data-state': job.state, 'data-job': job.id } },
         h('td', {}, h('code', {}, job.id.slice(0, 8))),
-        h('td', {}, job.kind),
+        h('td', {}, t(`kind.${job.kind}` as MessageKey)),
         h('td', {}, job.collection),
         h('td', {}, stateBadge(job.state), job.error ? h('span', { className: 'sub' }, job.error) : null),
         h('td', {}, jobProgress(job)),
@@ -475,10 +481,9 @@ async function jobsView(main: HTMLElement, context: Context): Promise<void> {
 // ---- Collections -------------------------------------------------------------------------------------------------
 
 async function collectionsView(main: HTMLElement, context: Context): Promise<void> {
-  const listed = await api<{ collections: { name: string; documents?: number; chunks?: number; embedder?: string; createdAt?: string; settings: { languages?: string[] } }[] }>(
-    'GET',
-    '/v1/collections',
-  );
+  const listed = await api<{
+    collections: { name: string; documents?: number; chunks?: number; embedder?: string; createdAt?: string; settings: { languages?: string[]; chunkTokens?: number; chunkOverlap?: number } }[];
+  }>('GET', '/v1/collections');
   const switchModel = (name: string) => {
     const embedder = select(
       [
@@ -529,6 +534,16 @@ async function collectionsView(main: HTMLElement, context: Context): Promise<voi
       h('td', {}, collection.chunks ?? ''),
       h('td', {}, collection.embedder ?? ''),
       h('td', {}, collection.settings.languages?.join(', ') ?? t('collections.both')),
+      h(
+        'td',
+        {},
+        [
+          collection.settings.chunkTokens ? t('collections.chunkTokensValue', { tokens: collection.settings.chunkTokens }) : '',
+          collection.settings.chunkOverlap !== undefined ? t('collections.overlapValue', { tokens: collection.settings.chunkOverlap }) : '',
+        ]
+          .filter(Boolean)
+          .join(' · ') || t('collections.defaults'),
+      ),
       h('td', {}, formatTime(collection.createdAt)),
       h(
         'td',
@@ -561,10 +576,12 @@ async function collectionsView(main: HTMLElement, context: Context): Promise<voi
     ],
     '',
   );
+  const chunkTokens = input({ type: 'number', min: '50', max: '2000', placeholder: '50–2000', testid: 'collection-chunk-tokens' });
   const create = button(
     t('collections.create'),
     () => {
-      api('POST', '/v1/collections', { name: name.value.trim(), ...(languages.value ? { settings: { languages: [languages.value] } } : {}) })
+      const settings = { ...(languages.value ? { languages: [languages.value] } : {}), ...(chunkTokens.value ? { chunkTokens: Number(chunkTokens.value) } : {}) };
+      api('POST', '/v1/collections', { name: name.value.trim(), ...(Object.keys(settings).length > 0 ? { settings } : {}) })
         .then(() => context.collectionsChanged())
         .catch(fail);
     },
@@ -577,14 +594,23 @@ async function collectionsView(main: HTMLElement, context: Context): Promise<voi
       'section',
       { className: 'card' },
       h('h2', {}, t('collections.create')),
-      h('div', { className: 'row' }, field(t('collections.newName'), name), field(t('collections.languages'), languages), create),
+      h('div', { className: 'row' }, field(t('collections.newName'), name), field(t('collections.languages'), languages), field(t('collections.chunkTokens'), chunkTokens), create),
     ),
     h(
       'section',
       { className: 'card' },
       table(
         'collections-table',
-        [t('collections.name'), t('collections.documents'), t('collections.chunks'), t('collections.embedder'), t('collections.languages'), t('collections.created'), t('documents.actions')],
+        [
+          t('collections.name'),
+          t('collections.documents'),
+          t('collections.chunks'),
+          t('collections.embedder'),
+          t('collections.languages'),
+          t('collections.settings'),
+          t('collections.created'),
+          t('documents.actions'),
+        ],
         rows,
       ),
     ),
@@ -1042,19 +1068,25 @@ async function tryView(main: HTMLElement, context: Context): Promise<void> {
         collection: context.collection,
         topK: 8,
       });
-      const asked = api<{ answer: string; confidence: number; answeredBy: string; citations: { n: number; title: string; page?: number; headings?: string[] }[] }>('POST', '/v1/ask', body);
+      const asked = api<{
+        answer: string;
+        kind: 'answer' | 'smalltalk' | 'not_found';
+        confidence: number;
+        answeredBy: string;
+        citations: { n: number; title: string; page?: number; headings?: string[] }[];
+      }>('POST', '/v1/ask', body);
       Promise.all([asked, searched])
         .then(([answer, search]) => {
           answerArea.replaceChildren(
             h('div', { className: 'answer' }, answer.answer),
-            h('p', { className: 'muted' }, t('try.confidence', { value: answer.confidence.toFixed(2), by: answer.answeredBy })),
             h(
-              'ol',
-              {},
-              ...answer.citations.map((citation) =>
-                h('li', {}, [citation.title, citation.headings?.join(' › '), citation.page !== undefined ? t('chunks.page', { page: citation.page }) : ''].filter(Boolean).join(' · ')),
-              ),
+              'p',
+              { className: 'muted' },
+              badge(t(`kind.${answer.kind}`), answer.kind === 'not_found' ? 'refused' : answer.kind === 'answer' ? 'answered' : ''),
+              ' ',
+              t('try.confidence', { value: answer.confidence.toFixed(2), by: answer.answeredBy }),
             ),
+            h('ol', {}, ...answer.citations.map((citation) => h('li', {}, locationOf(citation, true)))),
           );
           resultsArea.replaceChildren(
             table(
@@ -1065,12 +1097,7 @@ async function tryView(main: HTMLElement, context: Context): Promise<void> {
                   'tr',
                   {},
                   h('td', {}, result.score.toFixed(3)),
-                  h(
-                    'td',
-                    {},
-                    result.title,
-                    h('span', { className: 'sub' }, [result.headings?.join(' › '), result.page !== undefined ? t('chunks.page', { page: result.page }) : ''].filter(Boolean).join(' · ')),
-                  ),
+                  h('td', {}, result.title, h('span', { className: 'sub' }, locationOf(result, false))),
                   h('td', {}, h('div', { className: 'chunk' }, h('div', { className: 'text' }, result.text))),
                 ),
               ),

@@ -144,6 +144,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         { name: 'documents', description: 'Documents and ingestion jobs (admin)' },
         { name: 'collections', description: 'Named knowledge bases (admin)' },
         { name: 'widget', description: 'Sessions for the embeddable chat widget' },
+        { name: 'keys', description: 'API keys (admin)' },
+        { name: 'console', description: 'Sign-in of the admin console (/admin): a session cookie and a CSRF token' },
         { name: 'openai', description: 'OpenAI-compatible endpoint' },
         { name: 'health', description: 'Liveness and readiness' },
       ],

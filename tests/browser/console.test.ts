@@ -118,6 +118,14 @@ describe('admin console in Chromium', () => {
 
   it('uploads a Word file and a PDF with metadata, shows the job finish, finds the documents and their chunks', async () => {
     await openPage('documents');
+    // Files dropped on the upload area are the files to upload.
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['# Dropped\n\nA dropped note.'], 'dropped-note.md', { type: 'text/markdown' }));
+      document.querySelector('.drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    });
+    assert.deepEqual(await page.getByTestId('upload-input').evaluate((element: HTMLInputElement) => [...element.files!].map((file) => file.name)), ['dropped-note.md']);
+    await page.getByText('1 file(s) chosen').waitFor();
     await page.getByTestId('upload-input').setInputFiles([path.resolve('docs-corpus/hr/差旅费报销办法.docx'), path.resolve('docs-corpus/hr/travel-and-expenses.pdf')]);
     await page.getByTestId('upload-tags').fill('travel, finance');
     await page.getByTestId('upload-department').fill('Finance');
@@ -162,6 +170,11 @@ describe('admin console in Chromium', () => {
     assert.match(hotels, /3\. Hotels and daily allowance · page 2/, 'heading path and page of the chunk');
     await page.screenshot({ path: path.join(ARTIFACTS, 'console-en-chunks.png') });
     await page.getByTestId('dialog-close').click();
+    // The original, downloaded with the session.
+    const original = await page.request.get(origin + (await rows.first().getByTestId('document-download').getAttribute('href'))!);
+    assert.equal(original.status(), 200);
+    assert.equal(original.headers()['content-type'], 'application/pdf');
+    assert.equal((await original.body()).subarray(0, 5).toString(), '%PDF-');
     await andWaitFor(documentsPath, () => page.getByTestId('documents-format').selectOption(''));
     assert.equal(await rows.count(), 2);
   });
@@ -240,9 +253,11 @@ describe('admin console in Chromium', () => {
   it('creates a collection and switches its embedding model with progress', async () => {
     await openPage('collections');
     await page.getByTestId('collection-name').fill('manuals');
+    await page.getByTestId('collection-chunk-tokens').fill('300');
     await page.getByTestId('collection-create').click();
     const row = page.getByTestId('collection-row').filter({ hasText: 'manuals' });
     await row.waitFor();
+    assert.match(await row.innerText(), /300 tokens a chunk/);
     await row.getByTestId('collection-switch').click();
     await page.getByTestId('embedder-select').selectOption('builtin');
     await page.getByTestId('embedder-submit').click();

@@ -140,6 +140,16 @@ describe('several API nodes over one PostgreSQL database', () => {
     });
     const asked = await call(second, 'POST', '/v1/ask', { question: 'What does charger code F-31 mean?' }, session, { origin });
     assert.equal(asked.status, 200, JSON.stringify(asked.body));
+
+    // A console session opened on one node works on the other (same shared secret), CSRF token included.
+    const signedIn = await fetch(`${first.url}/v1/console/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: admin }) });
+    assert.equal(signedIn.status, 200);
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    const { csrfToken } = (await signedIn.json()) as { csrfToken: string };
+    assert.equal((await call(second, 'GET', '/v1/keys', undefined, '', { cookie })).status, 200);
+    const made = await call(second, 'POST', '/v1/keys', { scope: 'query', label: 'from the console' }, '', { cookie, 'x-csrf-token': csrfToken });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.equal((await call(first, 'DELETE', `/v1/keys/${(made.body['record'] as { id: string }).id}`, undefined, '', { cookie, 'x-csrf-token': csrfToken })).status, 204);
   });
 
   it("counts a key's rate limit over both nodes, and takes feedback on one node about an answer given by the other", async () => {

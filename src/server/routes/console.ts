@@ -73,7 +73,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ access: Access; bundle: Widg
     '/v1/console/session',
     {
       schema: {
-        tags: ['collections'],
+        tags: ['console'],
         summary: 'Sign in to the admin console: an admin key for a session cookie and a CSRF token',
         body: z.strictObject({ key: z.string().trim().min(1).max(500) }),
         response: { 200: sessionSchema, 400: errorResponseSchema, 401: errorResponseSchema, 429: errorResponseSchema },
@@ -99,7 +99,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ access: Access; bundle: Widg
     '/v1/console/session',
     {
       schema: {
-        tags: ['collections'],
+        tags: ['console'],
         summary: 'The console session of this browser and its CSRF token; signedIn false without one (the console asks before it shows sign-in)',
         response: { 200: z.union([sessionSchema.extend({ signedIn: z.literal(true) }), z.object({ signedIn: z.literal(false) })]) },
       },
@@ -114,7 +114,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ access: Access; bundle: Widg
     '/v1/console/session',
     {
       config: { access: 'admin' as const },
-      schema: { tags: ['collections'], summary: 'Sign out of the console', response: { 204: z.null(), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema } },
+      schema: { tags: ['console'], summary: 'Sign out of the console', response: { 204: z.null(), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema } },
     },
     async (request, reply) => {
       const principal = request.principal;

@@ -48,7 +48,7 @@ export const keyRoutes: FastifyPluginAsyncZod<{ keys: KeyDirectory }> = async (a
     {
       config: { access: 'admin' as const },
       schema: {
-        tags: ['collections'],
+        tags: ['keys'],
         summary: 'API keys, newest first (never their secrets)',
         querystring: z.object({ revoked: z.enum(['true', 'false']).default('false').describe('include revoked keys') }),
         response: { 200: z.object({ keys: z.array(keySchema) }), 401: errorResponseSchema, 403: errorResponseSchema },
@@ -65,7 +65,7 @@ export const keyRoutes: FastifyPluginAsyncZod<{ keys: KeyDirectory }> = async (a
     {
       config: { access: 'admin' as const },
       schema: {
-        tags: ['collections'],
+        tags: ['keys'],
         summary: 'Create a key; the response is the only time its secret is shown',
         body: createSchema,
         response: { 201: z.object({ key: z.string().describe('the secret: store it now'), record: keySchema }), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema },
@@ -90,7 +90,7 @@ export const keyRoutes: FastifyPluginAsyncZod<{ keys: KeyDirectory }> = async (a
     {
       config: { access: 'admin' as const },
       schema: {
-        tags: ['collections'],
+        tags: ['keys'],
         summary: 'Revoke a key at once',
         params: z.object({ id: z.string().min(1).max(64) }),
         response: { 204: z.null(), 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema },
