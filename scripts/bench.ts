@@ -182,6 +182,10 @@ if (process.argv.includes('--ocr-load')) {
   await import('./bench-ocr-load.ts');
   process.exit(0);
 }
+if (process.argv.includes('--documents')) {
+  await import('./bench-documents.ts');
+  process.exit(0);
+}
 if (process.argv.includes('--scale')) {
   await import('./bench-scale.ts');
   process.exit(0);
