@@ -39,7 +39,12 @@ try {
     { name: 'first page', query: {}, matches: () => true, offset: 0 },
     { name: `page at offset ${deepOffset}`, query: {}, matches: () => true, offset: deepOffset },
     { name: `title contains "${word}"`, query: { q: word }, matches: (document) => `${document.title}\n${document.source}`.toLowerCase().includes(word.toLowerCase()), offset: 0 },
-    { name: `format ${middle.format}, language ${middle.language}`, query: { format: middle.format, language: middle.language }, matches: (document) => document.format === middle.format && document.language === middle.language, offset: 0 },
+    {
+      name: `format ${middle.format}, language ${middle.language}`,
+      query: { format: middle.format, language: middle.language },
+      matches: (document) => document.format === middle.format && document.language === middle.language,
+      offset: 0,
+    },
   ];
   const time = async (work: () => Promise<unknown>) => {
     const samples: number[] = [];
@@ -51,7 +56,9 @@ try {
     }
     return { p50: percentile(samples, 0.5), p95: percentile(samples, 0.95) };
   };
-  process.stdout.write(`\n| list of ${documents} documents, ${PAGE} a page | by the store (HTTP) p50 · p95 | in memory (read all, filter, slice) p50 · p95 | ratio p50 | matches |\n|---|---|---|---|---|\n`);
+  process.stdout.write(
+    `\n| list of ${documents} documents, ${PAGE} a page | by the store (HTTP) p50 · p95 | in memory (read all, filter, slice) p50 · p95 | ratio p50 | matches |\n|---|---|---|---|---|\n`,
+  );
   for (const entry of cases) {
     const query = new URLSearchParams({ ...entry.query, limit: String(PAGE), offset: String(entry.offset) });
     let total = 0;
@@ -67,7 +74,9 @@ try {
       return JSON.stringify(matching.slice(entry.offset, entry.offset + PAGE));
     });
     if (total !== inMemoryTotal) throw new Error(`${entry.name}: the store found ${total}, the in-memory filter ${inMemoryTotal}`);
-    process.stdout.write(`| ${entry.name} | ${store.p50.toFixed(2)} · ${store.p95.toFixed(2)} ms | ${memory.p50.toFixed(2)} · ${memory.p95.toFixed(2)} ms | ${(store.p50 / memory.p50).toFixed(2)}× | ${total} |\n`);
+    process.stdout.write(
+      `| ${entry.name} | ${store.p50.toFixed(2)} · ${store.p95.toFixed(2)} ms | ${memory.p50.toFixed(2)} · ${memory.p95.toFixed(2)} ms | ${(store.p50 / memory.p50).toFixed(2)}× | ${total} |\n`,
+    );
   }
   await app.close();
 } finally {

@@ -305,6 +305,45 @@ describe('admin console in Chromium', () => {
     await page.getByTestId('language-select').selectOption('en');
   });
 
+  it('works in Chinese from the first page: a zh-CN browser signs in, asks and finds in Chinese, and is sent back to sign-in when its session ends', async () => {
+    const chinese = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+    try {
+      const tab = await chinese.newPage();
+      tab.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push(message.text());
+      });
+      tab.on('pageerror', (error) => consoleErrors.push(error.message));
+      await tab.goto(`${origin}/admin/try`);
+      await tab.getByRole('heading', { name: '登录控制台' }).waitFor();
+      await tab.getByTestId('login-key').fill(ADMIN_KEY);
+      await tab.getByTestId('login-submit').click();
+      await tab.locator('main[data-page="try"][data-ready]').waitFor();
+      assert.equal(await tab.evaluate(() => document.documentElement.lang), 'zh-CN');
+      await tab.getByTestId('try-question').fill('出差去上海住宿费每晚最多报销多少？');
+      await tab.getByTestId('try-ask').click();
+      await tab.getByTestId('try-results').waitFor();
+      const answer = await tab.getByTestId('try-answer').innerText();
+      assert.match(answer, /700/);
+      assert.match(answer, /差旅费报销办法/);
+      assert.match(answer, /置信度/);
+      await tab.getByTestId('nav-documents').click();
+      await tab.locator('main[data-page="documents"][data-ready]').waitFor();
+      await tab.getByTestId('documents-search').fill('差旅');
+      await tab.getByTestId('documents-search-submit').click();
+      await tab.getByTestId('documents-table').getByTestId('document-row').filter({ hasText: '差旅费报销办法' }).waitFor();
+      assert.match(await tab.getByTestId('documents-table').innerText(), /标题[\s\S]*格式[\s\S]*分块/);
+      // A session that ends while the page is open (expired; here its cookie is gone) leads back to sign-in, saying
+      // why. The refused call is a 401 that Chromium logs, on purpose: no longer counted.
+      tab.removeAllListeners('console');
+      await chinese.clearCookies();
+      await tab.getByTestId('nav-jobs').click();
+      await tab.getByText('会话已结束，请重新登录。').waitFor();
+      await tab.getByTestId('login-key').waitFor();
+    } finally {
+      await chinese.close();
+    }
+  });
+
   it('signs out: the session is over on the server and the pages ask for sign-in again', async () => {
     const cookie = await cookieHeader();
     await openPage('documents');
