@@ -109,6 +109,38 @@ function pager(offset: number, count: number, total: number, go: (offset: number
   );
 }
 
+/** One page of a paged list: what to show, how many rows it has, how many there are in all. */
+interface ListPage {
+  content: Node[];
+  count: number;
+  total: number;
+  after?: Node;
+}
+
+/** A list shown a page at a time in `area`: keeps the offset and draws the pager; `reload` starts at the first page. */
+function pagedList(area: HTMLElement, loadPage: (offset: number) => Promise<ListPage | undefined>): { show: () => Promise<void>; reload: () => void } {
+  let offset = 0;
+  const show = async (): Promise<void> => {
+    const page = await loadPage(offset);
+    if (!page) return;
+    area.replaceChildren(
+      ...page.content,
+      pager(offset, page.count, page.total, (next) => {
+        offset = next;
+        void show().catch(fail);
+      }),
+      page.after ?? '',
+    );
+  };
+  return {
+    show,
+    reload: () => {
+      offset = 0;
+      void show().catch(fail);
+    },
+  };
+}
+
 function stateBadge(state: JobView['state']): HTMLElement {
   return badge(t(`state.${state}`), state);
 }
@@ -264,8 +296,7 @@ async function documentsView(main: HTMLElement, context: Context): Promise<void>
     department: input(),
     group: input(),
   };
-  let offset = 0;
-  const load = async () => {
+  const list = pagedList(listArea, async (offset) => {
     const found = await api<{ documents: DocumentView[]; total: number }>(
       'GET',
       `${collectionPath(context)}/documents${query({
@@ -284,7 +315,7 @@ async function documentsView(main: HTMLElement, context: Context): Promise<void>
         api<{ job: JobView }>('POST', `${collectionPath(context)}/documents/${document.id}/reindex`)
           .then(({ job }) => {
             notify(t('documents.reindexStarted', { job: job.id.slice(0, 8) }));
-            watchJob(context, job.id, (current) => current.state === 'succeeded' && void load().catch(fail));
+            watchJob(context, job.id, (current) => current.state === 'succeeded' && void list.show().catch(fail));
           })
           .catch(fail);
       });
@@ -295,7 +326,7 @@ async function documentsView(main: HTMLElement, context: Context): Promise<void>
           api('DELETE', `${collectionPath(context)}/documents/${document.id}`)
             .then(() => {
               notify(t('documents.deleted', { name: document.title }));
-              return load();
+              return list.show();
             })
             .catch(fail);
         },
@@ -330,32 +361,29 @@ async function documentsView(main: HTMLElement, context: Context): Promise<void>
         ),
       );
     });
-    listArea.replaceChildren(
-      table(
-        'documents-table',
-        [
-          t('documents.title'),
-          t('documents.format'),
-          t('documents.language'),
-          t('documents.chunks'),
-          t('documents.pages'),
-          t('documents.metadata'),
-          t('documents.groups'),
-          t('documents.updated'),
-          t('documents.actions'),
-        ],
-        rows,
-      ),
-      pager(offset, found.documents.length, found.total, (next) => {
-        offset = next;
-        void load().catch(fail);
-      }),
-    );
-  };
-  const search = () => {
-    offset = 0;
-    void load().catch(fail);
-  };
+    return {
+      content: [
+        table(
+          'documents-table',
+          [
+            t('documents.title'),
+            t('documents.format'),
+            t('documents.language'),
+            t('documents.chunks'),
+            t('documents.pages'),
+            t('documents.metadata'),
+            t('documents.groups'),
+            t('documents.updated'),
+            t('documents.actions'),
+          ],
+          rows,
+        ),
+      ],
+      count: found.documents.length,
+      total: found.total,
+    };
+  });
+  const search = list.reload;
   for (const control of Object.values(filters))
     control.addEventListener('keydown', (event) => {
       if ((event as KeyboardEvent).key === 'Enter') search();
@@ -370,7 +398,7 @@ async function documentsView(main: HTMLElement, context: Context): Promise<void>
   append(
     main,
     h('h1', {}, `${t('page.documents')} · ${context.collection}`),
-    uploadCard(context, () => void load().catch(fail)),
+    uploadCard(context, () => void list.show().catch(fail)),
     h(
       'section',
       { className: 'card' },
@@ -390,7 +418,7 @@ async function documentsView(main: HTMLElement, context: Context): Promise<void>
       listArea,
     ),
   );
-  await load();
+  await list.show();
 }
 
 // ---- Jobs --------------------------------------------------------------------------------------------------------
@@ -405,17 +433,16 @@ async function jobsView(main: HTMLElement, context: Context): Promise<void> {
   const listArea = h('div');
   const state = select([['', t('any')], ...(['queued', 'running', 'succeeded', 'failed'] as const).map((name) => [name, t(`state.${name}`)] as const)], '', { testid: 'jobs-state' });
   const onlyThis = h('input', { type: 'checkbox', checked: false });
-  let offset = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let left = false;
   context.onLeave(() => {
     left = true;
     clearTimeout(timer);
   });
-  const load = async () => {
+  const list = pagedList(listArea, async (offset) => {
     clearTimeout(timer);
     const listed = await api<{ jobs: JobView[]; total: number }>('GET', `/v1/jobs${query({ limit: PAGE_SIZE, offset, state: state.value, collection: onlyThis.checked ? context.collection : '' })}`);
-    if (left) return;
+    if (left) return undefined;
     const rows = listed.jobs.map((job) =>
       h(
         'tr',
@@ -448,23 +475,17 @@ async function jobsView(main: HTMLElement, context: Context): Promise<void> {
       ),
     );
     const active = listed.jobs.some((job) => job.state === 'queued' || job.state === 'running');
-    listArea.replaceChildren(
-      table('jobs-table', [t('keys.id'), t('jobs.kind'), t('jobs.collection'), t('jobs.state'), t('jobs.progress'), t('jobs.files'), t('jobs.created'), t('jobs.finished')], rows),
-      pager(offset, listed.jobs.length, listed.total, (next) => {
-        offset = next;
-        void load().catch(fail);
-      }),
-      active ? h('p', { className: 'muted' }, t('jobs.autoRefresh')) : '',
-    );
     // Live progress: refreshed while anything on the page is still queued or running.
-    if (active) timer = setTimeout(() => void load().catch(fail), POLL_MILLISECONDS);
-  };
-  const reload = () => {
-    offset = 0;
-    void load().catch(fail);
-  };
-  state.addEventListener('change', reload);
-  onlyThis.addEventListener('change', reload);
+    if (active) timer = setTimeout(() => void list.show().catch(fail), POLL_MILLISECONDS);
+    return {
+      content: [table('jobs-table', [t('keys.id'), t('jobs.kind'), t('jobs.collection'), t('jobs.state'), t('jobs.progress'), t('jobs.files'), t('jobs.created'), t('jobs.finished')], rows)],
+      count: listed.jobs.length,
+      total: listed.total,
+      ...(active ? { after: h('p', { className: 'muted' }, t('jobs.autoRefresh')) } : {}),
+    };
+  });
+  state.addEventListener('change', list.reload);
+  onlyThis.addEventListener('change', list.reload);
   append(
     main,
     h('h1', {}, t('page.jobs')),
@@ -475,7 +496,7 @@ async function jobsView(main: HTMLElement, context: Context): Promise<void> {
       listArea,
     ),
   );
-  await load();
+  await list.show();
 }
 
 // ---- Collections -------------------------------------------------------------------------------------------------
@@ -856,10 +877,9 @@ async function conversationsView(main: HTMLElement, context: Context): Promise<v
   );
   const since = input({ type: 'date' });
   const until = input({ type: 'date' });
-  let offset = 0;
   // Low confidence: what the knowledge-gap report counts as such, just above the refusal threshold.
   const lowConfidence = Math.min(1, context.session.answerThreshold + 0.15);
-  const load = async () => {
+  const list = pagedList(listArea, async (offset) => {
     const listed = await api<{ conversations: ConversationView[]; total: number }>(
       'GET',
       `/v1/conversations${query({
@@ -894,23 +914,19 @@ async function conversationsView(main: HTMLElement, context: Context): Promise<v
         ),
       ),
     );
-    listArea.replaceChildren(
-      table(
-        'conversations-table',
-        [t('conversations.time'), t('conversations.question'), t('conversations.answer'), t('conversations.sources'), t('conversations.outcome'), t('conversations.rating'), t('documents.actions')],
-        rows,
-      ),
-      pager(offset, listed.conversations.length, listed.total, (next) => {
-        offset = next;
-        void load().catch(fail);
-      }),
-    );
-  };
-  const reload = () => {
-    offset = 0;
-    void load().catch(fail);
-  };
-  for (const control of [outcome, low, rating, since, until]) control.addEventListener('change', reload);
+    return {
+      content: [
+        table(
+          'conversations-table',
+          [t('conversations.time'), t('conversations.question'), t('conversations.answer'), t('conversations.sources'), t('conversations.outcome'), t('conversations.rating'), t('documents.actions')],
+          rows,
+        ),
+      ],
+      count: listed.conversations.length,
+      total: listed.total,
+    };
+  });
+  for (const control of [outcome, low, rating, since, until]) control.addEventListener('change', list.reload);
   const days = context.session.logRetentionDays;
   append(
     main,
@@ -931,7 +947,7 @@ async function conversationsView(main: HTMLElement, context: Context): Promise<v
       listArea,
     ),
   );
-  await load();
+  await list.show();
 }
 
 // ---- Knowledge gaps ----------------------------------------------------------------------------------------------

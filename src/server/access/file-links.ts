@@ -1,7 +1,8 @@
 // Links to a cited document's original file that a browser can open without an Authorization header: the route that
 // answered the question signs, for each cited document the caller was allowed to read, a short-lived link bound to
 // that one document (HMAC over collection, document id and expiry). A link opens that document and nothing else.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { equalInConstantTime } from './signed-token.ts';
 
 /** How long a signed file link stays valid (seconds, 60..86400): about a working session with the answer on screen. */
 export const FILE_LINK_TTL_SECONDS = 3600;
@@ -26,9 +27,7 @@ export class FileLinks {
   /** Whether a presented signature opens this document now (never throws on hostile input). */
   verify(collection: string, documentId: string, expires: number, signature: string, now = Date.now()): boolean {
     if (!Number.isInteger(expires) || expires * 1000 <= now) return false;
-    const expected = Buffer.from(this.sign(collection, documentId, expires));
-    const given = Buffer.from(signature);
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    return equalInConstantTime(this.sign(collection, documentId, expires), signature);
   }
 
   private sign(collection: string, documentId: string, expires: number): string {

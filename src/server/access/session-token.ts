@@ -1,7 +1,8 @@
 // Widget session tokens: short-lived, signed (HMAC-SHA256), bound to the page origin that asked for them and
 // optionally to the end user the host page vouches for. Stateless, so any server process with the secret verifies.
-import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { SignedTokens, equalInConstantTime } from './signed-token.ts';
 
 const claimsSchema = z.object({
   sid: z.string(),
@@ -13,16 +14,14 @@ const claimsSchema = z.object({
 });
 export type SessionClaims = z.infer<typeof claimsSchema>;
 
-const PREFIX = 'kbs1';
-
 export class SessionTokens {
-  private readonly secret: Buffer;
+  private readonly tokens: SignedTokens<SessionClaims>;
 
   constructor(
     secret: string | undefined,
     private readonly ttlSeconds: number,
   ) {
-    this.secret = secret ? Buffer.from(secret, 'utf8') : randomBytes(32);
+    this.tokens = new SignedTokens('kbs1', secret ? Buffer.from(secret, 'utf8') : randomBytes(32), claimsSchema);
   }
 
   issue(input: { key: string; origin: string; user?: string; groups?: string[] }, now = Date.now()): { token: string; claims: SessionClaims } {
@@ -34,34 +33,16 @@ export class SessionTokens {
       ...(input.groups && input.groups.length > 0 ? { groups: input.groups } : {}),
       exp: Math.floor(now / 1000) + this.ttlSeconds,
     };
-    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    return { token: `${PREFIX}.${payload}.${this.sign(payload)}`, claims };
+    return { token: this.tokens.sign(claims), claims };
   }
 
   /** The claims of a valid, unexpired token; undefined for anything else (never throws on hostile input). */
   verify(token: string, now = Date.now()): SessionClaims | undefined {
-    const parts = token.split('.');
-    if (parts.length !== 3 || parts[0] !== PREFIX) return undefined;
-    const expected = Buffer.from(this.sign(parts[1]!));
-    const given = Buffer.from(parts[2]!);
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
-    let claims: SessionClaims;
-    try {
-      const parsed = claimsSchema.safeParse(JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')));
-      if (!parsed.success) return undefined;
-      claims = parsed.data;
-    } catch {
-      return undefined;
-    }
-    return claims.exp * 1000 > now ? claims : undefined;
+    return this.tokens.read(token, now);
   }
 
   looksLikeSessionToken(token: string): boolean {
-    return token.startsWith(`${PREFIX}.`);
-  }
-
-  private sign(payload: string): string {
-    return createHmac('sha256', this.secret).update(payload).digest('base64url');
+    return this.tokens.looksLikeOne(token);
   }
 }
 
@@ -80,9 +61,7 @@ export function signUserToken(claims: UserClaims, secret: string): string {
 export function verifyUserToken(token: string, secret: string, now = Date.now()): UserClaims | undefined {
   const [payload, signature, extra] = token.split('.');
   if (!payload || !signature || extra !== undefined) return undefined;
-  const expected = Buffer.from(createHmac('sha256', secret).update(payload).digest('base64url'));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+  if (!equalInConstantTime(createHmac('sha256', secret).update(payload).digest('base64url'), signature)) return undefined;
   try {
     const parsed = userClaimsSchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')));
     return parsed.success && parsed.data.exp * 1000 > now ? parsed.data : undefined;
