@@ -297,7 +297,7 @@ async function runServe(config: Readonly<Config>, demo = false): Promise<void> {
       if ((await opened.storage.documents.documentCount()) === 0)
         process.stdout.write('The knowledge base is empty: index your documents with `npm run ingest -- /path/to/docs`, or try the demo with `npm run demo`.\n');
       const shown = address.replace('://127.0.0.1', '://localhost');
-      logger.info(`ready: ${shown}  (API docs: ${shown}/docs)`);
+      logger.info(`ready: ${shown}  (API docs: ${shown}/docs, admin console: ${shown}/admin)`);
       process.stdout.write(`Knowledge base ready at ${shown}  —  try: curl -s ${shown}/v1/ask -H 'content-type: application/json' -d '{"question":"How do I reset my VPN password?"}'\n`);
     },
     (error: unknown) => logger.error(`the index could not be loaded: ${describeError(error)}`),

@@ -86,6 +86,7 @@ describe('admin console in Chromium', () => {
     for (const url of ['/v1/jobs', '/v1/keys', '/v1/conversations', '/v1/collections/default/documents']) assert.equal((await fetch(`${origin}${url}`, { headers: { origin } })).status, 401, url);
     await page.goto(`${origin}/admin/conversations`);
     await page.getByTestId('login-key').waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'console-en-sign-in.png') });
     assert.equal(await page.getByTestId('conversations-table').count(), 0);
     const shell = await fetch(`${origin}/admin`);
     assert.match(shell.headers.get('content-security-policy') ?? '', /script-src 'self'/);
@@ -315,6 +316,7 @@ describe('admin console in Chromium', () => {
       tab.on('pageerror', (error) => consoleErrors.push(error.message));
       await tab.goto(`${origin}/admin/try`);
       await tab.getByRole('heading', { name: '登录控制台' }).waitFor();
+      await tab.screenshot({ path: path.join(ARTIFACTS, 'console-zh-sign-in.png') });
       await tab.getByTestId('login-key').fill(ADMIN_KEY);
       await tab.getByTestId('login-submit').click();
       await tab.locator('main[data-page="try"][data-ready]').waitFor();
