@@ -26,6 +26,10 @@ export interface KeyDirectory {
   all(): Promise<StoredKey[]>;
   create(input: { scope: Scope; collection?: string; origins?: string[]; groups?: string[]; label?: string; rateLimitPerMinute?: number }): Promise<{ key: string; record: StoredKey }>;
   revoke(id: string): Promise<boolean>;
+  /** Whether a console session was signed out (before it expired), from the current snapshot. */
+  isSignedOut(sessionId: string): boolean;
+  /** Ends a console session on every node of the deployment; remembered until it would have expired. */
+  signOut(sessionId: string, expiresAt: Date): Promise<void>;
 }
 
 /** Answers given and the feedback on them. */
@@ -60,6 +64,16 @@ export class LocalKeyDirectory implements KeyDirectory {
   }
   async revoke(id: string): Promise<boolean> {
     return this.store.revoke(id);
+  }
+  // Kept in memory: the embedded deployment is one server process (its query threads never see console sessions).
+  private readonly signedOut = new Map<string, number>();
+  isSignedOut(sessionId: string): boolean {
+    return this.signedOut.has(sessionId);
+  }
+  async signOut(sessionId: string, expiresAt: Date): Promise<void> {
+    const now = Date.now();
+    for (const [id, expiry] of this.signedOut) if (expiry <= now) this.signedOut.delete(id);
+    this.signedOut.set(sessionId, expiresAt.getTime());
   }
 }
 

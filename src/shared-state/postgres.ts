@@ -79,6 +79,8 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX ON ${SHARED_SCHEMA}.curated_answers (collection);
   `,
+  // 6: console sessions signed out before they expire, so that every node refuses them (server/access/console-session.ts).
+  `CREATE TABLE ${SHARED_SCHEMA}.console_sign_outs (session_id text PRIMARY KEY, expires_at timestamptz NOT NULL);`,
 ];
 
 /** Version of the shared schema's layout: each entry of MIGRATIONS brings it to the next one. */
@@ -182,6 +184,7 @@ function toStoredKey(row: KeyRow): StoredKey {
 /** API keys in the shared schema; presented keys are checked against a snapshot reloaded when the keys change. */
 export class PostgresKeyDirectory implements KeyDirectory {
   private snapshot: StoredKey[] = [];
+  private signedOut = new Set<string>();
 
   private constructor(private readonly pool: pg.Pool) {}
 
@@ -193,8 +196,26 @@ export class PostgresKeyDirectory implements KeyDirectory {
   }
 
   async reload(): Promise<void> {
-    const { rows } = await this.pool.query<KeyRow>(`SELECT * FROM ${SHARED_SCHEMA}.api_keys ORDER BY created_at, id`);
-    this.snapshot = rows.map(toStoredKey);
+    const [keys, signOuts] = await Promise.all([
+      this.pool.query<KeyRow>(`SELECT * FROM ${SHARED_SCHEMA}.api_keys ORDER BY created_at, id`),
+      this.pool.query<{ session_id: string }>(`SELECT session_id FROM ${SHARED_SCHEMA}.console_sign_outs WHERE expires_at > now()`),
+    ]);
+    this.snapshot = keys.rows.map(toStoredKey);
+    this.signedOut = new Set(signOuts.rows.map((row) => row.session_id));
+  }
+
+  isSignedOut(sessionId: string): boolean {
+    return this.signedOut.has(sessionId);
+  }
+
+  async signOut(sessionId: string, expiresAt: Date): Promise<void> {
+    // Announced like a revoked key: every node reloads within SHARED_POLL_MS and refuses the session.
+    await inTransaction(this.pool, async (client) => {
+      await client.query(`DELETE FROM ${SHARED_SCHEMA}.console_sign_outs WHERE expires_at <= now()`);
+      await client.query(`INSERT INTO ${SHARED_SCHEMA}.console_sign_outs (session_id, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [sessionId, expiresAt]);
+      await bumpGeneration(client, 'keys');
+    });
+    await this.reload();
   }
 
   active(): readonly StoredKey[] {

@@ -119,7 +119,7 @@ describe('several API nodes over one PostgreSQL database', () => {
     }
   });
 
-  it('refuses a revoked key on every node within seconds, and honours a widget session minted by another node', async () => {
+  it('refuses a revoked key on every node within seconds, honours a widget session minted by another node, and shares console sessions and their sign-out', async () => {
     const [first, second] = nodes as [ServerProcess, ServerProcess];
     const query = cli(['keys', 'create', '--scope', 'query']);
     // A key created elsewhere is known to both nodes within a second or so. Known = refused for its body (400, checked
@@ -150,6 +150,18 @@ describe('several API nodes over one PostgreSQL database', () => {
     const made = await call(second, 'POST', '/v1/keys', { scope: 'query', label: 'from the console' }, '', { cookie, 'x-csrf-token': csrfToken });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     assert.equal((await call(first, 'DELETE', `/v1/keys/${(made.body['record'] as { id: string }).id}`, undefined, '', { cookie, 'x-csrf-token': csrfToken })).status, 204);
+    // Signed out on one node, the session is refused by the other within seconds too.
+    assert.equal((await call(first, 'DELETE', '/v1/console/session', undefined, '', { cookie, 'x-csrf-token': csrfToken })).status, 204);
+    const signedOutAt = Date.now();
+    await waitFor(
+      'the signed-out session refused on both nodes',
+      async () => {
+        const statuses = await Promise.all(nodes.map(async (node) => (await call(node, 'GET', '/v1/keys', undefined, '', { cookie })).status));
+        return statuses.every((status) => status === 401) ? true : undefined;
+      },
+      10_000,
+    );
+    assert.ok(Date.now() - signedOutAt < 5_000, `refused by both ${Date.now() - signedOutAt} ms after the sign-out`);
   });
 
   it("counts a key's rate limit over both nodes, and takes feedback on one node about an answer given by the other", async () => {

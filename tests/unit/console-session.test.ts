@@ -26,14 +26,11 @@ describe('console sessions', () => {
     assert.equal(sessions.verify(widget), undefined);
   });
 
-  it('ties the CSRF token to the session and ends a session at sign-out', () => {
+  it('ties the CSRF token to the session', () => {
     const first = sessions.issue('env-1');
     const second = sessions.issue('env-1');
     assert.ok(sessions.checkCsrf(first.claims.sid, first.csrfToken));
     assert.ok(!sessions.checkCsrf(first.claims.sid, second.csrfToken));
     assert.ok(!sessions.checkCsrf(first.claims.sid, undefined));
-    sessions.signOut(first.claims);
-    assert.equal(sessions.verify(first.token), undefined);
-    assert.equal(sessions.verify(second.token)?.sid, second.claims.sid, 'other sessions go on');
   });
 });

@@ -1,7 +1,7 @@
 // Console sessions: the admin console (/admin) signs in once with an admin key and then works with a cookie, so the key
 // never sits in the page's JavaScript or storage. The cookie holds a signed token (HMAC-SHA256, like widget sessions:
 // stateless, so every node with the secret verifies it) naming the key it was opened with; the session ends when it
-// expires, when the user signs out, or when that key is revoked. State-changing calls also need the CSRF token, an
+// expires, when the user signs out (kept by the key directory, so on every node), or when that key is revoked. State-changing calls also need the CSRF token, an
 // HMAC of the session id that only the console's own page can read (GET /v1/console/session), sent as X-CSRF-Token.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -16,8 +16,6 @@ export type ConsoleClaims = z.infer<typeof claimsSchema>;
 export class ConsoleSessions {
   private readonly secret: Buffer;
   private readonly tokens: SignedTokens<ConsoleClaims>;
-  /** Sessions signed out before they expired: session id → expiry (ms), forgotten once expired. */
-  private readonly signedOut = new Map<string, number>();
 
   constructor(
     secret: string | undefined,
@@ -35,10 +33,9 @@ export class ConsoleSessions {
     return { token: this.tokens.sign(claims), claims, csrfToken: this.csrfTokenOf(claims.sid) };
   }
 
-  /** The claims of a valid, unexpired, not signed-out token; undefined for anything else (never throws). */
+  /** The claims of a valid, unexpired token; undefined for anything else (never throws). Sign-outs are the key directory's. */
   verify(token: string, now = Date.now()): ConsoleClaims | undefined {
-    const claims = this.tokens.read(token, now);
-    return claims && !this.signedOut.has(claims.sid) ? claims : undefined;
+    return this.tokens.read(token, now);
   }
 
   csrfTokenOf(sid: string): string {
@@ -47,10 +44,5 @@ export class ConsoleSessions {
 
   checkCsrf(sid: string, given: string | undefined): boolean {
     return given !== undefined && equalInConstantTime(this.csrfTokenOf(sid), given);
-  }
-
-  signOut(claims: ConsoleClaims, now = Date.now()): void {
-    for (const [sid, expiry] of this.signedOut) if (expiry <= now) this.signedOut.delete(sid);
-    this.signedOut.set(claims.sid, claims.exp * 1000);
   }
 }

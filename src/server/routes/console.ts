@@ -119,7 +119,7 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ access: Access; bundle: Widg
     async (request, reply) => {
       const principal = request.principal;
       if (principal?.kind !== 'console') throw new KbError('KB_ERR_VALIDATION', { details: 'only a console session signs out' });
-      access.consoleSessions.signOut(principal.claims);
+      await access.signOut(principal.claims);
       reply.clearCookie(CONSOLE_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https' });
       return reply.status(204).send(null);
     },
