@@ -1083,6 +1083,9 @@ async function tryView(main: HTMLElement, context: Context): Promise<void> {
         query: text,
         collection: context.collection,
         topK: 8,
+        // Retrieval as /v1/ask runs it (English queries expanded from the first results), so the chunks shown are
+        // the ones the answer was drawn from.
+        expand: true,
       });
       const asked = api<{
         answer: string;
