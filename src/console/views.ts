@@ -877,6 +877,7 @@ async function conversationsView(main: HTMLElement, context: Context): Promise<v
   );
   const since = input({ type: 'date' });
   const until = input({ type: 'date' });
+  const onlyThis = h('input', { type: 'checkbox', checked: false, testid: 'conversations-this-collection' });
   // Low confidence: what the knowledge-gap report counts as such, just above the refusal threshold.
   const lowConfidence = Math.min(1, context.session.answerThreshold + 0.15);
   const list = pagedList(listArea, async (offset) => {
@@ -890,6 +891,7 @@ async function conversationsView(main: HTMLElement, context: Context): Promise<v
         confidenceBelow: low.checked ? lowConfidence : undefined,
         since: since.value ? new Date(`${since.value}T00:00:00`).toISOString() : undefined,
         until: until.value ? new Date(`${until.value}T23:59:59`).toISOString() : undefined,
+        collection: onlyThis.checked ? context.collection : undefined,
       })}`,
     );
     const rows = listed.conversations.map((conversation) =>
@@ -926,7 +928,7 @@ async function conversationsView(main: HTMLElement, context: Context): Promise<v
       total: listed.total,
     };
   });
-  for (const control of [outcome, low, rating, since, until]) control.addEventListener('change', list.reload);
+  for (const control of [outcome, low, rating, since, until, onlyThis]) control.addEventListener('change', list.reload);
   const days = context.session.logRetentionDays;
   append(
     main,
@@ -943,6 +945,7 @@ async function conversationsView(main: HTMLElement, context: Context): Promise<v
         field(t('conversations.since'), since),
         field(t('conversations.until'), until),
         h('label', { className: 'check' }, low, t('conversations.lowConfidence')),
+        h('label', { className: 'check' }, onlyThis, `${t('collectionLabel')}: ${context.collection}`),
       ),
       listArea,
     ),
@@ -953,34 +956,42 @@ async function conversationsView(main: HTMLElement, context: Context): Promise<v
 // ---- Knowledge gaps ----------------------------------------------------------------------------------------------
 
 async function gapsView(main: HTMLElement, context: Context): Promise<void> {
-  const { gaps } = await api<{
-    gaps: {
-      question: string;
-      count: number;
-      refused: number;
-      lowConfidence: number;
-      lastAskedAt: string;
-      examples: { question: string; createdAt: string; confidence?: number; refused: boolean }[];
-    }[];
-  }>('GET', `/v1/knowledge-gaps${query({ collection: context.collection, limit: 50 })}`);
-  const rows = gaps.map((gap) =>
-    h(
-      'tr',
-      { testid: 'gap-row', className: 'gap' },
-      h('td', {}, h('strong', {}, gap.question)),
-      h('td', {}, gap.count),
-      h('td', {}, gap.refused),
-      h('td', {}, gap.lowConfidence),
-      h('td', {}, formatTime(gap.lastAskedAt)),
-      h('td', {}, h('ul', {}, ...gap.examples.map((example) => h('li', {}, example.question, h('span', { className: 'sub' }, formatTime(example.createdAt)))))),
-    ),
-  );
+  const listArea = h('div');
+  // The last 30 days by default: a gap the team closed long ago should not head the list.
+  const since = input({ type: 'date', value: new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10), testid: 'gaps-since' });
+  const load = async () => {
+    const { gaps } = await api<{
+      gaps: {
+        question: string;
+        count: number;
+        refused: number;
+        lowConfidence: number;
+        lastAskedAt: string;
+        examples: { question: string; createdAt: string; confidence?: number; refused: boolean }[];
+      }[];
+    }>('GET', `/v1/knowledge-gaps${query({ collection: context.collection, limit: 50, since: since.value ? new Date(`${since.value}T00:00:00`).toISOString() : undefined })}`);
+    const rows = gaps.map((gap) =>
+      h(
+        'tr',
+        { testid: 'gap-row', className: 'gap' },
+        h('td', {}, h('strong', {}, gap.question)),
+        h('td', {}, gap.count),
+        h('td', {}, gap.refused),
+        h('td', {}, gap.lowConfidence),
+        h('td', {}, formatTime(gap.lastAskedAt)),
+        h('td', {}, h('ul', {}, ...gap.examples.map((example) => h('li', {}, example.question, h('span', { className: 'sub' }, formatTime(example.createdAt)))))),
+      ),
+    );
+    listArea.replaceChildren(table('gaps-table', [t('conversations.question'), t('gaps.count'), t('gaps.refused'), t('gaps.low'), t('gaps.last'), t('gaps.examples')], rows));
+  };
+  since.addEventListener('change', () => void load().catch(fail));
   append(
     main,
-    h('h1', {}, t('page.gaps')),
+    h('h1', {}, `${t('page.gaps')} · ${context.collection}`),
     h('p', { className: 'muted' }, t('gaps.intro')),
-    h('section', { className: 'card' }, table('gaps-table', [t('conversations.question'), t('gaps.count'), t('gaps.refused'), t('gaps.low'), t('gaps.last'), t('gaps.examples')], rows)),
+    h('section', { className: 'card' }, h('div', { className: 'row' }, field(t('conversations.since'), since)), listArea),
   );
+  await load();
 }
 
 // ---- Curated answers ---------------------------------------------------------------------------------------------

@@ -249,6 +249,9 @@ describe('admin console in Chromium', () => {
 
     await openPage('gaps');
     assert.match(await page.getByTestId('gaps-table').getByTestId('gap-row').first().innerText(), /Linux laptop[\s\S]*\b2\b/);
+    // Gaps since tomorrow: none yet.
+    await andWaitFor('/v1/knowledge-gaps', () => page.getByTestId('gaps-since').fill(new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)));
+    assert.equal(await page.getByTestId('gaps-table').getByTestId('gap-row').count(), 0);
   });
 
   it('creates a collection and switches its embedding model with progress', async () => {
