@@ -3,6 +3,7 @@ import { api, query } from './api.ts';
 import { append, badge, button, clear, copyText, field, formatTime, h, input, listOf, notify, openDialog, select } from './dom.ts';
 import { t, type MessageKey } from './i18n.ts';
 import type { ConsolePage } from './pages.ts';
+import { DOCUMENT_FORMATS, formatByExtension } from '../ingest/formats.ts';
 
 export interface Context {
   collection: string;
@@ -77,8 +78,7 @@ interface KeyView {
 const PAGE_SIZE = 20;
 const WIDGET_KEY_STORAGE = 'kb-console-widget-key';
 const POLL_MILLISECONDS = 2000;
-const FORMATS = ['pdf', 'docx', 'html', 'markdown', 'text', 'spreadsheet', 'csv', 'slides', 'image'];
-const ACCEPTED = '.pdf,.docx,.html,.htm,.md,.markdown,.txt,.xlsx,.csv,.pptx,.png,.jpg,.jpeg,.tif,.tiff';
+const ACCEPTED = Object.keys(formatByExtension).join(',');
 
 /** "Title · Chapter › Section · page 2": a location without the title repeated as the first heading. */
 function locationOf(entry: { title?: string; headings?: string[]; page?: number }, withTitle: boolean): string {
@@ -283,7 +283,7 @@ async function documentsView(main: HTMLElement, context: Context): Promise<void>
   const listArea = h('div');
   const filters = {
     q: input({ type: 'search', testid: 'documents-search' }),
-    format: select([['', t('any')], ...FORMATS.map((format) => [format, format] as const)], '', { testid: 'documents-format' }),
+    format: select([['', t('any')], ...DOCUMENT_FORMATS.map((format) => [format, format] as const)], '', { testid: 'documents-format' }),
     language: select(
       [
         ['', t('any')],

@@ -2,6 +2,7 @@
 // the chunker turns sections into chunks.
 import type { Language } from '../text/language.ts';
 import type { OcrOptions } from './ocr/ocr.ts';
+import type { DocumentFormat } from './formats.ts';
 
 export interface Section {
   text: string;
@@ -25,7 +26,7 @@ export interface ParsedDocument {
   warnings?: string[];
 }
 
-export type DocumentFormat = 'pdf' | 'docx' | 'html' | 'markdown' | 'text' | 'spreadsheet' | 'csv' | 'slides' | 'image';
+export type { DocumentFormat };
 
 export interface SourceFile {
   /** Path as given (used in error messages). */

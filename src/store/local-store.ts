@@ -36,7 +36,7 @@ import type {
   VectorMode,
 } from './types.ts';
 import { ChunkBitset, type ChunkPredicate } from './chunk-bitset.ts';
-import { documentKeyOf, toChunkRecord, toStoredChunk } from './records.ts';
+import { documentKeyOf, toChunkRecord, toStoredChunk, type StoredChunkColumns } from './records.ts';
 import { EMPTY_VECTOR, blobToVector, createSchema, indexedTextOf, prepareStatements, toDocumentRecord, vectorToBlob, writeFileAtomic, type ChunkTextRow, type DocumentRow } from './local-schema.ts';
 
 /** Version of the on-disk layout (manifest, tables, vector file). Bump on any incompatible change. */
@@ -646,22 +646,10 @@ export class LocalStore {
     const document = this.statements.documentBySource.get(source);
     if (!document) return [];
     const rows = this.database
-      .prepare<
-        [number],
-        {
-          id: number;
-          ordinal: number;
-          text: string;
-          headings: string;
-          page: number | null;
-          start_offset: number;
-          end_offset: number;
-          language: Language;
-          token_count: number;
-          content_hash: string;
-          ocr: number | null;
-        }
-      >(`SELECT id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, content_hash, ocr FROM chunks WHERE document_id = ? ORDER BY ordinal`)
+      // The columns toStoredChunk reads, the heading path still as its JSON text.
+      .prepare<[number], Omit<StoredChunkColumns, 'headings'> & { headings: string }>(
+        `SELECT id, ordinal, text, headings, page, start_offset, end_offset, language, token_count, content_hash, ocr FROM chunks WHERE document_id = ? ORDER BY ordinal`,
+      )
       .all(document.id);
     const terms = this.chunkTerms(rows.map((row) => row.id));
     return rows.map((row) => toStoredChunk({ ...row, headings: JSON.parse(row.headings) as string[] }, terms.get(row.id)));

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { KbError } from '../../errors.ts';
 import type { DocumentFormat, ParseContext, Parser, ParsedDocument, SourceFile } from '../types.ts';
 import { decodeText } from './encoding.ts';
+import { formatByExtension } from '../formats.ts';
 
 /**
  * Each parser is imported the first time a file of its format is parsed: pdf.js, mammoth, markdown-it and the HTML
@@ -19,25 +20,6 @@ const parserLoaders: Record<DocumentFormat, () => Promise<Parser>> = {
   csv: async () => (await import('./tables.ts')).parseCsvFile,
   slides: async () => (await import('./slides.ts')).parseSlides,
   image: async () => (await import('./image.ts')).parseImage,
-};
-
-export const formatByExtension: Record<string, DocumentFormat> = {
-  '.pdf': 'pdf',
-  '.docx': 'docx',
-  '.html': 'html',
-  '.htm': 'html',
-  '.md': 'markdown',
-  '.markdown': 'markdown',
-  '.txt': 'text',
-  '.text': 'text',
-  '.xlsx': 'spreadsheet',
-  '.csv': 'csv',
-  '.pptx': 'slides',
-  '.png': 'image',
-  '.jpg': 'image',
-  '.jpeg': 'image',
-  '.tif': 'image',
-  '.tiff': 'image',
 };
 
 export function isSupportedPath(file: string): boolean {

@@ -111,11 +111,6 @@ export class Access {
     return this.keys.active().some((key) => key.id === keyId && key.scope === 'admin' && !key.collection);
   }
 
-  /** Not signed out, and opened with an admin key that is still active. */
-  private consoleSessionLive(claims: ConsoleClaims): boolean {
-    return !this.keys.isSignedOut(claims.sid) && this.adminKeyActive(claims.keyId);
-  }
-
   /** Ends a console session on every node. */
   async signOut(claims: ConsoleClaims): Promise<void> {
     await this.keys.signOut(claims.sid, new Date(claims.exp * 1000));
@@ -125,16 +120,15 @@ export class Access {
   consoleSessionOf(request: FastifyRequest): ConsoleClaims | undefined {
     const token = request.cookies?.[CONSOLE_COOKIE];
     const claims = token ? this.consoleSessions.verify(token) : undefined;
-    return claims && this.consoleSessionLive(claims) ? claims : undefined;
+    // Live while not signed out and while the admin key it was opened with is active.
+    return claims && !this.keys.isSignedOut(claims.sid) && this.adminKeyActive(claims.keyId) ? claims : undefined;
   }
 
   /** The console session of the request's cookie, if valid; throws when a state-changing call lacks its CSRF token. */
   private consoleSession(request: FastifyRequest): ConsoleClaims | undefined {
-    const token = request.cookies?.[CONSOLE_COOKIE];
-    if (!token) return undefined;
-    const claims = this.consoleSessions.verify(token);
-    if (!claims || !this.consoleSessionLive(claims))
-      throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'The console session has ended (expired, signed out or its key revoked): sign in again at /admin.' });
+    if (!request.cookies?.[CONSOLE_COOKIE]) return undefined;
+    const claims = this.consoleSessionOf(request);
+    if (!claims) throw new KbError('KB_ERR_UNAUTHORIZED', { details: 'The console session has ended (expired, signed out or its key revoked): sign in again at /admin.' });
     if (!SAFE_METHODS.has(request.method)) {
       const origin = request.headers.origin;
       if (origin !== undefined && origin !== selfOrigin(request)) throw new KbError('KB_ERR_FORBIDDEN', { details: `A console session works only from this server's own pages, not from ${origin}.` });

@@ -13,7 +13,8 @@ import { READ_EVERYTHING, mayRead, type ReadScope } from '../../retrieve/read-sc
 import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { KbError, isKbError } from '../../errors.ts';
-import { checkContent, formatByExtension } from '../../ingest/parsers/index.ts';
+import { checkContent } from '../../ingest/parsers/index.ts';
+import { DOCUMENT_FORMATS, formatByExtension } from '../../ingest/formats.ts';
 import type { OriginalFiles } from '../../files/original-files.ts';
 import type { DocumentOverrides } from '../../ingest/pipeline.ts';
 import type { JobQueue } from '../../jobs/types.ts';
@@ -268,7 +269,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
           limit: z.coerce.number().int().min(1).max(500).default(50),
           offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
           q: z.string().trim().min(1).max(200).optional().describe('part of the title or file name'),
-          format: z.enum(Object.keys(originalContentTypes) as [DocumentRecord['format'], ...DocumentRecord['format'][]]).optional(),
+          format: z.enum(DOCUMENT_FORMATS).optional(),
           language: z.enum(['zh', 'en']).optional(),
           tag: z.string().trim().min(1).max(100).optional(),
           department: z.string().trim().min(1).max(100).optional(),
