@@ -1,11 +1,11 @@
 // The admin console (/admin): a small single-page app in plain TypeScript, bundled by esbuild when the server starts
 // (server/widget-bundle.ts) and served with a strict CSP. Sign-in exchanges an admin key for an HttpOnly session
-// cookie and a CSRF token (POST /v1/console/session); each page is a view over the public API (views.ts).
+// cookie and a CSRF token (POST /v1/console/session); each page is a view over the public API (views/, a module per page).
 import { api, useSession } from './api.ts';
 import { button, clear, h, input, notify, select } from './dom.ts';
 import { language, pickLanguage, setLanguage, t, type Language, type MessageKey } from './i18n.ts';
 import { CONSOLE_PAGES, type ConsolePage } from './pages.ts';
-import { views, type Context } from './views.ts';
+import { views, type Context } from './views/index.ts';
 
 interface Session {
   csrfToken: string;
