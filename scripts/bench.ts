@@ -12,7 +12,7 @@ import { percentile } from '../src/evaluation/metrics.ts';
 import { parseFile } from '../src/ingest/parsers/index.ts';
 import { KnowledgeBase } from '../src/knowledge-base.ts';
 import { buildApp } from '../src/server/app.ts';
-import { buildWidget } from '../src/server/widget-bundle.ts';
+import { buildWidget } from '../src/server/script-bundles.ts';
 import { termFrequencies, tokenize } from '../src/text/tokenize.ts';
 import { READ_EVERYTHING } from '../src/retrieve/read-scope.ts';
 

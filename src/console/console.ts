@@ -1,5 +1,5 @@
 // The admin console (/admin): a small single-page app in plain TypeScript, bundled by esbuild when the server starts
-// (server/widget-bundle.ts) and served with a strict CSP. Sign-in exchanges an admin key for an HttpOnly session
+// (server/script-bundles.ts) and served with a strict CSP. Sign-in exchanges an admin key for an HttpOnly session
 // cookie and a CSRF token (POST /v1/console/session); each page is a view over the public API (views/, a module per page).
 import { api, useSession } from './api.ts';
 import { button, clear, h, input, notify, select } from './dom.ts';

@@ -28,7 +28,7 @@ import { openAiRoutes } from './routes/openai.ts';
 import { searchRoutes } from './routes/search.ts';
 import { widgetRoutes } from './routes/widget.ts';
 import { widgetSessionRoutes } from './routes/widget-session.ts';
-import { buildConsole, buildWidget, type WidgetBundle } from './widget-bundle.ts';
+import { buildConsole, buildWidget, type ScriptBundle } from './script-bundles.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { describeError } from '../errors.ts';
@@ -56,8 +56,8 @@ export interface BuildAppOptions {
   components?: Components;
 }
 
-let widgetBundle: Promise<WidgetBundle> | undefined;
-let consoleBundle: Promise<WidgetBundle> | undefined;
+let widgetBundle: Promise<ScriptBundle> | undefined;
+let consoleBundle: Promise<ScriptBundle> | undefined;
 
 function trustHops(hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops;
@@ -170,10 +170,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(siteRoutes, { registry, jobs, schedules: components.schedules });
   await app.register(curatedRoutes, { registry, curated: components.curated, feedback });
   await app.register(keyRoutes, { keys: components.keys });
-  consoleBundle ??= buildConsole();
   await app.register(consoleRoutes, {
     access,
-    bundle: await consoleBundle,
+    // Built on the first request to /admin: most servers never serve the console, and start-up stays as it was.
+    bundle: () => (consoleBundle ??= buildConsole()),
     widgetBundle: await widgetBundle,
     logRetentionDays: config.logRetentionDays,
     answerThreshold: config.retrieval.answerThreshold,

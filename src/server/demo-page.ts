@@ -1,6 +1,6 @@
 // GET /: a page that looks like an internal help-desk portal, with the widget on it, so that `npm start` shows the
 // product working. Sample questions in both languages; clicking one asks it in the widget.
-import type { WidgetBundle } from './widget-bundle.ts';
+import type { ScriptBundle } from './script-bundles.ts';
 
 const samples = [
   'What does fault code E-104 mean on the HL-400 lathe?',
@@ -32,7 +32,7 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
 }
 
-export function demoPage(bundle: WidgetBundle): string {
+export function demoPage(bundle: ScriptBundle): string {
   const suggestions = escapeHtml(JSON.stringify(samples.slice(0, 4)));
   return `<!doctype html>
 <html lang="en">

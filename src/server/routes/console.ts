@@ -10,7 +10,7 @@ import { CONSOLE_COOKIE, type ConsoleClaims } from '../access/console-session.ts
 import type { Access } from '../access/access.ts';
 import { CONSOLE_PAGES, CONSOLE_STYLES } from '../../console/pages.ts';
 import { errorResponseSchema } from '../schemas.ts';
-import type { WidgetBundle } from '../widget-bundle.ts';
+import type { ScriptBundle } from '../script-bundles.ts';
 
 const sessionSchema = z.object({
   csrfToken: z.string().describe('send it as X-CSRF-Token on every state-changing call'),
@@ -29,7 +29,7 @@ const PAGE_SECURITY = "default-src 'self'; script-src 'self'; style-src 'self'; 
 /** The widget preview is framed by the console, and the widget styles its shadow root with a style element. */
 const PREVIEW_SECURITY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'";
 
-function shell(bundle: WidgetBundle): string {
+function shell(bundle: ScriptBundle): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -57,10 +57,14 @@ function sendPage(reply: FastifyReply, html: string, security = PAGE_SECURITY): 
     .send(html);
 }
 
-export const consoleRoutes: FastifyPluginAsyncZod<{ access: Access; bundle: WidgetBundle; widgetBundle: WidgetBundle; logRetentionDays: number; answerThreshold: number }> = async (
-  app,
-  { access, bundle, widgetBundle, logRetentionDays, answerThreshold },
-) => {
+export const consoleRoutes: FastifyPluginAsyncZod<{
+  access: Access;
+  /** The console's script, built when first asked for. */
+  bundle: () => Promise<ScriptBundle>;
+  widgetBundle: ScriptBundle;
+  logRetentionDays: number;
+  answerThreshold: number;
+}> = async (app, { access, bundle, widgetBundle, logRetentionDays, answerThreshold }) => {
   const sessionView = (claims: ConsoleClaims): z.infer<typeof sessionSchema> => ({
     csrfToken: access.consoleSessions.csrfTokenOf(claims.sid),
     expiresAt: new Date(claims.exp * 1000).toISOString(),
@@ -127,10 +131,14 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ access: Access; bundle: Widg
 
   const signedIn = (request: FastifyRequest) => access.consoleSessionOf(request) !== undefined;
 
-  app.get('/admin', { schema: { hide: true } }, async (request, reply) => (signedIn(request) ? reply.redirect('/admin/documents', 302) : sendPage(reply, shell(bundle))));
+  app.get('/admin', { schema: { hide: true } }, async (request, reply) => (signedIn(request) ? reply.redirect('/admin/documents', 302) : sendPage(reply, shell(await bundle()))));
   app.get('/admin/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/admin', 302));
   app.get('/admin/console.js', { schema: { hide: true } }, async (_request, reply) =>
-    reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(bundle.code),
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .send((await bundle()).code),
   );
   app.get('/admin/console.css', { schema: { hide: true } }, async (_request, reply) =>
     reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(CONSOLE_STYLES),
@@ -153,6 +161,6 @@ export const consoleRoutes: FastifyPluginAsyncZod<{ access: Access; bundle: Widg
     const page = request.params.page;
     if (!(CONSOLE_PAGES as readonly string[]).includes(page)) throw new KbError('KB_ERR_NOT_FOUND', { method: 'GET', url: request.url });
     if (!signedIn(request)) return reply.redirect(`/admin?next=${encodeURIComponent(`/admin/${page}`)}`, 302);
-    return sendPage(reply, shell(bundle));
+    return sendPage(reply, shell(await bundle()));
   });
 };

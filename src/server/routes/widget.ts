@@ -1,9 +1,9 @@
 // The widget script and the demo help-desk page that shows it working (GET /).
 import type { FastifyPluginAsync } from 'fastify';
-import type { WidgetBundle } from '../widget-bundle.ts';
+import type { ScriptBundle } from '../script-bundles.ts';
 import { FAVICON_SVG, demoPage } from '../demo-page.ts';
 
-export const widgetRoutes: FastifyPluginAsync<{ bundle: WidgetBundle }> = async (app, { bundle }) => {
+export const widgetRoutes: FastifyPluginAsync<{ bundle: ScriptBundle }> = async (app, { bundle }) => {
   const send = (immutable: boolean) => async (_request: unknown, reply: import('fastify').FastifyReply) =>
     reply
       .header('content-type', 'text/javascript; charset=utf-8')

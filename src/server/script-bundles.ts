@@ -1,14 +1,15 @@
-// Builds the widget (src/widget/widget.ts), and the admin console (src/console/console.ts, served by routes/console.ts),
-// into one minified script with esbuild when the server starts (about 30 ms),
-// and serves it at /widget.js (short cache, always the current version) and at /widget/<hash>/widget.js (immutable:
-// the hash is of the content, so the URL never serves anything else and pages can pin it with integrity=).
+// The browser scripts, each bundled from its TypeScript sources into one minified script by esbuild (20-30 ms):
+//   - the widget (src/widget/widget.ts), built when the server starts and served by routes/widget.ts at /widget.js
+//     (short cache, always the current version) and at /widget/<hash>/widget.js (immutable: the hash is of the
+//     content, so the URL never serves anything else and pages can pin it with integrity=);
+//   - the admin console (src/console/console.ts), built on its first request and served by routes/console.ts.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { siblingModule } from '../module-file.ts';
 
-export interface WidgetBundle {
+export interface ScriptBundle {
   code: string;
   /** First 16 hex characters of the content's SHA-256. */
   version: string;
@@ -18,7 +19,7 @@ export interface WidgetBundle {
 }
 
 /** One browser script bundled from a TypeScript entry module (the widget, the admin console). */
-export async function bundleScript(entryModule: string): Promise<WidgetBundle> {
+export async function bundleScript(entryModule: string): Promise<ScriptBundle> {
   const result = await build({
     entryPoints: [fileURLToPath(siblingModule(entryModule, import.meta.url))],
     bundle: true,
@@ -38,10 +39,10 @@ export async function bundleScript(entryModule: string): Promise<WidgetBundle> {
   };
 }
 
-export function buildWidget(): Promise<WidgetBundle> {
+export function buildWidget(): Promise<ScriptBundle> {
   return bundleScript('../widget/widget');
 }
 
-export function buildConsole(): Promise<WidgetBundle> {
+export function buildConsole(): Promise<ScriptBundle> {
   return bundleScript('../console/console');
 }
