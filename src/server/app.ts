@@ -14,6 +14,7 @@ import { KnowledgeBaseHolder } from './knowledge-base-holder.ts';
 import { askRoutes } from './routes/ask.ts';
 import { feedbackAdminRoutes, feedbackRoutes } from './routes/feedback.ts';
 import { documentRoutes } from './routes/documents.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import type { CollectionRegistry } from '../collections/registry.ts';
 import type { JobQueue } from '../jobs/types.ts';
@@ -166,6 +167,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(widgetSessionRoutes, { access });
   await app.register(openAiRoutes, { holder, feedback, registry, access, files, curated: components.curated });
   await app.register(documentRoutes, { holder, jobs, files, config, access });
+  await app.register(jobRoutes, { jobs });
   await app.register(collectionRoutes, { registry, jobs, files, config });
   await app.register(siteRoutes, { registry, jobs, schedules: components.schedules });
   await app.register(curatedRoutes, { registry, curated: components.curated, feedback });

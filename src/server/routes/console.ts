@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { KbError } from '../../errors.ts';
 import { CONSOLE_COOKIE, type ConsoleClaims } from '../access/console-session.ts';
 import type { Access } from '../access/access.ts';
-import { CONSOLE_PAGES, CONSOLE_STYLES } from '../../console/pages.ts';
+import { CONSOLE_PAGES } from '../../console/pages.ts';
+import { CONSOLE_STYLES } from '../../console/styles.ts';
 import { errorResponseSchema } from '../schemas.ts';
 import type { ScriptBundle } from '../script-bundles.ts';
 

@@ -1,5 +1,5 @@
-// Documents over HTTP: upload files (multipart) or text (JSON), list, read, delete, reindex; ingestion runs as a
-// background job (GET /v1/jobs/:id) while the server keeps answering. Uploads are checked by content (magic bytes),
+// Documents over HTTP: upload files (multipart) or text (JSON), list (searched and filtered by the store), read, show
+// their chunks, delete, reindex; ingestion runs as a background job (routes/jobs.ts) while the server keeps answering. Uploads are checked by content (magic bytes),
 // not only by name, and kept (files/original-files.ts) so that a reindex can parse them again, on any node.
 import { createWriteStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import type { DocumentOverrides } from '../../ingest/pipeline.ts';
 import type { JobQueue } from '../../jobs/types.ts';
 import type { KnowledgeBaseHolder } from '../knowledge-base-holder.ts';
 import { errorResponseSchema } from '../schemas.ts';
+import { jobSchema } from './jobs.ts';
 import { originalFileOf } from './citation-links.ts';
 
 const collectionParams = z.object({ collection: z.string().min(1).max(64) });
@@ -52,32 +53,6 @@ const documentSchema = z.object({
   metadata: z.object({ tags: z.array(z.string()).optional(), department: z.string().optional() }).optional(),
   groups: z.array(z.string()).optional(),
   url: z.string().optional(),
-});
-export const jobSchema = z.object({
-  id: z.string(),
-  kind: z.enum(['upload', 'reindex', 'reembed', 'crawl']),
-  collection: z.string(),
-  state: z.enum(['queued', 'running', 'succeeded', 'failed']),
-  progress: z.object({
-    done: z.number().int().describe('files done'),
-    total: z.number().int(),
-    ocr: z.object({ file: z.string(), pages: z.number().int(), total: z.number().int() }).optional().describe('while a scanned file is read by OCR: its pages read, of the pages to read'),
-  }),
-  files: z.array(
-    z.object({
-      name: z.string(),
-      status: z.string(),
-      error: z.string().optional(),
-      duplicateOf: z.string().optional().describe('for status duplicate: the document that already has this content'),
-      warning: z.string().optional().describe('indexed, but not all of it: pages past the OCR page budget or time limit'),
-    }),
-  ),
-  error: z.string().optional(),
-  createdAt: z.string(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  worker: z.string().optional().describe('the node that runs or ran the job'),
-  attempts: z.number().int().optional().describe('times a worker took the job: above 1 when another node took it over after its worker stopped'),
 });
 
 /** An upload's metadata as the defaults of its documents. */
@@ -470,54 +445,6 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       const documentsAsIndexed = Object.fromEntries(documents.map((document) => [document.source, asIndexed(document)]));
       const job = await jobs.submit({ kind: 'reindex', collection, files: documents.map((document) => document.source), parameters: { force: true, documentsAsIndexed } });
       return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
-    },
-  );
-
-  app.get(
-    '/v1/jobs',
-    {
-      config: { access: 'admin' as const },
-      schema: {
-        tags: ['documents'],
-        summary: 'Jobs, newest first, a page at a time (a key limited to one collection sees that collection’s)',
-        querystring: z.object({
-          limit: z.coerce.number().int().min(1).max(100).default(20),
-          offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
-          collection: z.string().min(1).max(64).optional(),
-          state: z.enum(['queued', 'running', 'succeeded', 'failed']).optional(),
-        }),
-        response: { 200: z.object({ jobs: z.array(jobSchema), total: z.number().int() }), 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema },
-      },
-    },
-    async (request) => {
-      const bound = request.principal?.kind === 'api-key' ? request.principal.collection : undefined;
-      const collection = request.query.collection ?? bound;
-      if (collection !== undefined) assertCollectionAllowed(request, collection);
-      return jobs.list({
-        limit: request.query.limit,
-        offset: request.query.offset,
-        ...(collection !== undefined ? { collection } : {}),
-        ...(request.query.state ? { state: request.query.state } : {}),
-      });
-    },
-  );
-
-  app.get(
-    '/v1/jobs/:jobId',
-    {
-      config: { access: 'admin' as const },
-      schema: {
-        tags: ['documents'],
-        summary: 'An ingestion job: state, progress, per-file outcome',
-        params: z.object({ jobId: z.uuid() }),
-        response: { 200: jobSchema, 400: errorResponseSchema, 401: errorResponseSchema, 404: errorResponseSchema },
-      },
-    },
-    async (request) => {
-      const job = await jobs.get(request.params.jobId);
-      if (!job) throw new KbError('KB_ERR_UNKNOWN_JOB', { jobId: request.params.jobId });
-      assertCollectionAllowed(request, job.collection);
-      return job;
     },
   );
 };

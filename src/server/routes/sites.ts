@@ -9,7 +9,7 @@ import type { JobQueue } from '../../jobs/types.ts';
 import type { SyncScheduleStore } from '../../sync/schedules.ts';
 import { assertCollectionAllowed } from '../access/access.ts';
 import { errorResponseSchema } from '../schemas.ts';
-import { jobSchema } from './documents.ts';
+import { jobSchema } from './jobs.ts';
 
 const webAddress = z
   .string()
