@@ -397,7 +397,7 @@ export const documentRoutes: FastifyPluginAsyncZod<{ holder: KnowledgeBaseHolder
       const { collection } = request.params;
       const { document } = await findDocument(request, collection, request.params.documentId);
       await jobs.assertAvailable();
-      if (!(await files.names(collection)).includes(document.source))
+      if (!(await files.has(collection, document.source)))
         throw new KbError('KB_ERR_FILE_UNAVAILABLE', { documentId: document.key, details: `${document.source} was not uploaded (it was ingested from disk): reindex it with \`kb ingest --force\`` });
       const job = await jobs.submit({ kind: 'reindex', collection, files: [document.source], parameters: { force: true, documentsAsIndexed: { [document.source]: asIndexed(document) } } });
       return reply.status(202).header('location', `/v1/jobs/${job.id}`).send({ job });
